@@ -1,0 +1,56 @@
+# tracepipe build. Every target runs on the pinned Node below when the system Node is older
+# than 22: it is fetched once from the npm registry (the `node` package ships the binary)
+# into the git-ignored .tools/ folder.
+SHELL := /bin/bash
+NODE_VERSION := 22.23.3
+TOOLS := $(CURDIR)/.tools
+SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(SYS_NODE_MAJOR)" -ge 22 ] 2>/dev/null && echo yes),yes)
+  NODE_STAMP :=
+else
+  NODE_STAMP := $(TOOLS)/node_modules/node/bin/node
+  export PATH := $(TOOLS)/node_modules/node/bin:$(PATH)
+endif
+VENV := $(CURDIR)/build/venv
+PIP_INDEX := --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels
+TP := node --enable-source-maps dist/pipeline/cli.js
+
+.PHONY: setup build demo test bench compat venv clean typecheck
+
+setup: node_modules/.installed
+
+$(TOOLS)/node_modules/node/bin/node:
+	@echo "system node is $(SYS_NODE_MAJOR).x (< 22): installing node@$(NODE_VERSION) from the npm registry into .tools/"
+	@mkdir -p $(TOOLS)
+	npm install --prefix $(TOOLS) --no-save --no-package-lock --no-audit --no-fund node@$(NODE_VERSION)
+	@$@ --version
+
+node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: setup
+	npx tsc -p tsconfig.json
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+demo: build
+	bash scripts/demo.sh
+
+test: build venv
+	TRACEPIPE_PYTHON=$(VENV)/bin/python npx vitest run
+
+bench: build
+	$(TP) bench
+
+# Python is used only to check that the outputs load in pyarrow, datasets and TRL; never by the pipeline.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: test/compat/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_INDEX) -r test/compat/requirements.txt
+	@touch $@
+
+clean:
+	rm -rf dist build node_modules .tools

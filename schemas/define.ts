@@ -1,0 +1,159 @@
+/**
+ * @module schemas/define
+ * A small column-type algebra: each table is declared once, and its TypeScript row type,
+ * its runtime validation and its DuckDB DDL all derive from that one declaration.
+ */
+
+/** One problem found while validating a value; becomes a row of `rejects`. */
+export interface Issue {
+  code: 'invalid_type' | 'missing' | 'invalid_value' | 'invalid_json' | 'invalid_ars' | 'invalid_reference' | 'invalid_path' | 'too_big';
+  /** Dotted field path, e.g. `ars.2.depends_on`. */
+  path: string;
+  message: string;
+}
+
+/** A column type: its SQL spelling, a checker, and (phantom) its TS type. */
+export interface Col<T> {
+  readonly sql: string;
+  readonly nullable: boolean;
+  /** Human words for "what was expected", used in messages. */
+  readonly expected: string;
+  /** Pushes issues for `v` at `path`; returns the (possibly normalised) value. */
+  check(v: unknown, path: string, issues: Issue[]): T;
+  readonly _t?: T;
+}
+
+export type Infer<C> = C extends Col<infer T> ? T : never;
+export type Shape = Record<string, Col<unknown>>;
+type OptionalKeys<S extends Shape> = { [K in keyof S]: null extends Infer<S[K]> ? K : never }[keyof S];
+type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
+/** Row type of a shape: nullable columns may be omitted on input and read back as null. */
+export type RowOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]: Infer<S[K]> };
+
+/** Short description of what came, for error messages: `"abc"`, `42`, `null`, `an array`. */
+export function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+function prim<T>(sql: string, expected: string, ok: (v: unknown) => boolean): Col<T> {
+  return {
+    sql, nullable: false, expected,
+    check(v, path, issues) {
+      if (v === undefined || v === null) issues.push({ code: 'missing', path, message: `${path} is required (${expected}), got ${describe(v)}` });
+      else if (!ok(v)) issues.push({ code: 'invalid_type', path, message: `${path} should be ${expected}, got ${describe(v)}` });
+      return v as T;
+    },
+  };
+}
+
+export const t = {
+  string: (): Col<string> => prim('VARCHAR', 'a string', (v) => typeof v === 'string'),
+  /** A string that must not be empty or blank. */
+  text: (): Col<string> => prim('VARCHAR', 'a non-empty string', (v) => typeof v === 'string' && v.trim() !== ''),
+  /** An answer value: a string, or a number written as its shortest decimal string. */
+  answer: (): Col<string> => {
+    const c = prim<string | number>('VARCHAR', 'a string or a number', (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+    return { sql: c.sql, nullable: false, expected: c.expected, check: (v, path, issues) => { const x = c.check(v, path, issues); return typeof x === 'number' ? String(x) : x; } };
+  },
+  int: (): Col<number> => prim('INTEGER', 'an integer', (v) => Number.isInteger(v)),
+  bigint: (): Col<number> => prim('BIGINT', 'an integer', (v) => Number.isInteger(v)),
+  double: (): Col<number> => prim('DOUBLE', 'a number', (v) => typeof v === 'number' && Number.isFinite(v)),
+  bool: (): Col<boolean> => prim('BOOLEAN', 'true or false', (v) => typeof v === 'boolean'),
+
+  enum<const V extends readonly string[]>(values: V): Col<V[number]> {
+    const expected = `one of ${values.join(', ')}`;
+    return prim<V[number]>('VARCHAR', expected, (v) => typeof v === 'string' && values.includes(v));
+  },
+
+  /** A column that may be null; on input it may also be absent. */
+  nullable<T>(inner: Col<T>): Col<T | null> {
+    return {
+      sql: inner.sql, nullable: true, expected: `${inner.expected} or null`,
+      check(v, path, issues) { return v === undefined || v === null ? null : inner.check(v, path, issues); },
+    };
+  },
+
+  /** A column that takes a default when absent on input (never null once validated). */
+  withDefault<T>(inner: Col<T>, fallback: () => T): Col<T> {
+    return {
+      sql: inner.sql, nullable: false, expected: inner.expected,
+      check(v, path, issues) { return v === undefined || v === null ? fallback() : inner.check(v, path, issues); },
+    };
+  },
+
+  list<T>(inner: Col<T>): Col<T[]> {
+    return {
+      sql: `${inner.sql}[]`, nullable: false, expected: `a list of ${inner.expected}`,
+      check(v, path, issues) {
+        if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (a list), got ${describe(v)}` }); return []; }
+        if (!Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be a list of ${inner.expected}, got ${describe(v)}` }); return []; }
+        return v.map((x, i) => inner.check(x, `${path}.${i}`, issues));
+      },
+    };
+  },
+
+  struct<S extends Shape>(shape: S): Col<RowOf<S>> {
+    const fields = Object.entries(shape);
+    const sql = `STRUCT(${fields.map(([k, c]) => `"${k}" ${c.sql}`).join(', ')})`;
+    return {
+      sql, nullable: false, expected: `an object with ${fields.map(([k]) => k).join(', ')}`,
+      check(v, path, issues) {
+        if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (an object), got ${describe(v)}` }); return v as unknown as RowOf<S>; }
+        if (typeof v !== 'object' || Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be an object, got ${describe(v)}` }); return v as unknown as RowOf<S>; }
+        return checkShape(shape, v as Record<string, unknown>, path, issues);
+      },
+    };
+  },
+};
+
+function checkShape<S extends Shape>(shape: S, obj: Record<string, unknown>, prefix: string, issues: Issue[]): RowOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const [k, col] of Object.entries(shape)) out[k] = col.check(obj[k], prefix ? `${prefix}.${k}` : k, issues);
+  return out as RowOf<S>;
+}
+
+export type Validated<R> = { ok: true; value: R } | { ok: false; issues: Issue[] };
+
+/** A table: name, columns, and everything derived from them. */
+export interface Table<S extends Shape> {
+  readonly name: string;
+  readonly shape: S;
+  readonly columns: readonly string[];
+  /** `CREATE TABLE IF NOT EXISTS` statement for DuckDB. */
+  ddl(name?: string): string;
+  /** DuckDB `read_json` columns map: `{'a': 'VARCHAR', ...}`. */
+  jsonColumns(): string;
+  /** Validates an untrusted object (extra keys are dropped). */
+  validate(v: unknown): Validated<RowOf<S>>;
+  /** The same columns under another table name (e.g. `aligned_paths` has the `paths` columns). */
+  as(name: string): Table<S>;
+  readonly _row?: RowOf<S>;
+}
+
+export type Row<T> = T extends Table<infer S> ? RowOf<S> : never;
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** Declares a table once. */
+export function table<S extends Shape>(name: string, shape: S): Table<S> {
+  const columns = Object.keys(shape);
+  return {
+    name, shape, columns,
+    ddl: (n = name) => `CREATE TABLE IF NOT EXISTS "${n}" (${Object.entries(shape).map(([k, c]) => `"${k}" ${c.sql}${c.nullable ? '' : ' NOT NULL'}`).join(', ')})`,
+    jsonColumns: () => `{${Object.entries(shape).map(([k, c]) => `${sqlString(k)}: ${sqlString(c.sql)}`).join(', ')}}`,
+    validate(v) {
+      const issues: Issue[] = [];
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        return { ok: false, issues: [{ code: 'invalid_type', path: '', message: `row should be an object, got ${describe(v)}` }] };
+      }
+      const value = checkShape(shape, v as Record<string, unknown>, '', issues);
+      return issues.length ? { ok: false, issues } : { ok: true, value };
+    },
+    as: (n) => table(n, shape),
+  };
+}

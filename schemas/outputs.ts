@@ -1,0 +1,66 @@
+/** @module schemas/outputs  The five training datasets, with TRL's and ProcessBench's column names. */
+import { t, table, type Row } from './define.ts';
+import { traceColumns } from './paths.ts';
+
+export const message = t.struct({ role: t.enum(['system', 'user', 'assistant'] as const), content: t.string() });
+const messages = t.list(message);
+
+/** TRL conversational SFT. */
+export const sft = table('sft', {
+  messages,
+  images: t.list(t.string()),
+  ...traceColumns,
+});
+
+/** TRL conversational preference (outcome level). `path_id`, PC, GC, region describe the rejected path. */
+export const preference = table('preference', {
+  prompt: messages,
+  chosen: messages,
+  rejected: messages,
+  images: t.list(t.string()),
+  ...traceColumns,
+  chosen_path_id: t.string(),
+  chosen_PC: t.nullable(t.double()),
+  chosen_GC: t.nullable(t.double()),
+  ffs_node: t.string(),
+  ffs_step: t.int(),
+});
+
+/** Step-DPO style pairs cut at the First Failure Step. */
+export const stepPreference = table('step_preference', {
+  prompt: t.string(),
+  initial_reason_steps: t.string(),
+  chosen: t.string(),
+  rejected: t.string(),
+  full_chosen: t.string(),
+  full_rejected: t.string(),
+  ...traceColumns,
+  chosen_path_id: t.string(),
+  ffs_node: t.string(),
+  ffs_step: t.int(),
+});
+
+/** TRL stepwise supervision (PRM). */
+export const stepwise = table('stepwise', {
+  prompt: t.string(),
+  completions: t.list(t.string()),
+  labels: t.list(t.bool()),
+  ...traceColumns,
+  ffs_step: t.int(),
+});
+
+/** ProcessBench's own columns. */
+export const processEval = table('process_eval', {
+  id: t.string(),
+  problem: t.string(),
+  steps: t.list(t.string()),
+  label: t.int(),
+  final_answer_correct: t.bool(),
+  ...traceColumns,
+});
+
+export type SftRow = Row<typeof sft>;
+export type PreferenceRow = Row<typeof preference>;
+export type StepPreferenceRow = Row<typeof stepPreference>;
+export type StepwiseRow = Row<typeof stepwise>;
+export type ProcessEvalRow = Row<typeof processEval>;
