@@ -36,10 +36,13 @@ typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
 demo: build
-	bash scripts/demo.sh
+	$(TP) demo
 
+# The last line is the plain 'N passed, N failed' summary that CI reads.
 test: build venv
-	TRACEPIPE_PYTHON=$(VENV)/bin/python npx vitest run
+	@mkdir -p build
+	@TRACEPIPE_PYTHON=$(VENV)/bin/python npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json; rc=$$?; \
+	  node -e 'const r=require("./build/vitest.json");console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests+r.numTodoTests} skipped`)' || true; exit $$rc
 
 bench: build
 	$(TP) bench

@@ -18,10 +18,17 @@ export interface Col<T> {
   readonly nullable: boolean;
   /** Human words for "what was expected", used in messages. */
   readonly expected: string;
+  /** Hugging Face `datasets` feature of the column, for dataset cards. */
+  readonly hf: HfFeature;
   /** Pushes issues for `v` at `path`; returns the (possibly normalised) value. */
   check(v: unknown, path: string, issues: Issue[]): T;
   readonly _t?: T;
 }
+
+/** A `datasets` feature: a dtype, a sequence of a dtype, or a list of named fields. */
+export type HfFeature = { dtype: string } | { sequence: HfFeature } | { struct: ({ name: string } & HfFeature)[] } | { list: ({ name: string } & HfFeature)[] };
+
+const HF_DTYPE: Record<string, string> = { VARCHAR: 'string', INTEGER: 'int32', BIGINT: 'int64', DOUBLE: 'float64', BOOLEAN: 'bool' };
 
 export type Infer<C> = C extends Col<infer T> ? T : never;
 export type Shape = Record<string, Col<unknown>>;
@@ -42,7 +49,7 @@ export function describe(v: unknown): string {
 
 function prim<T>(sql: string, expected: string, ok: (v: unknown) => boolean): Col<T> {
   return {
-    sql, nullable: false, expected,
+    sql, nullable: false, expected, hf: { dtype: HF_DTYPE[sql] ?? 'string' },
     check(v, path, issues) {
       if (v === undefined || v === null) issues.push({ code: 'missing', path, message: `${path} is required (${expected}), got ${describe(v)}` });
       else if (!ok(v)) issues.push({ code: 'invalid_type', path, message: `${path} should be ${expected}, got ${describe(v)}` });
@@ -58,7 +65,7 @@ export const t = {
   /** An answer value: a string, or a number written as its shortest decimal string. */
   answer: (): Col<string> => {
     const c = prim<string | number>('VARCHAR', 'a string or a number', (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-    return { sql: c.sql, nullable: false, expected: c.expected, check: (v, path, issues) => { const x = c.check(v, path, issues); return typeof x === 'number' ? String(x) : x; } };
+    return { sql: c.sql, nullable: false, expected: c.expected, hf: c.hf, check: (v, path, issues) => { const x = c.check(v, path, issues); return typeof x === 'number' ? String(x) : x; } };
   },
   int: (): Col<number> => prim('INTEGER', 'an integer', (v) => Number.isInteger(v)),
   bigint: (): Col<number> => prim('BIGINT', 'an integer', (v) => Number.isInteger(v)),
@@ -73,7 +80,7 @@ export const t = {
   /** A column that may be null; on input it may also be absent. */
   nullable<T>(inner: Col<T>): Col<T | null> {
     return {
-      sql: inner.sql, nullable: true, expected: `${inner.expected} or null`,
+      sql: inner.sql, nullable: true, expected: `${inner.expected} or null`, hf: inner.hf,
       check(v, path, issues) { return v === undefined || v === null ? null : inner.check(v, path, issues); },
     };
   },
@@ -81,7 +88,7 @@ export const t = {
   /** A column that takes a default when absent on input (never null once validated). */
   withDefault<T>(inner: Col<T>, fallback: () => T): Col<T> {
     return {
-      sql: inner.sql, nullable: false, expected: inner.expected,
+      sql: inner.sql, nullable: false, expected: inner.expected, hf: inner.hf,
       check(v, path, issues) { return v === undefined || v === null ? fallback() : inner.check(v, path, issues); },
     };
   },
@@ -89,6 +96,7 @@ export const t = {
   list<T>(inner: Col<T>): Col<T[]> {
     return {
       sql: `${inner.sql}[]`, nullable: false, expected: `a list of ${inner.expected}`,
+      hf: 'struct' in inner.hf ? { list: inner.hf.struct } : { sequence: inner.hf },
       check(v, path, issues) {
         if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (a list), got ${describe(v)}` }); return []; }
         if (!Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be a list of ${inner.expected}, got ${describe(v)}` }); return []; }
@@ -102,6 +110,7 @@ export const t = {
     const sql = `STRUCT(${fields.map(([k, c]) => `"${k}" ${c.sql}`).join(', ')})`;
     return {
       sql, nullable: false, expected: `an object with ${fields.map(([k]) => k).join(', ')}`,
+      hf: { struct: fields.map(([name, c]) => ({ name, ...c.hf })) },
       check(v, path, issues) {
         if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (an object), got ${describe(v)}` }); return v as unknown as RowOf<S>; }
         if (typeof v !== 'object' || Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be an object, got ${describe(v)}` }); return v as unknown as RowOf<S>; }

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * @module pipeline/cli
+ * `tracepipe`: the command line. The only place that catches, prints, cleans up and exits.
+ */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError, loadConfig } from './config.ts';
+import { runPipeline } from './run.ts';
+import { runSummary } from './summary.ts';
+import { STAGES } from './stages.ts';
+
+/** Cleanups registered by commands (stop the simulator, close stores); main always runs them. */
+const cleanups: (() => Promise<void> | void)[] = [];
+export const onCleanup = (f: () => Promise<void> | void) => cleanups.push(f);
+
+const controller = new AbortController();
+let interrupts = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    interrupts++;
+    if (interrupts > 1) { process.stderr.write('\ninterrupted twice: exiting now\n'); process.exit(130); }
+    process.stderr.write(`\n${sig}: finishing requests in flight and keeping all finished work (again to exit at once)\n`);
+    controller.abort();
+  });
+}
+
+const configOpt = { config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' } } as const;
+const jsonOpt = { json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' } } as const;
+
+/** Prints a result object: human lines, then with --json one JSON line last. */
+function printResult(r: object, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${typeof v === 'number' ? +v.toFixed(4) : JSON.stringify(v)}\n`);
+}
+
+async function runCommand(args: { config: string; force?: boolean; only?: string }): Promise<void> {
+  const config = await loadConfig(args.config);
+  const result = await runPipeline(config, { ...(args.only ? { only: args.only } : {}), force: args.force ?? false, signal: controller.signal });
+  process.stdout.write(`${await runSummary(result)}\n`);
+  if (result.status !== 'done') process.exitCode = 130;
+}
+
+export function buildCli(argv: string[]): Argv {
+  let cli = yargs(argv)
+    .scriptName('tracepipe')
+    .usage('$0 <command>\n\nTurns STEM problems into training data: decompose into an Auxiliary Reasoning Set, sample reasoning paths from any OpenAI-compatible server, score them by TRACE consistency (PC, GC, First Failure Step), emit Parquet datasets for SFT, DPO and PRM training.')
+    .command('run', 'run every stage in order, resuming from the last finished one', (y) => y.options({ ...configOpt, force: { type: 'boolean', default: false, describe: 're-run every stage' } }), (a) => runCommand(a));
+  for (const stage of STAGES) {
+    cli = cli.command(stage.name, `${stage.describe} (reads ${stage.inputs.join(', ')}; writes ${stage.outputs.join(', ')})`, (y) => y.options(configOpt), (a) => runCommand({ config: a.config, only: stage.name }));
+  }
+  return cli
+    .command('synth', 'write the seeded bank of synthetic math, physics and chemistry problems (project JSONL format, exact ARS gold answers)', (y) => y.options({
+      out: { type: 'string', demandOption: true, describe: 'output JSONL file' },
+      n: { type: 'number', default: 300, describe: 'number of problems' },
+      seed: { type: 'number', default: 1, describe: 'random seed' },
+    }), async (a) => {
+      const { writeSynth } = await import('../sim/synth.ts');
+      await writeSynth(a.out, { n: a.n, seed: a.seed });
+      process.stderr.write(`wrote ${a.n} synthetic problems to ${a.out}\n`);
+    })
+    .command('sim', 'the bundled model SIMULATOR (not a model): an OpenAI-compatible server for demos, tests and benchmarks', (y) => y
+      .command('serve', 'serve /v1/chat/completions on 127.0.0.1 for synth problems. SIMULATION: answers come from formulas with injected errors, not from a model', async (yy) => yy.options((await import('../sim/cli.ts')).simServeOptions), async (a) => {
+        const { simServe } = await import('../sim/cli.ts');
+        await simServe(a as never, controller.signal);
+      })
+      .demandCommand(1))
+    .command('demo', 'synth problems, start the simulator, run the whole pipeline through the openai client over HTTP, print a summary', (y) => y.options({
+      n: { type: 'number', default: 300, describe: 'synthetic problems' },
+      k: { type: 'number', default: 8, describe: 'paths per problem' },
+      seed: { type: 'number', default: 1, describe: 'seed for problems and simulator' },
+      name: { type: 'string', default: 'demo', describe: 'run name (runs/<name>/)' },
+      'runs-dir': { type: 'string', default: 'runs', describe: 'where runs live' },
+    }), async (a) => {
+      const { demo } = await import('./demo.ts');
+      const result = await demo({ n: a.n, k: a.k, seed: a.seed, name: a.name, runsDir: a['runs-dir'], signal: controller.signal, onCleanup });
+      process.stdout.write(`${await runSummary(result)}\n`);
+    })
+    .command('eval', 'evaluate the method on public data', (y) => y
+      .command('trace', 'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage', (yy) => yy.options({
+        problems: { type: 'string', demandOption: true, describe: 'GSM8K test_socratic.jsonl' },
+        paths: { type: 'string', demandOption: true, describe: 'GSM8K example_model_solutions.jsonl' }, ...jsonOpt,
+      }), async (a) => {
+        const { evalTrace } = await import('./commands/eval-trace.ts');
+        printResult(await evalTrace({ problems: a.problems, paths: a.paths, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
+      })
+      .command('processbench', "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1", (yy) => yy.options({
+        data: { type: 'string', demandOption: true, describe: 'ProcessBench JSON (e.g. gsm8k.dev.json)' },
+        ars: { type: 'string', demandOption: true, describe: 'GSM8K test_socratic.jsonl (the ARS)' }, ...jsonOpt,
+      }), async (a) => {
+        const { evalProcessbench } = await import('./commands/eval-processbench.ts');
+        printResult(await evalProcessbench({ data: a.data, ars: a.ars, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
+      })
+      .command('equivalence', 'check the answer-equivalence engine on labelled cases (JSONL: gold, pred, expected, optional kind)', (yy) => yy.options({
+        cases: { type: 'string', demandOption: true, describe: 'JSONL cases' }, ...jsonOpt,
+      }), async (a) => {
+        const { evalEquivalence } = await import('./commands/eval-equivalence.ts');
+        printResult(await evalEquivalence({ cases: a.cases, json: a.json, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
+      })
+      .demandCommand(1))
+    .command('bench', 'benchmarks: generation saturation against the simulator, answer-equivalence throughput (prints one JSON line each)', (y) => y.options({
+      only: { type: 'string', choices: ['generation', 'equivalence'], describe: 'run one benchmark' },
+    }), async (a) => {
+      const { runBenchmarks } = await import('../bench/index.ts');
+      await runBenchmarks(a.only ? [a.only] : undefined, (line) => process.stdout.write(`${line}\n`));
+    })
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      throw new ConfigError(`${msg}\n\n${y.help().toString?.() ?? 'see --help'}`);
+    });
+}
+
+/** Main: parse, run, always clean up, set the exit code. */
+async function main(): Promise<void> {
+  try {
+    await buildCli(hideBin(process.argv)).parseAsync();
+  } catch (e) {
+    if (e instanceof ConfigError || (e as Error).name === 'YError') {
+      process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tracepipe: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const f of cleanups.reverse()) {
+      try { await f(); } catch (e) { process.stderr.write(`cleanup failed: ${(e as Error).message}\n`); }
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,163 @@
+/**
+ * @module pipeline/stages
+ * The pipeline's stage descriptors, in order: each reads its input tables from the store,
+ * calls its stage function (rows in, rows out), and writes its output tables back.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { alignedPaths, arsNodes, paths as pathsTable, problems as problemsTable, rejects, scoredPaths, type Reject, type ScoredPath } from '../schemas/index.ts';
+import { ingest } from '../stages/ingest.ts';
+import { generate } from '../stages/generate.ts';
+import { align } from '../stages/align.ts';
+import { score, type Thresholds } from '../stages/score.ts';
+import { calibrate } from '../stages/calibrate.ts';
+import { filter } from '../stages/filter.ts';
+import { emit } from '../stages/emit.ts';
+import { datasetCard } from './card.ts';
+import { writeFileAtomic, type Store } from './store.ts';
+import type { Stage, StageContext } from './runner.ts';
+import type { Config } from './config.ts';
+
+export const importedPaths = pathsTable.as('imported_paths');
+export const filteredPaths = scoredPaths.as('filtered_paths');
+
+/** Replaces one stage's rows of the shared rejects table. */
+async function putRejects(store: Store, stage: string, rows: readonly Reject[]): Promise<void> {
+  await store.ensure(rejects);
+  await store.run(`DELETE FROM rejects WHERE stage = '${stage}'`);
+  await store.append(rejects, rows);
+}
+
+const countBy = <T>(rows: readonly T[], key: (r: T) => string) => rows.reduce<Record<string, number>>((m, r) => ({ ...m, [key(r)]: (m[key(r)] ?? 0) + 1 }), {});
+
+const ingestStage: Stage = {
+  name: 'ingest', describe: 'read and validate problems, build each ARS', inputs: ['input files'], outputs: ['problems', 'ars_nodes', 'imported_paths', 'rejects'],
+  configSlice: (c) => c.inputs,
+  async run(ctx) {
+    const out = await ingest(ctx.config.inputs, { runId: ctx.runId });
+    await ctx.store.replace(problemsTable, out.problems);
+    await ctx.store.replace(arsNodes, out.nodes);
+    await ctx.store.replace(importedPaths, out.paths);
+    await putRejects(ctx.store, 'ingest', out.rejects);
+    for (const r of out.rejects.slice(0, 20)) ctx.log(`  rejected ${r.source} ${r.message}`);
+    if (out.rejects.length > 20) ctx.log(`  … and ${out.rejects.length - 20} more rejects (see rejects.parquet)`);
+    const rejectedItems = new Set(out.rejects.map((r) => `${r.source}\u0000${r.item}`)).size;
+    return { problems: out.problems.length, ars_nodes: out.nodes.length, imported_paths: out.paths.length, rejected_items: rejectedItems, rejects: out.rejects.length, by_domain: countBy(out.problems, (p) => p.domain) };
+  },
+};
+
+const generateStage: Stage = {
+  name: 'generate', describe: 'sample K reasoning paths per problem from the model server', inputs: ['problems', 'ars_nodes', 'imported_paths'], outputs: ['paths', 'rejects'],
+  // The server's address is not part of the fingerprint: the same model elsewhere gives the same cached paths.
+  configSlice: (c) => ({ model: c.model?.model ?? null, generate: c.generate }),
+  async run(ctx) {
+    const imported = await ctx.store.read(importedPaths);
+    if (!ctx.config.generate || !ctx.config.model) {
+      await ctx.store.replace(pathsTable, imported);
+      return { imported: imported.length, generated: 0, note: 'no model configured: imported paths only' };
+    }
+    const g = ctx.config.generate;
+    const out = await generate(
+      { problems: await ctx.store.read(problemsTable), nodes: await ctx.store.read(arsNodes) },
+      { model: ctx.config.model, generate: { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) }, runId: ctx.runId },
+      { store: ctx.store, signal: ctx.signal, log: ctx.log },
+    );
+    await ctx.store.replace(pathsTable, [...imported, ...out.paths]);
+    await putRejects(ctx.store, 'generate', out.rejects);
+    return { ...out.stats, imported: imported.length, generated: out.paths.length, rejected_paths: out.rejects.length };
+  },
+};
+
+const alignStage: Stage = {
+  name: 'align', describe: 'map each path to node answers (numeric alignment for free text)', inputs: ['paths', 'ars_nodes'], outputs: ['aligned_paths'],
+  configSlice: () => 'numeric',
+  async run(ctx) {
+    const out = align({ paths: await ctx.store.read(pathsTable), nodes: await ctx.store.read(arsNodes) });
+    await ctx.store.replace(alignedPaths, out.paths);
+    const answered = out.paths.flatMap((p) => p.node_answers.filter((a) => a.node_id !== 'F'));
+    return { paths: out.paths.length, node_answers: answered.length, unaligned: answered.filter((a) => a.answer === null).length };
+  },
+};
+
+const scoreStage: Stage = {
+  name: 'score', describe: 'verdicts, PC, GC, final correctness, regions, First Failure Step', inputs: ['problems', 'ars_nodes', 'aligned_paths'], outputs: ['scored_paths'],
+  configSlice: (c) => c.thresholds,
+  async run(ctx) {
+    const out = score({ problems: await ctx.store.read(problemsTable), nodes: await ctx.store.read(arsNodes), paths: await ctx.store.read(alignedPaths) }, { runId: ctx.runId, thresholds: ctx.config.thresholds });
+    await ctx.store.replace(scoredPaths, out.scored);
+    return summarise(out.scored);
+  },
+};
+
+const calibrateStage: Stage = {
+  name: 'calibrate', describe: 'thresholds per domain from labeled paths; AUROC, precision, coverage', inputs: ['scored_paths'], outputs: ['calibration.json'],
+  configSlice: (c) => c.calibrate,
+  async run(ctx) {
+    const c = ctx.config.calibrate;
+    const cal = calibrate(await ctx.store.read(scoredPaths), { targetPrecision: c.target_precision, minDomainPaths: c.min_domain_paths });
+    await writeFileAtomic(join(ctx.runDir, 'calibration.json'), `${JSON.stringify({ enabled: c.enabled, ...cal }, null, 2)}\n`);
+    return { enabled: c.enabled, global: cal.global, domains: cal.domains };
+  },
+};
+
+/** Thresholds in force per domain: calibrated ones where calibration met its target. */
+export async function thresholdsFor(ctx: StageContext): Promise<(domain: string) => Thresholds> {
+  const base = ctx.config.thresholds;
+  let cal: { enabled: boolean; global: { tau_pc: number; tau_gc: number; met_target: boolean }; domains: Record<string, { tau_pc: number; tau_gc: number; met_target: boolean }> } | null = null;
+  try { cal = JSON.parse(await readFile(join(ctx.runDir, 'calibration.json'), 'utf8')); } catch { cal = null; }
+  return (domain) => {
+    if (!cal?.enabled) return base;
+    const d = cal.domains[domain] ?? cal.global;
+    return d.met_target ? { ...base, tau_pc: d.tau_pc, tau_gc: d.tau_gc } : base;
+  };
+}
+
+const filterStage: Stage = {
+  name: 'filter', describe: 'place paths in regions under the thresholds in force', inputs: ['scored_paths', 'calibration.json'], outputs: ['filtered_paths'],
+  configSlice: (c) => [c.thresholds, c.calibrate],
+  async run(ctx) {
+    const out = filter(await ctx.store.read(scoredPaths), await thresholdsFor(ctx));
+    await ctx.store.replace(filteredPaths, out.paths);
+    return { categories: out.categories, moved_by_calibration: out.moved };
+  },
+};
+
+const emitStage: Stage = {
+  name: 'emit', describe: 'build and publish the five training datasets', inputs: ['problems', 'ars_nodes', 'filtered_paths'], outputs: ['out/<dataset>/part-*.parquet', 'README.md', 'stats.json'],
+  configSlice: (c) => [c.emit, c.name],
+  async run(ctx) {
+    const datasets = emit({ problems: await ctx.store.read(problemsTable), nodes: await ctx.store.read(arsNodes), scored: await ctx.store.read(filteredPaths) }, ctx.config.emit);
+    const stats: Record<string, unknown> = {};
+    for (const d of datasets) {
+      await ctx.store.replace(d.table, d.built.rows as never[]);
+      const dir = join(ctx.runDir, 'out', d.name);
+      const files = await ctx.store.publishParquet(d.name, dir, { rowsPerPart: ctx.config.emit.rows_per_part });
+      const model = ctx.config.model?.model ?? 'imported';
+      await writeFileAtomic(join(dir, 'README.md'), datasetCard(d.table, { title: d.title, summary: d.summary, rows: d.built.rows.length, candidates: d.built.candidates, dropped: d.built.dropped, settings: { ...ctx.config.emit, thresholds: ctx.config.thresholds, calibrate: ctx.config.calibrate }, trl: d.trl, runId: ctx.runId, model, simulated: ctx.config.model?.simulated ?? false }));
+      const s = { rows: d.built.rows.length, candidates: d.built.candidates, dropped: d.built.dropped, files: files.map((f) => f.slice(ctx.runDir.length + 1)) };
+      await writeFileAtomic(join(dir, 'stats.json'), `${JSON.stringify(s, null, 2)}\n`);
+      stats[d.name] = s;
+    }
+    await ctx.store.ensure(rejects);
+    await ctx.store.writeParquetFile('rejects', join(ctx.runDir, 'rejects.parquet'));
+    return stats;
+  },
+};
+
+/** Counts the summary shows: regions, categories, FFS histogram, silent failures. */
+export function summarise(scored: readonly ScoredPath[]): Record<string, unknown> {
+  return {
+    paths: scored.length,
+    by_category: countBy(scored, (s) => s.category),
+    by_mode_correct: countBy(scored, (s) => `${s.mode} ${s.final_correct === null ? 'unlabeled' : s.final_correct ? 'correct' : 'incorrect'}`),
+    ffs_step_histogram: countBy(scored.filter((s) => s.ffs_step >= 0), (s) => String(s.ffs_step)),
+    ffs_node_histogram: countBy(scored.filter((s) => s.ffs_node !== null), (s) => s.ffs_node!),
+    silent_failures: scored.filter((s) => s.silent_failure_node !== null).length,
+  };
+}
+
+export const STAGES: readonly Stage[] = [ingestStage, generateStage, alignStage, scoreStage, calibrateStage, filterStage, emitStage];
+
+/** Stages whose config slice does not depend on the model (for help texts). */
+export const stageNames = STAGES.map((s) => s.name);
+export type { Config };

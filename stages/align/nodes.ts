@@ -1,0 +1,126 @@
+/**
+ * @module stages/align/nodes
+ * Numeric alignment of one free path to its ARS, with no model. A node is matched to the step
+ * that states its gold value; failing that, to the step whose computation uses the path's own
+ * (wrong) answers to the node's parents, so that errors are found and followed, not only gold.
+ */
+import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
+import { parseNumber } from '../../pipeline/equivalence/numbers.ts';
+import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
+
+/** What alignment reads from a path once: its computations and stated numbers, step by step. */
+export interface PathFacts {
+  comps: Computation[];
+  stated: Stated[];
+  /** Numbers given in the problem text (the `F` node's question). */
+  given: number[];
+  steps: number;
+}
+
+/** Reads the computations and numbers of every step. */
+export function pathFacts(steps: readonly string[], question: string): PathFacts {
+  return {
+    comps: steps.flatMap((s, i) => computations(s, i)),
+    stated: steps.flatMap((s, i) => statedNumbers(s, i)),
+    given: [...normaliseMath(question).matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Number(m[0])),
+    steps: steps.length,
+  };
+}
+
+const STRICT = true;
+const fmt = (n: number) => String(Number(n.toPrecision(12)));
+const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
+
+/** Why a node got its answer; kept for tests and debugging. */
+export type MatchRule = 'gold-computed' | 'gold-stated' | 'propagated' | 'recomputed' | 'from-given' | 'none';
+
+/**
+ * Node answers for the intermediate nodes of one path (in node order), `F` excluded.
+ * Time O(nodes × computations).
+ */
+export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[]): { answers: NodeAnswer[]; rules: MatchRule[] } {
+  const inter = nodes.filter((n) => !n.is_final).sort((a, b) => a.position - b.position);
+  const gold = new Map(inter.map((n) => [n.node_id, n.answer === null ? null : parseNumber(n.answer)]));
+  const final = nodes.find((n) => n.is_final);
+  const allGold = [...gold.values(), final?.answer ? parseNumber(final.answer) : null].filter((v): v is number => v !== null);
+  const used = new Set<Computation>();
+  const got = new Map<string, { value: number; step: number }>();
+  const answers: NodeAnswer[] = [];
+  const rules: MatchRule[] = [];
+  const take = (n: ArsNode, value: number | null, step: number | null, rule: MatchRule) => {
+    if (value !== null && step !== null) got.set(n.node_id, { value, step });
+    answers.push({ node_id: n.node_id, answer: value === null ? null : fmt(value), step });
+    rules.push(rule);
+  };
+
+  for (const n of inter) {
+    const g = gold.get(n.node_id) ?? null;
+    const parents = n.depends_on.map((p) => ({ id: p, got: got.get(p), gold: gold.get(p) ?? null })).filter((p) => gold.has(p.id));
+    const after = Math.max(0, ...parents.map((p) => p.got?.step ?? 0));
+    // 1. The path computes or states the gold value.
+    if (g !== null) {
+      const pv = parents.flatMap((p) => (p.got ? [p.got.value] : []));
+      const hits = facts.comps.filter((c) => !used.has(c) && c.step >= after && sameValue(c.stated, g));
+      const c = hits.find((c) => pv.some((v) => has(c.operands, v))) ?? (STRICT && pv.length ? undefined : hits[0]);
+      if (c) { used.add(c); take(n, g, c.step, 'gold-computed'); continue; }
+      const s = has(facts.given, g) || (STRICT && pv.length) ? undefined : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
+      if (s) { take(n, g, s.step, 'gold-stated'); continue; }
+    }
+    // 2. A parent was answered wrongly and a later computation uses that wrong value: the error flows here.
+    const wrong = parents.filter((p) => p.got && p.gold !== null && !sameValue(p.got.value, p.gold));
+    if (wrong.length) {
+      const c = facts.comps.find((c) => !used.has(c) && c.step >= after && wrong.some((p) => has(c.operands, p.got!.value)) && !has(allGold, c.stated));
+      if (c) { used.add(c); take(n, c.stated, c.step, 'propagated'); continue; }
+    }
+    // 3. Every parent was answered and a computation uses all their values but gets another result.
+    if (parents.length && parents.every((p) => p.got)) {
+      const c = facts.comps.find((c) => !used.has(c) && c.step >= after && parents.every((p) => has(c.operands, p.got!.value)) && !has(allGold, c.stated));
+      if (c) { used.add(c); take(n, c.stated, c.step, 'recomputed'); continue; }
+    }
+    // 4. A node computed from the problem's numbers alone: the first unclaimed computation over
+    //    given numbers after the previous node's step, whose result no node has as gold.
+    if (!parents.length) {
+      const prev = Math.max(0, ...[...got.values()].map((v) => v.step));
+      const c = facts.comps.find((c) => !used.has(c) && c.step >= prev && c.operands.some((o) => has(facts.given, o)) && c.operands.every((o) => has(facts.given, o) || ![...got.values()].some((v) => sameValue(v.value, o))) && !has(allGold, c.stated));
+      if (c) { used.add(c); take(n, c.stated, c.step, 'from-given'); continue; }
+    }
+    take(n, null, null, 'none');
+  }
+  return { answers, rules };
+}
+
+/**
+ * The step of a free path where node `ffsNodeId` went wrong. An answered intermediate node: the
+ * step that answered it. Otherwise (a missing node, or `F`): the first step after the last step
+ * that answered an earlier node which does new arithmetic (a computation, or a number neither
+ * given nor already answered); the last step when none does.
+ */
+export function ffsStepForFree(path: { steps: readonly string[]; node_answers: readonly NodeAnswer[] }, nodes: readonly ArsNode[], ffsNodeId: string, facts?: PathFacts): number {
+  const node = nodes.find((n) => n.node_id === ffsNodeId);
+  const last = Math.max(0, path.steps.length - 1);
+  if (!node) return -1;
+  const own = path.node_answers.find((a) => a.node_id === ffsNodeId);
+  if (!node.is_final && own?.step !== null && own?.step !== undefined) return Math.min(own.step, last);
+  const final = nodes.find((n) => n.is_final);
+  const f = facts ?? pathFacts(path.steps, final?.question ?? '');
+  const earlier = new Set(nodes.filter((n) => n.position < node.position && !n.is_final).map((n) => n.node_id));
+  const known = path.node_answers.filter((a) => earlier.has(a.node_id) && a.step !== null && a.answer !== null);
+  const start = Math.max(-1, ...known.map((a) => a.step!)) + 1;
+  const knownValues = [...f.given, ...known.map((a) => parseNumber(a.answer!)).filter((v): v is number => v !== null)];
+  for (let s = start; s <= last; s++) {
+    const doesArithmetic = f.comps.some((c) => c.step === s) || f.stated.some((x) => x.step === s && !has(knownValues, x.value));
+    if (doesArithmetic) return s;
+  }
+  return Math.min(Math.max(start, 0), last);
+}
+
+/**
+ * The first step whose arithmetic leaves the ARS: it computes a value that is neither given, nor
+ * the gold answer of any node (final included). On a path whose final answer is wrong this is
+ * where it first went its own way; null when every computation stays on gold values.
+ */
+export function firstDeviation(facts: PathFacts, nodes: readonly ArsNode[]): number | null {
+  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  const c = facts.comps.find((c) => !has(golds, c.stated) && !has(facts.given, c.stated));
+  return c ? c.step : null;
+}
