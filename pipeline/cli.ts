@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { runPipeline } from './run.ts';
 import { runSummary } from './summary.ts';
 import { STAGES } from './stages.ts';
+import { simServe, simServeOptions } from '../sim/cli.ts';
 
 /** Cleanups registered by commands (stop the simulator, close stores); main always runs them. */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -60,8 +61,7 @@ export function buildCli(argv: string[]): Argv {
       process.stderr.write(`wrote ${a.n} synthetic problems to ${a.out}\n`);
     })
     .command('sim', 'the bundled model SIMULATOR (not a model): an OpenAI-compatible server for demos, tests and benchmarks', (y) => y
-      .command('serve', 'serve /v1/chat/completions on 127.0.0.1 for synth problems. SIMULATION: answers come from formulas with injected errors, not from a model', async (yy) => yy.options((await import('../sim/cli.ts')).simServeOptions), async (a) => {
-        const { simServe } = await import('../sim/cli.ts');
+      .command('serve', 'serve /v1/chat/completions on 127.0.0.1 for synth problems. SIMULATION: answers come from formulas with injected errors, not from a model', (yy) => yy.options(simServeOptions), async (a) => {
         await simServe(a as never, controller.signal);
       })
       .demandCommand(1))

@@ -30,6 +30,7 @@ export const simServeOptions = {
   'hang-ms': { type: 'number', default: 60000, describe: `${P} how long a hung request holds its socket` },
   'rate-malformed': { type: 'number', default: 0, describe: `${P} share of choices with broken content (invalid JSON for guided)` },
   'rate-truncated': { type: 'number', default: 0, describe: `${P} share of choices cut short (finish_reason "length")` },
+  'fault-seed': { type: 'number', describe: `${P} seed of the fault draws (default: unseeded)` },
   'refuse-n': { type: 'boolean', default: false, describe: `${P} answer 400 to n > 1, as servers without multi-sampling do` },
 } as const;
 
@@ -41,7 +42,7 @@ export function simOptsFromArgv(a: SimServeArgv): SimulatorOptions {
   const o: SimulatorOptions = {};
   const num = (k: string) => { const v = a[k] ?? a[k.replace(/[A-Z0-9]+/g, (m) => `-${m.toLowerCase()}`)]; return typeof v === 'number' && Number.isFinite(v) ? v : undefined; };
   const nums = ['port', 'seed', 'n', 'pError', 'difficultySpread', 'pSilent', 'pLastStep', 'latencyMs', 'latencyJitter', 'maxConcurrency',
-    'rate429', 'retryAfterMs', 'rate5xx', 'rateHang', 'hangMs', 'rateMalformed', 'rateTruncated'] as const;
+    'rate429', 'retryAfterMs', 'rate5xx', 'rateHang', 'hangMs', 'rateMalformed', 'rateTruncated', 'faultSeed'] as const;
   for (const k of nums) { const v = num(k); if (v !== undefined) o[k] = v; }
   if (typeof a.problems === 'string') o.problemsFile = a.problems;
   const oc = a.overCapacity ?? a['over-capacity'];

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadSynthFile, synth, type SynthProblem } from './synth.ts';
+import { rng } from './rng.ts';
 import { DEFAULT_ERROR_MODEL, type ErrorModel } from './solve.ts';
 import { NO_FAULTS, requestFault, type FaultRates } from './faults.ts';
 import { checkRequest, completion, errorBody, FINGERPRINT, indexBank } from './complete.ts';
@@ -20,7 +21,7 @@ export interface SimulatorOptions extends Partial<ErrorModel>, Partial<FaultRate
   seed?: number;
   /** Size of the synth bank to rebuild (ignored with `problemsFile`). */
   n?: number;
-  /** A synth JSONL file whose problems the simulator should know (ids name their seed). */
+  /** A synth JSONL file whose problems the simulator should know (its ids name their seed, so `seed` is not needed). */
   problemsFile?: string;
   /** Mean latency of a reply in ms (lognormal). */
   latencyMs?: number;
@@ -31,10 +32,12 @@ export interface SimulatorOptions extends Partial<ErrorModel>, Partial<FaultRate
   overCapacity?: 'queue' | '429';
   /** Wait a 429 asks for (Retry-After, rounded up to seconds, and retry-after-ms). */
   retryAfterMs?: number;
-  /** How long a hung request holds its socket before destroying it. */
+  /** How long a hung request (`rateHang`; it holds no concurrency slot) keeps its socket before destroying it. */
   hangMs?: number;
   /** Answer 400 to n > 1, as servers without multi-sampling do. */
   refuseN?: boolean;
+  /** Seeds the fault draws, so that the counts of each fault over N requests are reproducible. */
+  faultSeed?: number;
 }
 
 export const OUTCOMES = ['ok', 'malformed', 'truncated', '429', 'over_capacity', '5xx', 'hang', 'refused_n', 'bad_request'] as const;
@@ -65,7 +68,7 @@ const MAX_BODY = 8 << 20;
 /** Starts the simulator; resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? 1;
-  const bank = opts.problemsFile ? await loadSynthFile(opts.problemsFile, opts.seed) : synth({ n: opts.n ?? 300, seed });
+  const bank = opts.problemsFile ? await loadSynthFile(opts.problemsFile) : synth({ n: opts.n ?? 300, seed });
   const index = indexBank(bank);
   const em: ErrorModel = {
     pError: opts.pError ?? DEFAULT_ERROR_MODEL.pError, difficultySpread: opts.difficultySpread ?? DEFAULT_ERROR_MODEL.difficultySpread,
@@ -86,6 +89,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const cap = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
   const retryAfterMs = opts.retryAfterMs ?? 1000;
   const hangMs = opts.hangMs ?? 60_000;
+  const draw = opts.faultSeed === undefined ? Math.random : rng(opts.faultSeed).next;
 
   const stats: SimStats = { requests: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, choices: { total: 0, malformed: 0, truncated: 0 }, inFlight: 0, maxInFlight: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -120,7 +124,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     } catch (e) {
       return send(res, 400, errorBody(`We could not parse the JSON body of your request: ${(e as Error).message}`, 'invalid_request_error', null, null), 'bad_request');
     }
-    const fault = requestFault(faults, Math.random());
+    const fault = requestFault(faults, draw());
     if (fault === '429') return tooMany(res, '429', 'injected fault');
     const checked = checkRequest(body, index, opts.refuseN ?? false);
     if (!checked.ok) return send(res, checked.status, checked.body, checked.outcome);
@@ -137,7 +141,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (res.destroyed) return;
       await later(latency());
       if (fault === '5xx') {
-        const [status, message] = Math.random() < 0.5 ? [500, 'The server had an error while processing your request.'] : [503, 'The engine is currently overloaded, please try again later.'];
+        const [status, message] = draw() < 0.5 ? [500, 'The server had an error while processing your request.'] : [503, 'The engine is currently overloaded, please try again later.'];
         return send(res, status, errorBody(`${message} (SIMULATED fault)`, 'server_error', null, null), '5xx');
       }
       const id = `chatcmpl-sim-${++counter}`;

@@ -79,8 +79,10 @@ function search(scored: readonly Labeled[], target: number, grid: readonly numbe
     for (const tau_gc of grid) {
       const e = evaluateThresholds(scored, tau_pc, tau_gc);
       if (e.precision === null || e.precision < target || e.n_reliable < minReliable) continue;
-      const better = !best || (e.coverage ?? 0) > (best.coverage ?? 0) ||
-        ((e.coverage ?? 0) === (best.coverage ?? 0) && e.precision > (best.precision ?? 0));
+      // Ties on coverage go to higher precision, then to the stricter thresholds (more margin).
+      const dc = (e.coverage ?? 0) - (best?.coverage ?? 0);
+      const dp = e.precision - (best?.precision ?? 0);
+      const better = !best || dc > 0 || (dc === 0 && (dp > 0 || (dp === 0 && tau_pc + tau_gc > best.tau_pc + best.tau_gc)));
       if (better) best = { ...e, tau_pc, tau_gc };
     }
   }

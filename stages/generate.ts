@@ -90,7 +90,7 @@ export async function generate(input: { problems: Problem[]; nodes: ArsNode[] },
   const finish = async (p: Problem, mode: PathMode, nodes: ArsNode[], req: SampleRequest, idx: number, first: SampleOutcome): Promise<Slot> => {
     const path_id = `${p.problem_id}/${mode}/${idx}`;
     const reject = (code: string, message: string, raw: string | null): Slot =>
-      ({ reject: { stage: 'generate', source: p.problem_id, item: path_id, code, path: code === 'invalid_json' || code === 'schema' || code === 'truncated' || code === 'no_final_answer' ? 'reply' : 'request', message: `path ${path_id}: ${message}`, raw: raw === null ? null : cut4k(raw) } });
+      ({ reject: { stage: 'generate', source: p.problem_id, item: path_id, code, path: code === 'invalid_json' || code === 'schema' || code === 'truncated' || code === 'no_final_answer' ? 'reply' : 'request', message: `path ${path_id}: ${message}`, raw: raw === null ? null : cut4k(client.redact(raw)) } });
     let tokens_in = 0;
     let tokens_out = 0;
     const complete = async (r: SampleRequest, o: SampleOutcome): Promise<SampleOutcome> => {
@@ -114,8 +114,9 @@ export async function generate(input: { problems: Problem[]; nodes: ArsNode[] },
       if (attempt >= g.max_reasks) return reject(parsed.code, `${parsed.message} (after ${attempt} re-asks)`, o.content);
       if (stopped()) return { skipped: true };
       reasks++;
-      // The conversation grows with each re-ask, so every re-ask is a distinct request (and cache key).
-      cur = { ...req, messages: [...cur.messages, { role: 'assistant', content: o.content }, { role: 'user', content: `Your reply could not be used: ${parsed.message}. ${mode === 'free' ? 'Solve it again, one "Step k:" line per step, ending with "Final answer: <answer>".' : 'Reply again with only the JSON object, one entry per sub-question in order, then "final".'}` }] };
+      // The re-ask restates the prompt with a note per failed attempt appended to the user turn, so every
+      // re-ask is a distinct request (and cache key) and still carries the whole problem.
+      cur = { ...cur, messages: withNote(cur.messages, `A previous reply could not be used: ${parsed.message}. ${mode === 'free' ? 'Solve it again, one "Step k:" line per step, ending with "Final answer: <answer>".' : 'Reply with only the JSON object, one entry per sub-question in order, then "final".'}`) };
       o = await complete(cur, (await client.sample(cur, [idx]))[0]!);
     }
   };
@@ -184,6 +185,16 @@ function withImages(messages: ChatMessage[], images: ImagePart[]): ChatCompletio
     if (msg.role !== 'user' || images.length === 0) return msg.role === 'system' ? { role: 'system', content: msg.content } : msg.role === 'user' ? { role: 'user', content: msg.content } : { role: 'assistant', content: msg.content };
     const parts: ChatCompletionContentPart[] = [{ type: 'text', text: msg.content }, ...images];
     return { role: 'user', content: parts };
+  });
+}
+
+/** The messages with `note` appended to the last user turn (text part, images kept). */
+function withNote(messages: ChatCompletionMessageParam[], note: string): ChatCompletionMessageParam[] {
+  const at = messages.map((m) => m.role).lastIndexOf('user');
+  return messages.map((m, i) => {
+    if (i !== at || m.role !== 'user') return m;
+    if (typeof m.content === 'string') return { role: 'user', content: `${m.content}\n\n${note}` };
+    return { role: 'user', content: [...m.content, { type: 'text', text: note }] };
   });
 }
 

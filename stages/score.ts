@@ -3,9 +3,10 @@
  * TRACE scoring (TRACE.md): step verdicts against gold or consensus, path consistency PC,
  * global consistency GC, final correctness, reliability regions and the First Failure Step.
  */
-import type { ArsNode, Category, NodeAnswer, NodeVerdict, PathRow, Problem, Region, ScoredPath, Verdict } from '../schemas/index.ts';
+import type { ArsNode, Category, NodeVerdict, PathRow, Problem, Region, ScoredPath, Verdict } from '../schemas/index.ts';
 import { classify, consensus, makeEq } from './score/classes.ts';
 import { firstFailure } from './score/ffs.ts';
+import { ffsStepForFree } from './align.ts';
 
 export interface Thresholds { tau_pc: number; tau_gc: number; tau_pc_low: number; tau_gc_low: number }
 export const DEFAULT_THRESHOLDS: Thresholds = { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 };
@@ -84,7 +85,7 @@ export function scoreProblem(problem: Problem, nodes: readonly ArsNode[], paths:
     return {
       problem_id: p.problem_id, path_id: p.path_id, domain: problem.domain, PC, GC, region, model: p.model, run_id: runId,
       mode: p.mode, category: categoryOf(region, label.y), final_answer: p.final_answer, final_correct: label.y, label_source: label.source,
-      ffs_node: ffs.ffs_node, ffs_step: ffs.ffs_node === null ? -1 : ffsStep(p, nodes, ffs.ffs_node, answerMaps[k]!),
+      ffs_node: ffs.ffs_node, ffs_step: ffs.ffs_node === null ? -1 : ffsStep(p, nodes, ffs.ffs_node),
       silent_failure_node: ffs.silent_failure_node,
       verdicts: [...verdicts[k]!, { node_id: 'F', answer: p.final_answer, reference: finalRef, verdict: finalVerdict, agreement: K ? Math.max(0, ...fc.sizes) / K : 0, step: fStep }],
       steps: p.steps,
@@ -119,20 +120,13 @@ export function categoryOf(region: Region, y: boolean | null): Category {
 }
 
 /**
- * ffs_step (TRACE.md): ars-guided paths count nodes in order; free paths count their own
- * steps: the step where the FFS node was answered, else the step after the last step that
- * answered an earlier node (where it should have been answered).
+ * ffs_step (TRACE.md): ars-guided paths count nodes in order; free paths count their own steps:
+ * the step where the FFS node was answered, else where it should have been (align's rule).
  */
-export function ffsStep(p: PathRow, nodes: readonly ArsNode[], ffsNode: string, answers: ReadonlyMap<string, NodeAnswer>): number {
+export function ffsStep(p: PathRow, nodes: readonly ArsNode[], ffsNode: string): number {
   const node = nodes.find((n) => n.node_id === ffsNode);
   if (!node) return -1;
-  if (p.mode === 'ars-guided') return node.position;
-  const last = Math.max(0, p.steps.length - 1);
-  const at = answers.get(ffsNode)?.step;
-  if (at !== null && at !== undefined) return Math.min(at, last);
-  if (node.is_final) return last;
-  const before = nodes.filter((n) => n.position < node.position).map((n) => answers.get(n.node_id)?.step ?? -1);
-  return Math.min(Math.max(-1, ...before) + 1, last);
+  return p.mode === 'ars-guided' ? node.position : ffsStepForFree(p, nodes, ffsNode);
 }
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {

@@ -90,9 +90,9 @@ export class RequestCache {
     for (const [k, resolvers] of batch) for (const r of resolvers) r(found.get(k) ?? this.pending.get(k) ?? this.flushing.get(k));
   }
 
-  /** Buffers an entry; it is durable after the next flush. */
-  put(entry: CacheEntry): void {
-    this.pending.set(entry.key, entry);
+  /** Buffers entries; they become durable together in the next flush (never split across two). */
+  put(...entries: CacheEntry[]): void {
+    for (const entry of entries) this.pending.set(entry.key, entry);
     if (this.pending.size >= this.maxBatch) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.flushMs);

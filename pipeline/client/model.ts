@@ -67,6 +67,15 @@ export class ModelClient {
     if (gen.max_budget !== null && !gen.prices[model.model]) this.log(`max_budget is set but prices has no entry for model ${model.model}: its cost counts as 0`);
   }
 
+  /** `text` with the API key removed: for anything that may be logged or persisted (a server may echo the key). */
+  redact(text: string): string { return redactText(text, this.secret); }
+
+  private failed(r: SendResult): SampleOutcome {
+    if (r.ok) throw new Error('unreachable');
+    if ('stopped' in r) return { ok: false, code: r.stopped === 'budget' ? 'budget' : 'aborted', message: r.stopped === 'budget' ? 'stopped: the next request would pass max_budget' : 'stopped by signal', stopped: r.stopped };
+    return { ok: false, code: r.failure.code, message: this.redact(r.failure.message), stopped: null };
+  }
+
   /** Closes idle connections and stops the limiter's timers. */
   close(): void {
     this.limiter.close();
@@ -92,28 +101,33 @@ export class ModelClient {
       if (r.ok) {
         const choices = [...r.data.choices].sort((a, b) => a.index - b.index);
         if (choices.length < missing.length) this.refuseN(`server returned ${choices.length} choices for n=${missing.length}`);
+        // Reply text is redacted on receipt (a server could echo the key), before it is cached or parsed.
         const totalChars = choices.reduce((s, c) => s + (c.message?.content?.length ?? 0), 0) || 1;
         const outTokens = r.data.usage?.completion_tokens ?? Math.ceil(totalChars / 4);
         const got = missing.slice(0, choices.length);
-        got.forEach((j, c) => {
+        const entries = got.map((j, c) => {
           const ch = choices[c]!;
-          const content = ch.message?.content ?? '';
-          out[j] = this.remember(keys[j]!, content, ch.finish_reason ?? null, r.data.usage?.prompt_tokens ?? estimateTokens(req.messages), Math.round((outTokens * content.length) / totalChars));
+          const content = this.redact(ch.message?.content ?? '');
+          const entry = { key: keys[j]!, model: this.model.model, content, finish_reason: ch.finish_reason ?? null, tokens_in: r.data.usage?.prompt_tokens ?? estimateTokens(req.messages), tokens_out: Math.round((outTokens * content.length) / totalChars) };
+          out[j] = { ok: true, content: entry.content, finish_reason: entry.finish_reason, tokens_in: entry.tokens_in, tokens_out: entry.tokens_out, cached: false };
+          return entry;
         });
+        // All samples of one reply are written in the same batch, so a crash keeps all or none.
+        this.deps.cache.put(...entries);
         missing = missing.slice(choices.length);
       } else if ('failure' in r && r.failure.kind === 'n_refused') {
         this.refuseN(r.failure.message);
       } else {
-        for (const j of missing) out[j] = failed(r);
+        for (const j of missing) out[j] = this.failed(r);
         missing = [];
       }
     }
     await Promise.all(missing.map(async (j) => {
       const i = indices[j]!;
       const r = await this.send(req, 1, this.gen.seed === null ? null : this.gen.seed + i);
-      if (!r.ok) { out[j] = failed(r); return; }
+      if (!r.ok) { out[j] = this.failed(r); return; }
       const ch = r.data.choices[0]!;
-      const content = ch.message?.content ?? '';
+      const content = this.redact(ch.message?.content ?? '');
       out[j] = this.remember(keys[j]!, content, ch.finish_reason ?? null, r.data.usage?.prompt_tokens ?? estimateTokens(req.messages), r.data.usage?.completion_tokens ?? Math.ceil(content.length / 4));
     }));
     return out as SampleOutcome[];
@@ -203,8 +217,3 @@ export class ModelClient {
   }
 }
 
-function failed(r: SendResult): SampleOutcome {
-  if (r.ok) throw new Error('unreachable');
-  if ('stopped' in r) return { ok: false, code: r.stopped === 'budget' ? 'budget' : 'aborted', message: r.stopped === 'budget' ? 'stopped: the next request would pass max_budget' : 'stopped by signal', stopped: r.stopped };
-  return { ok: false, code: r.failure.code, message: r.failure.message, stopped: null };
-}

@@ -36,18 +36,16 @@ export interface EvalProcessbenchSummary {
 
 /**
  * Predicted ProcessBench label of one scored free path: -1 when its final answer is right; else
- * the earlier of the FFS node's step and the first misstated arithmetic.
+ * the earliest of the FFS node's step (`ffsStepForFree`), the first step whose arithmetic leaves
+ * the ARS gold values (`firstDeviation`), and the first misstated arithmetic (`arithmeticErrors`).
  */
 export function predictFfsStep(path: Pick<PathRow, 'steps' | 'node_answers'>, scored: Pick<ScoredPath, 'final_correct' | 'ffs_node'>, nodes: readonly ArsNode[]): number {
   if (scored.final_correct !== false) return -1;
   const fromNode = scored.ffs_node === null ? path.steps.length - 1 : ffsStepForFree(path, nodes, scored.ffs_node);
   const arith = arithmeticErrors(path.steps)[0]?.step;
-  const mode = process.env.TP_MODE ?? 'A';
   const final = nodes.find((n) => n.is_final);
   const dev = firstDeviation(pathFacts(path.steps, final?.question ?? ''), nodes);
-  if (mode === 'B') return Math.max(0, Math.min(dev ?? path.steps.length - 1, arith ?? Infinity));
-  if (mode === 'C') return Math.max(0, Math.min(fromNode, dev ?? Infinity, arith ?? Infinity));
-  return Math.max(0, Math.min(fromNode, arith ?? Infinity));
+  return Math.max(0, Math.min(fromNode, dev ?? Infinity, arith ?? Infinity));
 }
 
 /** Runs the evaluation and returns ProcessBench's metric (×100). */

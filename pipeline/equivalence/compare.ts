@@ -3,7 +3,7 @@ import { parseAnswer, type Node } from './structure.ts';
 import { exprEqual, relationEqual } from './expr.ts';
 import { quantityEqual, looksLikeQuantity } from './units.ts';
 import { formulaEqual, looksLikeChemistry } from './chemistry.ts';
-import { cleanLatex } from './normalize.ts';
+import { cleanLatex, normText } from './normalize.ts';
 import type { Deadline } from './guard.ts';
 import { type Verdict, yes, no } from './types.ts';
 
@@ -42,7 +42,15 @@ function each(a: Node[], b: Node[], opts: CompareOptions, what: string): Verdict
   return yes(`${what} equal item by item`);
 }
 
-function unordered(a: Node[], b: Node[], opts: CompareOptions): Verdict {
+/** Drops repeated items, since a set lists each member once however often it is written. */
+function distinct(xs: Node[], opts: CompareOptions): Node[] {
+  const out: Node[] = [];
+  for (const x of xs) if (!out.some((y) => nodes(x, y, opts).equal === true)) out.push(x);
+  return out;
+}
+
+function unordered(a0: Node[], b0: Node[], opts: CompareOptions): Verdict {
+  const a = a0.length > 1 ? distinct(a0, opts) : a0, b = b0.length > 1 ? distinct(b0, opts) : b0;
   if (a.length !== b.length) return no(`sets have ${a.length} and ${b.length} items`);
   const left = [...b];
   for (const [i, x] of a.entries()) {
@@ -107,7 +115,10 @@ export function nodes(a0: Node, b0: Node, opts: CompareOptions): Verdict {
   }
   if (seq(a) && seq(b)) return lists(a, b, opts);
   if (seq(a) || seq(b)) return no(`a ${seq(a) ? 'list' : 'single value'} and a ${seq(b) ? 'list' : 'single value'}`);
-  const la = a.t === 'text' ? `\\text{${a.text}}` : a.t === 'expr' ? a.latex : '';
-  const lb = b.t === 'text' ? `\\text{${b.text}}` : b.t === 'expr' ? b.latex : '';
-  return exprEqual(la, lb, opts.tolerance, opts.deadline);
+  const leaf = (n: Node) => (n.t === 'text' ? n.text : n.t === 'expr' ? n.latex : '');
+  if (a.t === 'text' || b.t === 'text') {
+    const ta = normText(leaf(a)), tb = normText(leaf(b));
+    return ta === tb ? yes('texts equal after normalisation') : no(`texts differ: "${ta.slice(0, 40)}" vs "${tb.slice(0, 40)}"`);
+  }
+  return exprEqual(leaf(a), leaf(b), opts.tolerance, opts.deadline);
 }

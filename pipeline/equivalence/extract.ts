@@ -62,21 +62,22 @@ function lastNumber(t: string): string | null {
 
 const ANSWER_IS = /(?:final answer|the answer|answer)\s*(?:is|:)\s*(?:[:=]\s*)?/gi;
 
-function afterAnswerPhrase(t: string): string | null {
+function afterAnswerPhrase(t: string, notBefore: number): string | null {
   let at = -1;
   for (const m of t.matchAll(ANSWER_IS)) at = m.index + m[0].length;
-  if (at < 0) return null;
+  if (at < 0 || at < notBefore) return null;
   let seg = t.slice(at);
   const stop = seg.search(/\.(?:\s|$)(?![^$]*\$[^$]*$)|\n|I hope/);
   if (stop >= 0) seg = seg.slice(0, stop);
   seg = seg.trim();
   if (!seg) return null;
-  const spans = mathSpans(seg);
-  if (spans.length) return lastGroup(seg, spans, 0, false);
-  const is = seg.match(/.*\b(?:is|are|=)\s+(.+)$/);
-  if (is?.[1] && /^[^a-zA-Z]*\d/.test(is[1])) return is[1].trim();
-  if (/[a-zA-Z]{3,}/.test(seg.replace(/\\[a-zA-Z]+/g, '')) && /\d/.test(seg)) return lastNumber(seg);
-  return seg;
+  // "The largest $n$ is 34": the answer follows the last "is".
+  const is = /^.*\b(?:is|are|be|equals)\s+(.+)$/s.exec(seg);
+  const tail = is?.[1] && /\d|\$|\\\(/.test(is[1]) ? is[1].trim() : seg;
+  const spans = mathSpans(tail);
+  if (spans.length) return lastGroup(tail, spans, 0, false);
+  if (/[a-zA-Z]{3,}/.test(tail.replace(/\\[a-zA-Z]+/g, '')) && /\d/.test(tail)) return lastNumber(tail);
+  return tail;
 }
 
 /**
@@ -88,11 +89,17 @@ export function extractAnswer(text: string): string | null {
   let t = text.length > MAX_SCAN ? text.slice(-MAX_SCAN) : text;
   if (t.includes('\\\\')) t = t.replace(/\\\\(boxed|fbox|frac|left|right|text|sqrt|le|ge|pi|in|cup|cdot|times)(?![a-zA-Z])/g, '\\$1');
   const bx = boxes(t);
-  if (bx.length) return lastGroup(t, bx, MAX_GAP_WORDS, true) || null;
-  const phrase = afterAnswerPhrase(t);
+  const lastBox = bx.length ? (bx[bx.length - 1] as Span).start : -1;
+  // A "final answer is" written after the last box restates the answer: it wins.
+  const phrase = afterAnswerPhrase(t, lastBox);
   if (phrase) return phrase;
+  if (bx.length) return lastGroup(t, bx, MAX_GAP_WORDS, true) || null;
   const spans = mathSpans(t);
-  if (spans.length) return lastGroup(t, spans, 0, false);
+  if (spans.length) {
+    // A number in the prose after the last math span is the later, final statement.
+    const after = lastNumber(t.slice((spans[spans.length - 1] as Span).end));
+    return after ?? lastGroup(t, spans, 0, false);
+  }
   return lastNumber(t);
 }
 

@@ -57,7 +57,7 @@ function compare(gold: string, pred: string, spec: EquivalenceSpec, deadline: De
     return compareAnswers(g, p, { tolerance: tol, deadline });
   }
   if (kind === 'quantity') return quantityEqual(g, p, { tolerance: tol, unit: spec.unit ?? null, policy: spec.unitPolicy ?? 'strict', deadline });
-  if (kind === 'formula') return formulaEqual(g, p);
+  if (kind === 'formula') return formulaEqual(g, p, spec.scaledEquations ?? false);
   if (kind === 'expression') return compareAnswers(g, p, { tolerance: tol, deadline });
   // No kind: numbers first, then quantities and formulas when they read as such, then math.
   const v = numberVerdict(g, p, tol);

@@ -4,14 +4,14 @@
  * by our own code: exact rationals when possible, complex floats otherwise. Exponents past
  * `MAX_EXPONENT` and factorials past 3000 stop evaluation (`TooBig`).
  */
-import { ComputeEngine } from '@cortex-js/compute-engine';
+import { LatexSyntax } from '@cortex-js/compute-engine/latex-syntax';
 import { type Rat, rat, add, sub, mul, div, pow, fromDecimal } from './rational.ts';
 import { MAX_EXPONENT, TooBig } from './guard.ts';
 
 export type Json = number | string | { num: string } | { sym: string } | { str: string } | Json[];
 export interface Cx { re: number; im: number }
 
-let engine: ComputeEngine | null = null;
+let engine: LatexSyntax | null = null;
 const cache = new Map<string, Json | null>();
 const CACHE_SIZE = 5_000;
 
@@ -19,17 +19,30 @@ const CACHE_SIZE = 5_000;
 export function parseLatex(latex: string): Json | null {
   const hit = cache.get(latex);
   if (hit !== undefined) return hit;
-  engine ??= new ComputeEngine();
+  engine ??= new LatexSyntax();
   let json: Json | null = null;
   try {
-    json = engine.parse(latex, { canonical: false }).json as Json;
-    if (JSON.stringify(json).includes('"Error"')) json = null;
+    const raw = engine.parse(latex);
+    json = raw === null || JSON.stringify(raw).includes('"Error"') ? null : plainJson(raw);
   } catch {
     json = null;
   }
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   cache.set(latex, json);
   return json;
+}
+
+/** MathJSON with object forms (`{fn}`, `{sym}`, `{str}`) turned into the short array/string forms. */
+function plainJson(x: unknown): Json {
+  if (Array.isArray(x)) return x.map(plainJson);
+  if (x !== null && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    if (Array.isArray(o.fn)) return o.fn.map(plainJson);
+    if (typeof o.sym === 'string') return o.sym;
+    if (typeof o.str === 'string') return `'${o.str}'`;
+    if (typeof o.num === 'string') return { num: o.num };
+  }
+  return x as Json;
 }
 
 const CONSTANTS = new Set(['Pi', 'ExponentialE', 'e', 'ImaginaryUnit', 'i', 'PositiveInfinity', 'NegativeInfinity']);
@@ -185,7 +198,7 @@ export function evaluate(j: Json, env: ReadonlyMap<string, Cx>): Cx {
     throw new Unsupported(`symbol ${j}`);
   }
   if (!Array.isArray(j)) {
-    if ('num' in j) return C(Number(j.num));
+    if (typeof j === 'object' && 'num' in j) return C(Number(j.num));
     throw new Unsupported('object leaf');
   }
   const h = head(j) ?? '';

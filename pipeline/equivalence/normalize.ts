@@ -1,8 +1,8 @@
 /** @module pipeline/equivalence/normalize  String-level LaTeX clean-up shared by every comparison. */
 
-const SPACING = /\\(?:quad|qquad|[,;:! ]|enspace|thinspace|medspace|thickspace)|~/g;
+const SPACING = /(?<!\\)\\(?:quad|qquad|[,;:! ]|enspace|thinspace|medspace|thickspace)|~/g;
 const SIZING = /\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*/g;
-const TEXT_CMDS = /\\(?:mbox|textnormal|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|operatorname|rm|bf)(?![a-zA-Z])/g;
+const TEXT_CMDS = /\\(?:mbox|textnormal|textbf|textit|textrm|textsf|texttt|mathbf|mathit|mathsf|rm|bf)(?![a-zA-Z])/g;
 
 /**
  * Rewrites LaTeX into one spelling: double-escaped commands, frac variants, sizing and spacing
@@ -12,7 +12,7 @@ export function cleanLatex(s: string): string {
   let t = s;
   if (t.includes('\\\\')) t = t.replace(/\\\\([a-zA-Z]{2,})/g, '\\$1');
   // Thousands idioms: 14{,}916, 32,\! 349, 1\,000 are one number.
-  t = t.replace(/(\d)\{,\s*\}(?=\d)/g, '$1,').replace(/(\d),\\!\s*(?=\d)/g, '$1,').replace(/(\d)\\,(?=\d{3}(?!\d))/g, '$1');
+  t = t.replace(/(\d)\s*\{,\s*\}\s*(?=\d)/g, '$1,').replace(/(\d),\\!\s*(?=\d)/g, '$1,').replace(/(\d)\\,(?=\d{3}(?!\d))/g, '$1');
   t = t.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\displaystyle|\\limits/g, '');
   t = t.replace(SIZING, '').replace(/\\left\.|\\right\./g, '');
   t = t.replace(TEXT_CMDS, '\\text');
@@ -49,16 +49,17 @@ export function matchBrace(s: string, open: number): number {
   return -1;
 }
 
-/** Removes `\text{...}` wrappers, keeping their content. */
+/** Removes `\text{...}` and `\mathrm{...}` wrappers, keeping their content. */
 export function unwrapText(s: string): string {
   let out = s;
-  for (let i = out.indexOf('\\text'); i >= 0; i = out.indexOf('\\text', i)) {
-    let j = i + 5;
-    while (out[j] === ' ') j++;
-    if (out[j] !== '{') { out = out.slice(0, i) + out.slice(i + 5); continue; }
+  const re = /\\(?:text|mathrm)\s*/g;
+  for (let m = re.exec(out); m; m = re.exec(out)) {
+    const j = m.index + m[0].length;
+    if (out[j] !== '{') { out = out.slice(0, m.index) + out.slice(j); re.lastIndex = m.index; continue; }
     const end = matchBrace(out, j);
     if (end < 0) break;
-    out = out.slice(0, i) + out.slice(j + 1, end - 1) + out.slice(end);
+    out = out.slice(0, m.index) + out.slice(j + 1, end - 1) + out.slice(end);
+    re.lastIndex = m.index;
   }
   return out;
 }

@@ -1,5 +1,6 @@
 /** @module pipeline/equivalence/structure  Reads an answer string into lists, sets, tuples, intervals, matrices, relations and assignments. */
 import { cleanLatex, unwrapText } from './normalize.ts';
+import { parseLatex, symbols } from './latex.ts';
 
 export type Node =
   | { t: 'list'; items: Node[]; unordered: boolean }
@@ -53,6 +54,12 @@ function wraps(s: string, openLen: number, closeLen: number): boolean {
 const NAME = String.raw`(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?|'+)?|\\[a-zA-Z]+(?:_\{?[a-zA-Z0-9]+\}?)?)`;
 const NAME_LIKE = new RegExp(String.raw`^(?:${NAME}(?:\(${NAME}(?:,\s*${NAME})*\))?|\|[A-Za-z]+\||\\frac\{[A-Za-z]+\}\{[A-Za-z]+\}|[A-Z]{1,3}|${NAME}\s*:\s*${NAME}|[a-zA-Z]_\{[A-Za-z]+\}\s*:\s*[A-Za-z]+|\(\s*${NAME}(?:\s*[,;]\s*${NAME})*\s*\)|\\text\{[^{}]*\})$`);
 
+/** True when a LaTeX string parses to an expression without variables (`\frac{1}{2}`, `5+5+1`). */
+function isConstant(latex: string): boolean {
+  const j = parseLatex(latex);
+  return j !== null && symbols(j).size === 0;
+}
+
 /** True for the left side of an answer such as `x =`, `f(x) =`, `(p,q) =`, `|AB| =`, `A:B =`. */
 export const isNameLike = (s: string) => NAME_LIKE.test(s.replace(/\s+/g, ''));
 
@@ -89,7 +96,9 @@ function relation(s: string): Node | null {
   parts.push(s.slice(start).trim());
   const first = parts[0] ?? '';
   if (ops.every((o) => o === '=' || o === '\\approx')) {
-    if (parts.length === 2 && !isNameLike(first) && first !== '') return { t: 'rel', op: '=', lhs: first, rhs: parts[1] ?? '' };
+    if (parts.length === 2 && !isNameLike(first) && first !== '' && !(isConstant(first) && isConstant(parts[1] ?? ''))) {
+      return { t: 'rel', op: '=', lhs: first, rhs: parts[1] ?? '' };
+    }
     // A chain `x = a = b ≈ c` answers its last exact value.
     let pick = parts.length - 1;
     for (let k = ops.length - 1; k >= 0; k--) if (ops[k] === '=') { pick = k + 1; break; }
@@ -144,15 +153,16 @@ export function parseAnswer(input: string): Node {
   if (s.startsWith('{') && s.endsWith('}') && wraps(s, 1, 1)) return parseAnswer(s.slice(1, -1));
   const semi = splitTop(s, /;/);
   if (semi.length > 1) return semiList(semi);
-  const parts = splitTop(s, /,|\s+(?:and|or)\s+|(?<=\))\s*(?:and|or)\s*(?=\()|(?<=\d)\s*(?:and|or)\s*(?=\d)/);
+  const parts = splitTop(s, /,|\s+(?:and|or)\s+|(?<=\))\s*(?:and|or)\s*(?=\()|(?<=\d)\s*(?:and|or)\s*(?=[\dA-Z(\\])/);
   if (parts.length > 1) return list(parts, false);
   const union = splitTop(s, /\\cup/);
   if (union.length > 1) return list(union, true);
+  if (/^\\(?:pm|mp)/.test(s)) return list([s.replace(/^\\(?:pm|mp)/, ''), `-(${s.replace(/^\\(?:pm|mp)/, '')})`], true);
   const pm = splitTop(s, /\\pm|\\mp/);
   if (pm.length === 2) return list([`${pm[0]}+${pm[1]}`, `${pm[0]}-(${pm[1]})`].map((x) => x.replace(/^\+/, '')), true);
   const rel = relation(s);
   if (rel) return rel;
-  const mat = matrix(s) ?? (s.startsWith('(') && s.endsWith(')') && wraps(s, 1, 1) ? matrix(s.slice(1, -1).trim()) : null);
+  const mat = matrix(s) ?? (/^[([]/.test(s) && /[)\]]$/.test(s) && wraps(s, 1, 1) ? matrix(s.slice(1, -1).trim()) : null);
   if (mat) return mat;
   const bracket = /^[[(]/.test(s) && /[\])]$/.test(s) && wraps(s, 1, 1);
   if (bracket) {

@@ -11,6 +11,8 @@ export type EquivalenceSpec = Partial<AnswerSpec> & {
   choices?: readonly string[];
   /** When gold has a unit and the prediction has none: reject (strict, default) or read it in gold's unit. */
   unitPolicy?: 'strict' | 'assume-gold-unit';
+  /** Chemical equations also match when all coefficients are scaled by one factor. */
+  scaledEquations?: boolean;
 };
 
 export const yes = (reason: string): Verdict => ({ equal: true, reason });

@@ -27,7 +27,6 @@ export function pathFacts(steps: readonly string[], question: string): PathFacts
   };
 }
 
-const STRICT = true;
 const fmt = (n: number) => String(Number(n.toPrecision(12)));
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
 
@@ -61,9 +60,10 @@ export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[]): { answe
     if (g !== null) {
       const pv = parents.flatMap((p) => (p.got ? [p.got.value] : []));
       const hits = facts.comps.filter((c) => !used.has(c) && c.step >= after && sameValue(c.stated, g));
-      const c = hits.find((c) => pv.some((v) => has(c.operands, v))) ?? (STRICT && pv.length ? undefined : hits[0]);
+      // With answered parents, the computation must use one of their values (not a coincidence elsewhere).
+      const c = pv.length ? hits.find((c) => pv.some((v) => has(c.operands, v))) : hits[0];
       if (c) { used.add(c); take(n, g, c.step, 'gold-computed'); continue; }
-      const s = has(facts.given, g) || (STRICT && pv.length) ? undefined : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
+      const s = has(facts.given, g) || pv.length ? undefined : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
       if (s) { take(n, g, s.step, 'gold-stated'); continue; }
     }
     // 2. A parent was answered wrongly and a later computation uses that wrong value: the error flows here.

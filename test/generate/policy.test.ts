@@ -7,7 +7,7 @@ let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
 const one = () => ({ problems: [problem('p1')], nodes: ars('p1') });
 const text = (c: unknown) => (typeof c === 'string' ? c : '');
-const isReask = (r: { body: { messages: { role: string }[] } }) => r.body.messages.length > 2;
+const isReask = (r: { body: { messages: { content: unknown }[] } }) => text(r.body.messages[1]!.content).includes('A previous reply could not be used');
 
 describe('generate: retries, re-asks, truncation, budget', () => {
   it('re-asks an invalid guided reply and lands the path on the valid answer', async () => {
@@ -17,8 +17,8 @@ describe('generate: retries, re-asks, truncation, budget', () => {
     expect(out.paths.map((p) => p.path_id)).toEqual(['p1/ars-guided/0', 'p1/ars-guided/1']);
     expect(out.stats.reasks).toBe(2);
     const reask = fake.requests.find(isReask)!;
-    expect(reask.body.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(text(reask.body.messages[3]!.content)).toMatch(/^Your reply could not be used: reply is not valid JSON/);
+    expect(reask.body.messages.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(text(reask.body.messages[1]!.content)).toMatch(/^Problem:\nWhat is p1\?[\s\S]*\n\nA previous reply could not be used: reply is not valid JSON: [^\n]*\. Reply with only the JSON object, one entry per sub-question in order, then "final"\.$/);
     store.close();
   });
 

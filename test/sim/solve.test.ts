@@ -6,7 +6,7 @@ import { DEFAULT_ERROR_MODEL, freeContent, guidedContent, nodeErrorRate, perturb
 const bank = synth({ n: 300, seed: 1 });
 const byTemplate = (name: string): SynthProblem => bank.find((p) => p.template === name)!;
 const plan = (p: Partial<PathPlan>): PathPlan => ({ wrong: new Set(), silent: null, lastStep: false, ...p });
-const stated = (p: SynthProblem, pl: PathPlan) => {
+const stated = (p: SynthProblem, pl: PathPlan): Record<string, number> => {
   const sol = solvePath(p, pl, rng(1));
   return { ...Object.fromEntries(sol.steps.map((s) => [s.node_id, s.value])), F: sol.final.value };
 };

@@ -1,0 +1,1 @@
+import { benchEquivalence } from "./bench/equivalence.ts"; console.log(JSON.stringify(await benchEquivalence()));

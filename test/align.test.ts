@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { ArsNode, PathRow } from '../schemas/index.ts';
+import { align, arithmeticErrors, computations, evaluate, ffsStepForFree, firstDeviation, pathFacts, alignNodes } from '../stages/align.ts';
+
+const spec = { kind: 'number' as const, tolerance: null, unit: null };
+const node = (node_id: string, position: number, answer: string, depends_on: string[], question = `q ${node_id}`): ArsNode =>
+  ({ problem_id: 'p1', node_id, position, question, depends_on, answer, answer_spec: spec, uses_image: false, is_final: node_id === 'F' });
+
+// Josh flips a house: Q1 cost 130000, Q2 increase 120000, Q3 new value 200000 (from Q2), F profit 70000.
+const HOUSE = 'Josh buys a house for $80,000 and then puts in $50,000 in repairs. This increased the value of the house by 150%. How much profit did he make?';
+const nodes: ArsNode[] = [
+  node('Q1', 0, '130000', []),
+  node('Q2', 1, '120000', []),
+  node('Q3', 2, '200000', ['Q2']),
+  node('F', 3, '70000', ['Q1', 'Q3'], HOUSE),
+];
+const path = (steps: string[], extra: Partial<PathRow> = {}): PathRow => ({
+  run_id: 'r', problem_id: 'p1', path_id: 'p1/a', mode: 'free', sample_index: 0, model: 'm', steps,
+  node_answers: [], final_answer: null, given_correct: null, finish_reason: null, tokens_in: 0, tokens_out: 0, ...extra,
+});
+
+describe('evaluate', () => {
+  it.each([
+    ['16-3-4', 9, [16, 3, 4]],
+    ['2 \\times (3 + 4)', 14, [2, 3, 4]],
+    ['\\frac{1}{3} \\times 18', 6, [1, 3, 18]],
+    ['20% * 50', 10, [20, 50]],
+    ['$80,000 + $50,000', 130000, [80000, 50000]],
+  ])('%s = %d', (expr, value, operands) => {
+    expect(evaluate(expr)).toMatchObject({ value, operands });
+  });
+
+  it.each(['3 apples', '(2 + 3', '4 * * 2'])('%s is not an expression', (expr) => {
+    expect(evaluate(expr)).toBeNull();
+  });
+});
+
+describe('computations', () => {
+  it.each([
+    { text: 'Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.', want: [{ expr: '16-3-4', stated: 9, actual: 9, correct: true }] },
+    { text: 'So, \\(3 \\times 15 = 45\\) wolves and \\(15 - 3 = 12\\) cougars.', want: [{ expr: '3*15', stated: 45, correct: true }, { expr: '15-3', stated: 12, correct: true }] },
+    { text: 'the hourly wage: 3 hours * $35/hour = $105.', want: [{ expr: '3*35', stated: 105, correct: true }] },
+    { text: '\\[ 4 \\text{ checks/month} \\times 12 \\text{ months} + 3 = 48 + 3 = 51 \\]', want: [{ expr: '4*12+3', stated: 51, correct: true }, { expr: '48+3', stated: 51, correct: true }] },
+    { text: 'After a year it is $52,500 + ($52,500 * 0.05) = $55,625.', want: [{ expr: '52500+(52500*0.05)', stated: 55625, actual: 55125, correct: false }] },
+  ])('$text', ({ text, want }) => {
+    expect(computations(text, 0)).toMatchObject(want);
+  });
+
+  it('accepts a value rounded to the decimals it shows', () => {
+    expect(computations('Each pays 100 / 3 = 33.33 dollars', 0)[0]?.correct).toBe(true);
+    expect(computations('Each pays 100 / 3 = 33.4 dollars', 0)[0]?.correct).toBe(false);
+  });
+});
+
+describe('arithmeticErrors', () => {
+  it('flags misstated arithmetic with its step, even where no node asks for it', () => {
+    expect(arithmeticErrors(['She has 16 - 3 = 13 eggs.', 'She bakes 4 so 13 - 4 = 8 are left.', 'She makes 8 * 2 = $16.'])).toEqual([
+      { step: 1, expr: '13-4', stated: 8, actual: 9 },
+    ]);
+  });
+
+  it('finds none in a clean solution', () => {
+    expect(arithmeticErrors(['80,000+50,000=$<<80000+50000=130000>>130,000', 'Profit 200000-130000=<<200000-130000=70000>>70000'])).toEqual([]);
+  });
+});
+
+describe('alignNodes', () => {
+  it('matches gold values to the steps that compute them', () => {
+    const f = pathFacts([
+      'The house and repairs cost 80,000+50,000=$<<80000+50000=130000>>130,000',
+      'The value went up by 80,000*1.5=<<80000*1.5=120000>>120,000',
+      'So the house is worth 120,000+80,000=$<<120000+80000=200000>>200,000',
+      'Profit is 200,000-130,000=$<<200000-130000=70000>>70,000',
+    ], HOUSE);
+    const { answers, rules } = alignNodes(f, nodes);
+    expect(answers).toEqual([
+      { node_id: 'Q1', answer: '130000', step: 0 },
+      { node_id: 'Q2', answer: '120000', step: 1 },
+      { node_id: 'Q3', answer: '200000', step: 2 },
+    ]);
+    expect(rules).toEqual(['gold-computed', 'gold-computed', 'gold-computed']);
+  });
+
+  it('finds a wrong answer and follows it to the node that uses it', () => {
+    const f = pathFacts([
+      'The house and repairs cost 80,000+50,000=$<<80000+50000=130000>>130,000',
+      'The value went up by 80,000*1.5=<<80000*1.5=12000>>12,000',
+      'So the house is worth 12,000+80,000=$<<12000+80000=92000>>92,000',
+      'Profit is 92,000-130,000=$<<92000-130000=-38000>>-38,000',
+    ], HOUSE);
+    const { answers, rules } = alignNodes(f, nodes);
+    expect(answers).toEqual([
+      { node_id: 'Q1', answer: '130000', step: 0 },
+      { node_id: 'Q2', answer: '12000', step: 1 },
+      { node_id: 'Q3', answer: '92000', step: 2 },
+    ]);
+    expect(rules).toEqual(['gold-computed', 'from-given', 'propagated']);
+  });
+
+  it('leaves a node null when the path never computes it', () => {
+    const f = pathFacts(['He spent 80000 + 50000 = 130000.', 'He sold it, so the answer is 130000.'], HOUSE);
+    expect(alignNodes(f, nodes).answers.map((a) => a.answer)).toEqual(['130000', null, null]);
+  });
+});
+
+describe('align', () => {
+  it('fills node answers, F and a missing final answer of free paths', () => {
+    const out = align({ paths: [path(['Cost: 80000 + 50000 = 130000.', 'Gain: 80000 * 1.5 = 120000.', 'Value: 120000 + 80000 = 200000.', 'Profit: 200000 - 130000 = 70000. The answer is \\boxed{70000}.'])], nodes });
+    expect(out.paths[0]!.final_answer).toBe('70000');
+    expect(out.paths[0]!.node_answers).toEqual([
+      { node_id: 'Q1', answer: '130000', step: 0 },
+      { node_id: 'Q2', answer: '120000', step: 1 },
+      { node_id: 'Q3', answer: '200000', step: 2 },
+      { node_id: 'F', answer: '70000', step: 3 },
+    ]);
+  });
+
+  it('passes ars-guided paths and already aligned paths through unchanged', () => {
+    const guided = path(['130000', '1', '2', '3'], { mode: 'ars-guided', node_answers: [{ node_id: 'Q1', answer: '1', step: 0 }], final_answer: '3' });
+    const done = path(['x'], { path_id: 'p1/b', node_answers: [{ node_id: 'Q1', answer: '7', step: 0 }] });
+    const out = align({ paths: [guided, done], nodes });
+    expect(out.paths[0]).toBe(guided);
+    expect(out.paths[1]).toBe(done);
+  });
+});
+
+describe('ffsStepForFree', () => {
+  const steps = ['Let us read the problem.', 'The house and repairs cost 80000+50000=130000', 'It gained 80000*1.5=12000', 'Worth 12000+80000=92000', 'Profit 92000-130000=-38000'];
+  it.each([
+    { label: 'an answered node: its step', ffs: 'Q2', answers: [['Q1', '130000', 1], ['Q2', '12000', 2], ['Q3', '92000', 3]], want: 2 },
+    { label: 'a missing node: the next step with new arithmetic after earlier nodes', ffs: 'Q2', answers: [['Q1', '130000', 1], ['Q2', null, null], ['Q3', null, null]], want: 2 },
+    { label: 'F after all nodes: the first step with new arithmetic after them', ffs: 'F', answers: [['Q1', '130000', 1]], want: 2 },
+    { label: 'an unknown node', ffs: 'Q9', answers: [], want: -1 },
+  ])('$label', ({ ffs, answers, want }) => {
+    const node_answers = answers.map(([node_id, answer, step]) => ({ node_id: node_id as string, answer: answer as string | null, step: step as number | null }));
+    expect(ffsStepForFree({ steps, node_answers }, nodes, ffs)).toBe(want);
+  });
+});
+
+describe('firstDeviation', () => {
+  it('is the first step computing a value that is neither given nor gold', () => {
+    expect(firstDeviation(pathFacts(['80000+50000=130000', '80000*2=160000', '160000-130000=30000'], HOUSE), nodes)).toBe(1);
+    expect(firstDeviation(pathFacts(['80000+50000=130000', '80000*1.5=120000'], HOUSE), nodes)).toBeNull();
+  });
+});

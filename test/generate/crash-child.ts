@@ -1,0 +1,26 @@
+/**
+ * @module test/generate/crash-child
+ * Runs `generate` on a synth bank against a simulator URL with its state in a given folder, then
+ * stores the paths (`paths` table) and prints one JSON line. The crash test SIGKILLs it at will.
+ * Usage: node --experimental-transform-types crash-child.ts <stateDir> <simUrl> <n> <seed>
+ */
+import { join } from 'node:path';
+import { generate } from '../../stages/generate.ts';
+import { synthInput } from '../../bench/generation.ts';
+import { synth } from '../../sim/synth.ts';
+import { Store } from '../../pipeline/store.ts';
+import { defaultGenerateConfig } from '../../pipeline/client/config.ts';
+import { paths } from '../../schemas/index.ts';
+
+const [stateDir, url, n, seed] = process.argv.slice(2);
+const store = await Store.open(join(stateDir!, 'state.duckdb'));
+const input = synthInput(synth({ n: Number(n), seed: Number(seed) }));
+const log: string[] = [];
+const out = await generate(input, {
+  model: { base_url: `${url}/v1`, model: 'sim' },
+  generate: { ...defaultGenerateConfig, k: 4, modes: ['ars-guided', 'free'], use_n: process.env.TP_USE_N === '1', concurrency: 16, seed: 5, timeout_ms: 5000 },
+  runId: 'crash',
+}, { store, log: (l) => log.push(l) });
+await store.replace(paths, out.paths);
+store.close();
+process.stdout.write(`${JSON.stringify({ stats: out.stats, rejects: out.rejects.length, log })}\n`);
