@@ -55,5 +55,20 @@ $(VENV)/.installed: test/compat/requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_INDEX) -r test/compat/requirements.txt
 	@touch $@
 
+# compat: proof that the outputs train. A fresh small demo run (COMPAT_RUN=runs/<x> reuses that
+# run instead), every output loaded with `datasets`, one step each of TRL's SFT, DPO and PRM
+# trainers on a tiny random model on CPU, offline; then the tests that a badly typed output fails.
+VENV_TRAIN := $(CURDIR)/build/venv-train
+COMPAT_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME=$(CURDIR)/build/hf-home
+compat: build $(VENV_TRAIN)/.installed
+	@if [ -z "$(COMPAT_RUN)" ]; then rm -rf runs/compat && $(TP) demo --n 60 --k 4 --name compat > build/compat-demo.log 2>&1 || { cat build/compat-demo.log; exit 1; }; fi
+	$(COMPAT_ENV) $(VENV_TRAIN)/bin/python test/compat/train_step.py $(or $(COMPAT_RUN),runs/compat)
+	$(COMPAT_ENV) TRACEPIPE_TRAIN_PYTHON=$(VENV_TRAIN)/bin/python TRACEPIPE_REQUIRE_TRAIN=1 npx vitest run test/compat
+
+$(VENV_TRAIN)/.installed: test/compat/requirements-train.txt
+	python3 -m venv $(VENV_TRAIN)
+	$(VENV_TRAIN)/bin/pip install -q --disable-pip-version-check $(PIP_INDEX) -r test/compat/requirements-train.txt
+	@touch $@
+
 clean:
 	rm -rf dist build node_modules .tools

@@ -23,6 +23,14 @@ export const configSchema = t.struct({
     /** Set by `tracepipe demo`: this endpoint is the bundled simulator, not a model. */
     simulated: t.withDefault(t.bool(), () => false),
   })), () => null),
+  /** Teacher model for problems that come without an ARS; null keeps given ARSs only. */
+  decompose: t.withDefault(t.nullable(t.struct({
+    base_url: t.text(),
+    model: t.text(),
+    api_key_env: t.withDefault(t.string(), () => 'OPENAI_API_KEY'),
+    temperature: num(0),
+    max_tokens: int(2048),
+  })), () => null),
   generate: t.withDefault(t.nullable(t.struct({
     k: int(8),
     modes: t.withDefault(t.list(t.enum(PATH_MODES)), () => ['ars-guided', 'free'] as ('ars-guided' | 'free')[]),

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { alignedPaths, arsNodes, paths as pathsTable, problems as problemsTable, rejects, scoredPaths, type Reject, type ScoredPath } from '../schemas/index.ts';
 import { ingest } from '../stages/ingest.ts';
 import { generate } from '../stages/generate.ts';
+import { decompose } from '../stages/decompose.ts';
+import { createProgress } from './client/progress.ts';
+import { defaultGenerateConfig } from './client/config.ts';
+import { dirname } from 'node:path';
 import { align } from '../stages/align.ts';
 import { score, type Thresholds } from '../stages/score.ts';
 import { calibrate } from '../stages/calibrate.ts';
@@ -46,6 +50,29 @@ const ingestStage: Stage = {
   },
 };
 
+/** Images may be read only from the folders of the input files. */
+const imageRoots = (c: Config) => [...new Set(c.inputs.map((i) => dirname(i.path)))];
+
+const decomposeStage: Stage = {
+  name: 'decompose', describe: 'keep each given ARS; ask the teacher model for the missing ones', inputs: ['problems', 'ars_nodes'], outputs: ['ars_nodes', 'rejects'],
+  configSlice: (c) => c.decompose && { model: c.decompose.model, temperature: c.decompose.temperature, max_tokens: c.decompose.max_tokens },
+  async run(ctx) {
+    const nodes = await ctx.store.read(arsNodes);
+    const problems = await ctx.store.read(problemsTable);
+    const withArs = new Set(nodes.filter((n) => !n.is_final).map((n) => n.problem_id));
+    const missing = problems.filter((p) => !withArs.has(p.problem_id)).length;
+    const t = ctx.config.decompose;
+    if (!t || missing === 0) return { kept: problems.length - missing, without_ars: missing, note: t ? 'every problem has an ARS' : 'no teacher model configured: problems without an ARS keep only F' };
+    const out = await decompose({ problems, nodes }, {
+      model: { base_url: t.base_url, model: t.model, api_key_env: t.api_key_env },
+      generate: { ...defaultGenerateConfig, k: 1, temperature: t.temperature, max_tokens: t.max_tokens, seed: 0, use_n: false }, runId: ctx.runId, imageRoot: imageRoots(ctx.config),
+    }, { store: ctx.store, signal: ctx.signal, log: ctx.log });
+    await ctx.store.replace(arsNodes, out.nodes);
+    await putRejects(ctx.store, 'decompose', out.rejects);
+    return { ...out.stats };
+  },
+};
+
 const generateStage: Stage = {
   name: 'generate', describe: 'sample K reasoning paths per problem from the model server', inputs: ['problems', 'ars_nodes', 'imported_paths'], outputs: ['paths', 'rejects'],
   // The server's address is not part of the fingerprint: the same model elsewhere gives the same cached paths.
@@ -57,10 +84,11 @@ const generateStage: Stage = {
       return { imported: imported.length, generated: 0, note: 'no model configured: imported paths only' };
     }
     const g = ctx.config.generate;
+    const problems = await ctx.store.read(problemsTable);
     const out = await generate(
-      { problems: await ctx.store.read(problemsTable), nodes: await ctx.store.read(arsNodes) },
-      { model: ctx.config.model, generate: { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) }, runId: ctx.runId },
-      { store: ctx.store, signal: ctx.signal, log: ctx.log },
+      { problems, nodes: await ctx.store.read(arsNodes) },
+      { model: ctx.config.model, generate: { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) }, runId: ctx.runId, imageRoot: imageRoots(ctx.config) },
+      { store: ctx.store, signal: ctx.signal, log: ctx.log, progress: createProgress('generate', problems.length * g.modes.length * g.k) },
     );
     await ctx.store.replace(pathsTable, [...imported, ...out.paths]);
     await putRejects(ctx.store, 'generate', out.rejects);
@@ -156,7 +184,7 @@ export function summarise(scored: readonly ScoredPath[]): Record<string, unknown
   };
 }
 
-export const STAGES: readonly Stage[] = [ingestStage, generateStage, alignStage, scoreStage, calibrateStage, filterStage, emitStage];
+export const STAGES: readonly Stage[] = [ingestStage, decomposeStage, generateStage, alignStage, scoreStage, calibrateStage, filterStage, emitStage];
 
 /** Stages whose config slice does not depend on the model (for help texts). */
 export const stageNames = STAGES.map((s) => s.name);

@@ -7,13 +7,18 @@
 import type { ArsNode, NodeAnswer, PathRow } from '../schemas/index.ts';
 import { extractAnswer } from '../pipeline/equivalence/extract.ts';
 import { alignNodes, pathFacts } from './align/nodes.ts';
+import { keepCarried } from './align/carry.ts';
 
 export { arithmeticErrors, computations, evaluate } from './align/arith.ts';
 export { ffsStepForFree, alignNodes, pathFacts, firstDeviation } from './align/nodes.ts';
+export { carriedValues, keepCarried } from './align/carry.ts';
+export { alignWithExtractor, extractorMessages, extractorSchema, parseExtractorReply, type ExtractorCall, type ExtractorIssue } from './align/extractor.ts';
 
 export interface AlignOptions {
   /** Re-align free paths that already carry node answers (default false: keep them). */
   realign?: boolean;
+  /** Keep only node answers the final answer rests on (`keepCarried`; default true). */
+  carry?: boolean;
 }
 
 /**
@@ -32,18 +37,18 @@ export function align(input: { paths: readonly PathRow[]; nodes: readonly ArsNod
     if (p.mode !== 'free' || (p.node_answers.length > 0 && !opts.realign)) return p;
     const nodes = byProblem.get(p.problem_id);
     if (!nodes?.length) return p;
-    return alignPath(p, nodes);
+    return alignPath(p, nodes, opts);
   });
   return { paths };
 }
 
 /** Aligns one free path to its problem's nodes (`F` included, in order). */
-export function alignPath(p: PathRow, nodes: readonly ArsNode[]): PathRow {
+export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOptions = {}): PathRow {
   const final = nodes.find((n) => n.is_final);
   const final_answer = p.final_answer ?? (p.steps.length ? extractAnswer(p.steps.join('\n')) : null);
   const facts = pathFacts(p.steps, final?.question ?? '');
   const { answers } = alignNodes(facts, nodes);
-  const node_answers: NodeAnswer[] = [...answers];
+  const node_answers: NodeAnswer[] = opts.carry === false ? [...answers] : keepCarried(answers, facts, final_answer, final?.depends_on ?? []);
   if (final) node_answers.push({ node_id: final.node_id, answer: final_answer, step: p.steps.length ? p.steps.length - 1 : null });
   return { ...p, final_answer, node_answers };
 }

@@ -12,12 +12,12 @@ import { buildReport } from './report/html.ts';
 export { buildReport } from './report/html.ts';
 export type { ReportData, ReportPath, FlowRow } from './report/data.ts';
 
-/** Builds the report of a run from its store and run folder and writes it atomically; returns the file and how many charts it drew. */
-export async function report(store: Store, runDir: string): Promise<{ file: string; charts: number }> {
-  const { html, charts } = await buildReport(await loadReportData(store, runDir));
+/** Builds the report of a run from its store and run folder and writes it atomically; returns the file, the number of charts and any chart warnings. */
+export async function report(store: Store, runDir: string): Promise<{ file: string; charts: number; warnings: string[] }> {
+  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
   const file = join(runDir, 'report', 'index.html');
   await writeFileAtomic(file, html);
-  return { file, charts };
+  return { file, charts, warnings };
 }
 
 /** The `report` stage descriptor: append it to STAGES after `emit`. */
@@ -29,7 +29,8 @@ export const reportStage: Stage = {
   // The report reads the whole run; it has no settings of its own, and re-runs whenever anything upstream does.
   configSlice: () => 'report-v1',
   async run(ctx) {
-    const { file, charts } = await report(ctx.store, ctx.runDir);
-    return { file: file.slice(ctx.runDir.length + 1), charts };
+    const { file, charts, warnings } = await report(ctx.store, ctx.runDir);
+    for (const w of warnings) ctx.log(`  report ${w}`);
+    return { file: file.slice(ctx.runDir.length + 1), charts, warnings: warnings.length };
   },
 };

@@ -58,7 +58,7 @@ export function scoreProblem(problem: Problem, nodes: readonly ArsNode[], paths:
     answers.forEach((a, k) => {
       const cls = c.classOf[k];
       if (K > 1 && cls !== null && cls !== undefined) gcSum[k]! += (c.sizes[cls]! - 1) / (K - 1);
-      const verdict: Verdict = a === null ? 'missing' : reference === null ? 'contested' : eq(a, reference) ? 'ok' : 'fail';
+      const verdict: Verdict = a === null ? 'missing' : reference === null ? 'contested' : eq(reference, a) ? 'ok' : 'fail';
       verdicts[k]!.push({ node_id: node.node_id, answer: a, reference, verdict, agreement: g, step: answerMaps[k]!.get(node.node_id)?.step ?? null });
     });
   }
@@ -96,9 +96,9 @@ export function scoreProblem(problem: Problem, nodes: readonly ArsNode[], paths:
 
 /** y_k: against the gold final answer; else an imported label; else the final consensus. */
 function finalLabel(p: PathRow, gold: string | null, ref: string | null, eq: (x: string | null, y: string | null) => boolean): { y: boolean | null; source: ScoredPath['label_source'] } {
-  if (gold !== null) return { y: eq(p.final_answer, gold), source: 'gold' };
+  if (gold !== null) return { y: eq(gold, p.final_answer), source: 'gold' };
   if (p.given_correct !== null) return { y: p.given_correct, source: 'given' };
-  if (ref !== null) return { y: eq(p.final_answer, ref), source: 'consensus' };
+  if (ref !== null) return { y: eq(ref, p.final_answer), source: 'consensus' };
   return { y: null, source: 'none' };
 }
 

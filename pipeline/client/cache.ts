@@ -20,7 +20,7 @@ export const requestCache = table('request_cache', {
 });
 export type CacheEntry = Row<typeof requestCache>;
 
-/** The cache key of one sample: stable JSON of everything that shapes the reply, hashed. */
+/** The cache key of one sample: stable JSON of everything that shapes the reply (messages may come pre-hashed), hashed. */
 export function cacheKey(parts: { model: string; messages: unknown; params: Record<string, unknown>; schema: unknown; sample_index: number }): string {
   const h = createHash('sha256');
   h.update(JSON.stringify([parts.model, parts.params, parts.schema ?? null, parts.sample_index]));

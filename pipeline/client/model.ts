@@ -6,6 +6,7 @@
  * The API key goes to the SDK and nowhere else.
  */
 import OpenAI from 'openai';
+import { createHash } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { apiKey, redactText, type GenerateConfig, type ModelConfig } from './config.ts';
 import { Accounting, estimateTokens } from './accounting.ts';
@@ -53,6 +54,8 @@ export class ModelClient {
   private readonly sdk: OpenAI;
   private readonly secret: string;
   private readonly http: LeanFetch;
+  /** Hash of each prompt's messages, computed once for its K samples (images make prompts large). */
+  private readonly digests = new WeakMap<object, string>();
 
   constructor(private readonly model: ModelConfig, private readonly gen: GenerateConfig, private readonly deps: ClientDeps) {
     this.secret = apiKey(model, deps.env ?? process.env);
@@ -147,7 +150,9 @@ export class ModelClient {
   /** The cache key of sample `i`: model, messages, sampling parameters, schema, index. */
   key(req: SampleRequest, i: number): string {
     const g = this.gen;
-    return cacheKey({ model: this.model.model, messages: req.messages, params: { temperature: g.temperature, top_p: g.top_p, max_tokens: req.max_tokens, seed: g.seed }, schema: req.json_schema, sample_index: i });
+    let digest = this.digests.get(req.messages);
+    if (digest === undefined) this.digests.set(req.messages, (digest = createHash('sha256').update(JSON.stringify(req.messages)).digest('hex')));
+    return cacheKey({ model: this.model.model, messages: digest, params: { temperature: g.temperature, top_p: g.top_p, max_tokens: req.max_tokens, seed: g.seed }, schema: req.json_schema, sample_index: i });
   }
 
   /** One logical request with retries: backoff on 5xx/timeouts/resets, queue-wide cooldown on 429. */

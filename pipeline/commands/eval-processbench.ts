@@ -65,7 +65,8 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
   const used = new Set(paths.map((p) => p.problem_id));
   const problems = ing.problems.filter((p) => used.has(p.problem_id));
   const nodes = ing.nodes.filter((n) => used.has(n.problem_id));
-  const aligned = align({ paths, nodes }).paths;
+  // Localisation wants every step a node was answered at, carried to the final answer or not.
+  const aligned = align({ paths, nodes }, { carry: false }).paths;
   const { scored } = score({ problems, nodes, paths: aligned }, { runId });
   const nodesBy = new Map<string, ArsNode[]>();
   for (const n of nodes) nodesBy.set(n.problem_id, [...(nodesBy.get(n.problem_id) ?? []), n].sort((a, b) => a.position - b.position));

@@ -60,6 +60,8 @@ export function exprEqual(g: string, p: string, tol: number | null, deadline: De
     const a = normText(unwrapText(g)), b = normText(unwrapText(p));
     return a === b ? yes('texts equal after normalisation') : no(`"${a.slice(0, 40)}" and "${b.slice(0, 40)}" differ as text`);
   }
+  const inf = (j: Json) => (j === 'PositiveInfinity' || j === 'NegativeInfinity' ? j : null);
+  if (inf(gj) || inf(pj)) return inf(gj) === inf(pj) ? yes('same infinity') : no('an infinity and a different value');
   deadline.check('exact evaluation');
   const ge = exactValue(gj), pe = exactValue(pj);
   if (ge && pe && tol === null && gn === null && pn === null) {

@@ -57,7 +57,7 @@ function mathSpans(t: string): Span[] {
 function lastNumber(t: string): string | null {
   let last: string | null = null;
   for (const m of t.matchAll(NUMBER)) last = m[0];
-  return last === null ? null : last.trim();
+  return last === null ? null : last.trim().replace(/^([-+−]?)[$€£]\s?/, '$1');
 }
 
 const ANSWER_IS = /(?:final answer|the answer|answer)\s*(?:is|:)\s*(?:[:=]\s*)?/gi;
@@ -108,5 +108,6 @@ export function isProse(s: string): boolean {
   if (/\\boxed|\\fbox|answer\s*(?:is|:)/i.test(s)) return true;
   if (mathSpans(s).length > 0) return true;
   const words = s.replace(/\\[a-zA-Z]+/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]{3,}[.,:;!?]?$/.test(w) && !/^(?:and|or)$/i.test(w));
-  return words.length >= 1 && /\d/.test(s) && !/^\s*\$?\s*-?[\d.,\s]+(?:%|\\%)?\s*\$?\s*(?:percent(?:age)?|pct)?\s*$/.test(s);
+  const loneDollar = (s.match(/(?<!\\)\$/g) ?? []).length % 2 === 1;
+  return (words.length >= 2 || (words.length === 1 && loneDollar)) && /\d/.test(s) && !/^\s*\$?\s*-?[\d.,\s]+(?:%|\\%)?\s*\$?\s*(?:percent(?:age)?|pct)?\s*$/.test(s);
 }

@@ -56,7 +56,11 @@ function compare(gold: string, pred: string, spec: EquivalenceSpec, deadline: De
     if (v) return v;
     return compareAnswers(g, p, { tolerance: tol, deadline });
   }
-  if (kind === 'quantity') return quantityEqual(g, p, { tolerance: tol, unit: spec.unit ?? null, policy: spec.unitPolicy ?? 'strict', deadline });
+  if (kind === 'quantity') {
+    // A unit often sits in its own math span (`50.7 $\mathrm{atm}$`): read the whole answer, not the last span.
+    const whole = (x: string) => (/\\boxed|\\fbox|answer\s*(?:is|:)/i.test(x) ? answerOf(x) : x.replace(/(?<!\\)\$/g, ' ').trim());
+    return quantityEqual(whole(gold), whole(pred), { tolerance: tol, unit: spec.unit ?? null, policy: spec.unitPolicy ?? 'strict', deadline });
+  }
   if (kind === 'formula') return formulaEqual(g, p, spec.scaledEquations ?? false);
   if (kind === 'expression') return compareAnswers(g, p, { tolerance: tol, deadline });
   // No kind: numbers first, then quantities and formulas when they read as such, then math.

@@ -42,8 +42,8 @@ export function equivalenceKey(answer: string, spec: Partial<AnswerSpec> = {}): 
     const kind = spec.kind;
     if (kind === 'choice') { const l = choiceLetter(s); return l ? `c:${l}` : null; }
     if (kind === 'text') return `t:${normText(s)}`;
-    const n = readNumber(s) ?? (kind === 'quantity' ? null : readNumber(stripTextUnit(cleanLatex(s))));
-    if (n && kind !== 'quantity') return `n:${numberKey(n.value)}`;
+    const raw = readNumber(s);
+    if (raw && kind !== 'quantity') return `n:${numberKey(raw.value)}`;
     if (kind === 'formula' || (kind === undefined && looksLikeChemistry(s))) {
       const f = parseFormula(s);
       return f ? `f:${speciesKey(f)}` : null;
@@ -53,6 +53,8 @@ export function equivalenceKey(answer: string, spec: Partial<AnswerSpec> = {}): 
       const v = (q.num.percent ? q.num.value / 100 : q.num.value) * q.info.factor + q.info.offset;
       return `q:${q.info.dims.join(',')}:${numberKey(v)}`;
     }
+    const n = kind === 'quantity' ? null : readNumber(stripTextUnit(cleanLatex(s)));
+    if (n) return `n:${numberKey(n.value)}`;
     return exprKey(cleanLatex(s));
   } catch {
     return null;

@@ -26,7 +26,7 @@ const ARG = String.raw`(?:\{\s*([+-]?\d+)\s*\}|(\d))`;
 const FRAC = new RegExp(String.raw`^([+-])?\s*(?:(\d+)\s*)?\\frac\s*${ARG}\s*${ARG}$`);
 const SLASH = /^([+-])?\s*(?:(\d+)\s+)?(\d+)\s*\/\s*(\d+)$/;
 const PERCENT = /\s*(?:%|\\%|percent(?:age)?|pct)$/;
-const CURRENCY = /^(?:\\\$|\$|€|£|¥|₹|USD|EUR)\s*|\s*(?:\\\$|\$|€|£|¥|₹|dollars?|cents?|euros?|yuan)$/g;
+const CURRENCY = /^(?:\\\$|\$|€|£|¥|₹|USD|EUR)\s*|\s*(?:\\\$|\$|€|£|¥|₹)$|\s+(?:dollars?|cents?|euros?|yuan)$/g;
 
 const sigDigits = (digits: string) => digits.replace(/[^\d]/g, '').replace(/^0+/, '').length || 1;
 

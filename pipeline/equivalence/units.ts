@@ -30,6 +30,8 @@ function engine(): MathJsInstance {
 const DIMENSIONLESS: Record<string, number> = {
   '%': 0.01, percent: 0.01, ppm: 1e-6, ppb: 1e-9, photon: 1, photons: 1, electron: 1, electrons: 1, particle: 1, particles: 1,
   atom: 1, atoms: 1, molecule: 1, molecules: 1, '$': 1, dollars: 1, e: 1, rev: 1, cycles: 1,
+  // A level in decibels is compared as written: it has no linear conversion.
+  dB: 1,
 };
 const ALIASES: Record<string, string> = {
   'Å': 'angstrom', 'Ω': 'ohm', D: 'debye', years: 'year', days: 'day', hours: 'hour', seconds: 's', sec: 's', hr: 'h', hrs: 'h',
@@ -74,12 +76,13 @@ function token(t: string): UnitInfo | null {
 
 /** Plain-text spelling of a LaTeX unit: `\mathrm{~kJ} \mathrm{~mol}^{-1}` → `kJ mol^-1`. */
 export function plainUnit(u: string): string {
-  return u.replace(/\\(?:mathrm|text|mathit|rm|operatorname|mbox)\s*/g, '').replace(/\\(?:mu|micro)\s*|µ|μ/g, 'u')
+  return u.replace(/\\hat\s*\{[^{}]*\{?[^{}]*\}?\}/g, ' ').replace(/\\(?:mathrm|text|mathit|rm|operatorname|mbox)\s*/g, '')
+    .replace(/\\(?:alpha|beta|gamma)\s*\{?\s*-?\s*(particles?)\s*\}?/g, '$1').replace(/\\(?:mu|micro)(?![a-zA-Z])\s*|µ|μ/g, 'u')
     .replace(/\\Omega/g, 'Ω').replace(/\\AA|\\mathring\{A\}/g, 'Å').replace(/\\%/g, '%').replace(/\\\$/g, '$')
-    .replace(/(?:\^\s*\{?\s*\\circ\s*\}?|°|\{\s*\}\s*\^\s*\{?\s*\\circ\s*\}?|\{\\circ\})\s*(C|F)(?![a-zA-Z])/g, 'deg$1')
-    .replace(/\^\s*\{?\s*\\circ\s*\}?|°|\{\\circ\}/g, 'deg')
-    .replace(/\\(?:cdot|times)|·/g, '*').replace(/[~$]|\\[,;!: ]/g, ' ').replace(/([a-zA-Z])-([a-zA-Z])/g, '$1*$2')
-    .replace(/\^\s*\{\s*([-+]?\d+)\s*\}/g, '^$1').replace(/[{}]/g, ' ').replace(/\s+/g, ' ').trim();
+    .replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\{\s*\\circ\s*\}|\\circ|\\degree/g, '°')
+    .replace(/\^\s*\{\s*([-+]?\d+(?:\.\d+)?)\s*\}/g, '^$1').replace(/[{}~$]|\\[,;!: ]/g, ' ')
+    .replace(/°\s*([CF])(?![a-zA-Z])/g, 'deg$1').replace(/°/g, 'deg').replace(/\bu\s+(?=[A-Za-zΩ])/g, 'u')
+    .replace(/\\(?:cdot|times)|·/g, '*').replace(/([a-zA-Z])-([a-zA-Z])/g, '$1*$2').replace(/\s+/g, ' ').trim().replace(/\s*[;,.]$/, '');
 }
 
 /** SI reading of a unit written in LaTeX or plain text (with an optional `10^{n}` scale); null when a part is unknown. */
@@ -114,7 +117,7 @@ const NUM_PART = /^\s*([-+−]?\s*(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:\s*(?:\\times|x
 
 /** A number followed by a unit (`9.8 m/s^2`, `3.0 \times 10^{8}\,\mathrm{m/s}`); unit is '' when absent; null when unreadable. */
 export function readQuantity(s: string): { num: Num; unit: string; info: UnitInfo } | null {
-  const m = NUM_PART.exec(s.replace(/^\$+|\$+$/g, '').replace(/\\[,;!]/g, ' '));
+  const m = NUM_PART.exec(s.replace(/\\\$/g, '$').replace(/^\$+|\$+$/g, '').replace(/\\[,;!]/g, ' '));
   if (!m) return null;
   const num = readNumber(m[1] ?? '');
   const unit = (m[2] ?? '').trim();
@@ -144,7 +147,7 @@ export function quantityEqual(gold: string, pred: string, opts: QuantityOptions)
   if (gHas && p.unit === '') {
     if (opts.policy === 'assume-gold-unit' || opts.lenient) pi = gi;
     else return no(`prediction has no unit; gold is in ${g.unit || opts.unit}`);
-  } else if (!gHas && p.unit !== '') gi = pi;
+  } else if (!gHas && p.unit !== '' && pi.dims.some((d) => d !== 0)) gi = pi;
   if (dimText(gi.dims) !== dimText(pi.dims)) return no(`dimensions differ: gold ${dimText(gi.dims)}, prediction ${dimText(pi.dims)}`);
   if (gi === pi || (gi.factor === pi.factor && gi.offset === pi.offset)) {
     return numbersEqual(g.num, p.num, opts.tolerance) ? yes('same unit, equal values') : no(`values differ: ${g.num.value} vs ${p.num.value}`);

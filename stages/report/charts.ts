@@ -10,15 +10,36 @@ import type { FlowRow } from './data.ts';
 import type { FrontierPoint, ModeAccuracy, PlanePoint } from './aggregate.ts';
 
 export const COLORS = { correct: '#1b9e77', incorrect: '#d95f02', unlabeled: '#9e9e9e', kept: '#1b9e77' } as const;
-const REASON_COLORS = ['#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666', '#1f78b4', '#b2df8a', '#fb9a99', '#fdbf6f', '#cab2d6'];
-const CONFIG = { font: 'Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 }, view: { stroke: '#ccc' } };
+// No greens among the reasons: green means kept.
+const REASON_COLORS = ['#d95f02', '#7570b3', '#e7298a', '#e6ab02', '#a6761d', '#666666', '#1f78b4', '#fb9a99', '#fdbf6f', '#cab2d6', '#6a3d9a', '#b15928'];
+/** The same colour for a domain in every chart. */
+const DOMAIN_SCALE = { domain: ['all', 'math', 'physics', 'chemistry', 'other'], range: ['#555555', '#4c78a8', '#e45756', '#54a24b', '#b279a2'] };
+const CONFIG = { font: 'Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 }, view: { stroke: '#ccc' } };
 
-/** Renders a Vega-Lite spec to an SVG string; element ids get `prefix` so several SVGs can share one page. */
-export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+/** A Vega logger that keeps warnings and errors instead of printing them. */
+function collectingLogger(into: string[]) {
+  let level = 2;
+  const logger = {
+    level(l?: number) { if (l === undefined) return level; level = l; return logger; },
+    error(...a: unknown[]) { into.push(`error: ${a.map(String).join(' ')}`); return logger; },
+    warn(...a: unknown[]) { into.push(`warning: ${a.map(String).join(' ')}`); return logger; },
+    info() { return logger; },
+    debug() { return logger; },
+  };
+  return logger;
+}
+
+/**
+ * Renders a Vega-Lite spec to an SVG string; element ids get `prefix` so several SVGs can share
+ * one page. Vega-Lite's and Vega's warnings are returned, not printed.
+ */
+export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<{ svg: string; warnings: string[] }> {
+  const warnings: string[] = [];
+  const logger = collectingLogger(warnings);
+  const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger: logger as never });
   try {
     const svg = await view.toSVG();
-    return svg.replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`);
+    return { svg: svg.replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`), warnings: warnings.map((w) => `${prefix}: ${w}`) };
   } finally {
     view.finalize();
   }
@@ -52,9 +73,14 @@ export function planeSpec(points: readonly PlanePoint[], binned: boolean, th: Th
       { data: { values: rules.filter((r) => r.axis === 'PC') }, mark: { type: 'rule', color: '#333' }, encoding: { x: { field: 'v', type: 'quantitative' }, strokeDash: dash } },
       { data: { values: rules.filter((r) => r.axis === 'GC') }, mark: { type: 'rule', color: '#333' }, encoding: { y: { field: 'v', type: 'quantitative' }, strokeDash: dash } },
       {
-        data: { values: [{ x: 1.03, y: 1.03, t: 'reliable', a: 'right' }, { x: -0.03, y: -0.03, t: 'unreliable', a: 'left' }] },
-        mark: { type: 'text', fontWeight: 'bold', fontSize: 12, color: '#333', baseline: 'middle' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' }, align: { field: 'a', type: 'nominal', scale: null } },
+        data: { values: [{ x: 1.03, y: 1.03, t: 'reliable' }] },
+        mark: { type: 'text', fontWeight: 'bold', fontSize: 12, color: '#333', baseline: 'top', align: 'right' },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' } },
+      },
+      {
+        data: { values: [{ x: -0.03, y: -0.03, t: 'unreliable' }] },
+        mark: { type: 'text', fontWeight: 'bold', fontSize: 12, color: '#333', baseline: 'bottom', align: 'left' },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' } },
       },
     ],
   } as TopLevelSpec;
@@ -62,7 +88,7 @@ export function planeSpec(points: readonly PlanePoint[], binned: boolean, th: Th
 
 /** (b) Precision against coverage per domain, with the operating points in force and the target precision. */
 export function frontierSpec(frontier: readonly FrontierPoint[], operating: readonly { domain: string; coverage: number; precision: number }[], target: number | null): TopLevelSpec {
-  const color = { field: 'domain', type: 'nominal', title: 'domain', scale: { scheme: 'category10' } } as const;
+  const color = { field: 'domain', type: 'nominal', title: 'domain', scale: DOMAIN_SCALE } as const;
   const layers: unknown[] = [
     { data: { values: [...frontier] }, mark: { type: 'line', point: { size: 20 }, interpolate: 'step-after' }, encoding: { x: { field: 'coverage', type: 'quantitative', title: 'coverage of correct paths', scale: { domain: [0, 1] } }, y: { field: 'precision', type: 'quantitative', title: 'precision (correct | reliable)', scale: { zero: false } }, color, order: { field: 'coverage' } } },
     { data: { values: [...operating] }, mark: { type: 'point', shape: 'diamond', filled: true, size: 160, stroke: '#000', strokeWidth: 1 }, encoding: { x: { field: 'coverage', type: 'quantitative' }, y: { field: 'precision', type: 'quantitative' }, color } },
@@ -79,7 +105,7 @@ export function ffsSpec(rows: readonly { depth: string; domain: string; paths: n
     encoding: {
       x: { field: 'depth', type: 'ordinal', title: 'node depth of the First Failure Step', sort: [...order], axis: { labelAngle: 0 } },
       y: { field: 'paths', type: 'quantitative', aggregate: 'sum', title: 'paths' },
-      color: { field: 'domain', type: 'nominal', scale: { scheme: 'category10' } },
+      color: { field: 'domain', type: 'nominal', scale: DOMAIN_SCALE },
     },
   } as TopLevelSpec;
 }
@@ -100,8 +126,9 @@ export function silentSpec(rows: readonly { domain: string; depth: string; paths
 
 /** (e) Final-answer accuracy of ars-guided against free paths per domain, with 95% Wilson intervals. */
 export function modeSpec(rows: readonly ModeAccuracy[]): TopLevelSpec {
-  const x = { field: 'domain', type: 'nominal', axis: { labelAngle: 0 } };
-  const xOffset = { field: 'mode', type: 'nominal' };
+  // Explicit sorts: otherwise the bar and rule layers disagree on how to order the shared scales.
+  const x = { field: 'domain', type: 'nominal', sort: 'ascending', axis: { labelAngle: 0 } };
+  const xOffset = { field: 'mode', type: 'nominal', sort: 'ascending' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 400, height: 280, config: CONFIG,
     data: { values: [...rows] },
@@ -120,7 +147,7 @@ export function flowSpec(rows: readonly FlowRow[]): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 400, height: Math.max(160, 26 * new Set(rows.map((r) => r.step)).size), config: CONFIG,
     data: { values: rows.map((r) => ({ ...r, rank: r.outcome === 'kept' ? 0 : 1 })) }, mark: 'bar',
     encoding: {
-      y: { field: 'step', type: 'nominal', title: null, sort: null },
+      y: { field: 'step', type: 'nominal', title: null, sort: null, axis: { labelLimit: 220 } },
       x: { field: 'rows', type: 'quantitative', aggregate: 'sum', stack: 'normalize', title: 'share of the stage’s candidates', axis: { format: '%' } },
       color: { field: 'outcome', type: 'nominal', title: 'kept or reason dropped', scale: { domain: ['kept', ...reasons], range }, legend: { orient: 'bottom', columns: 2 } },
       order: { field: 'rank', type: 'quantitative' },

@@ -35,6 +35,7 @@ export interface CalibrationEntry {
   coverage: number | null;
   coverage_ci: [number, number];
   n_labeled: number;
+  n_correct?: number;
   n_reliable: number;
   auroc_pc: number | null;
   auroc_gc: number | null;

@@ -85,10 +85,11 @@ section{border-top:1px solid #ddd;padding:16px 0}.note{color:#555;margin:0 0 10p
 table{border-collapse:collapse;font-size:13px}th,td{border-bottom:1px solid #e4e4e4;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f6f6f6}
 .ci{color:#777;font-size:11px}.empty{color:#777;font-style:italic;width:400px}`;
 
-/** Builds the whole page; returns the HTML and how many charts it drew. */
-export async function buildReport(d: ReportData): Promise<{ html: string; charts: number }> {
+/** Builds the whole page; returns the HTML, how many charts it drew, and the chart renderer's warnings. */
+export async function buildReport(d: ReportData): Promise<{ html: string; charts: number; warnings: string[] }> {
   const secs = sections(d);
-  const svgs = await Promise.all(secs.map((s) => (s.spec ? renderSvg(s.spec, `chart-${s.id}`) : Promise.resolve(null))));
+  const rendered = await Promise.all(secs.map((s) => (s.spec ? renderSvg(s.spec, `chart-${s.id}`) : Promise.resolve(null))));
+  const svgs = rendered.map((r) => r?.svg ?? null);
   const labeled = d.paths.filter((p) => p.final_correct !== null);
   const kpis: [string, string][] = [
     ['paths', String(d.paths.length)],
@@ -98,7 +99,7 @@ export async function buildReport(d: ReportData): Promise<{ html: string; charts
     ['silent failures', String(d.paths.filter((p) => p.silent_failure_node !== null).length)],
     ['AUROC of (PC+GC)/2', num(d.calibration?.global.auroc_mean)],
   ];
-  const sim = d.simulated ? `<div class="simulation" role="alert" id="simulation"><strong>SIMULATION.</strong> ${escapeHtml(d.simulationNote ?? 'This run used the bundled model simulator, not a model: every number below describes synthetic data.')}</div>` : '';
+  const sim = d.simulated ? `<div class="simulation" role="alert" id="simulation"><strong>SIMULATION.</strong> ${escapeHtml((d.simulationNote ?? '').replace(/^SIMULATION:\s*/, '') || 'This run used the bundled model simulator, not a model: every number below describes synthetic data.')}</div>` : '';
   const body = secs.map((s, i) => `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2><p class="note">${escapeHtml(s.note)}</p><div class="row">${svgs[i] ? `<figure class="chart" data-chart="${s.id}">${svgs[i]}</figure>` : `<p class="empty">${escapeHtml(s.empty)}</p>`}<div class="tables">${s.tables}</div></div></section>`).join('\n');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -109,5 +110,5 @@ ${sim}<div class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><b>${escapeHtml
 ${body}
 </body></html>
 `;
-  return { html, charts: svgs.filter((s) => s !== null).length };
+  return { html, charts: svgs.filter((s) => s !== null).length, warnings: rendered.flatMap((r) => r?.warnings ?? []) };
 }

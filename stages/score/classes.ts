@@ -43,7 +43,7 @@ export function consensus(c: Classes): number | null {
   return best === -1 || tie ? null : best;
 }
 
-/** `eq(x, y)` under a spec: true only when the engine says equal ("unknown" is not equal). */
+/** `eq(reference, answer)` under a spec: true only when the engine says equal ("unknown" is not equal). Order matters for unit policies. */
 export function makeEq(spec: AnswerSpec): (x: string | null, y: string | null) => boolean {
   const memo = new Map<string, boolean>();
   return (x, y) => {

@@ -13,18 +13,24 @@ const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const N = 150;
 const SEED = 4;
 
-/** Runs the child; with `killAfterMs` it is SIGKILLed then (if still running). */
-function runChild(stateDir: string, url: string, useN: boolean, killAfterMs?: number): Promise<{ killed: boolean; out: string; code: number | null }> {
+/** Runs the child; with `killAtDone` it is SIGKILLed (after a random 0-30 ms) once its progress reports that many samples done. */
+function runChild(stateDir: string, url: string, useN: boolean, killAtDone?: number): Promise<{ killed: boolean; out: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--experimental-transform-types', '--no-warnings', child, stateDir, url, String(N), String(SEED)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TP_USE_N: useN ? '1' : '0' } });
     let out = '';
     let err = '';
+    let armed = killAtDone !== undefined;
+    const kill = () => { armed = false; setTimeout(() => p.kill('SIGKILL'), Math.floor(Math.random() * 30)); };
+    if (armed && killAtDone === 0) kill();
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    p.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    const timer = killAfterMs === undefined ? null : setTimeout(() => p.kill('SIGKILL'), killAfterMs);
+    p.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (!armed) return;
+      const done = Math.max(0, ...[...err.matchAll(/"done":(\d+)/g)].map((m) => Number(m[1])));
+      if (done >= killAtDone!) kill();
+    });
     p.on('error', reject);
     p.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
       if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`crash child failed with ${code}: ${err}`));
       else resolve({ killed: signal === 'SIGKILL', out, code });
     });
@@ -44,16 +50,16 @@ describe('generate survives SIGKILL', () => {
     try {
       const refDir = await mkdtemp(join(tmpdir(), 'tp-crash-ref-'));
       const ref = await runChild(refDir, sim.url, useN);
-      const refStats = (JSON.parse(ref.out) as { stats: GenerateStats }).stats;
+      const refStats: GenerateStats = (JSON.parse(ref.out) as { stats: GenerateStats }).stats;
       const expected = await readPaths(refDir);
       expect(expected).toHaveLength(N * 2 * 4);
 
       const dir = await mkdtemp(join(tmpdir(), 'tp-crash-'));
       const kills: number[] = [];
+      const total = N * 2 * 4;
       for (let i = 0; i < 5; i++) {
-        // Random moments stratified over the child's life (startup ~400 ms, then the run), one per fifth.
-        const span = refStats.wall_ms + 400;
-        const at = Math.floor(((i + Math.random()) / 5) * span);
+        // Random points stratified over the run's progress (the first may fall before any reply).
+        const at = Math.floor(((i + Math.random()) / 5) * total * 0.95);
         const r = await runChild(dir, sim.url, useN, at);
         kills.push(r.killed ? at : -at);
       }
@@ -64,7 +70,7 @@ describe('generate survives SIGKILL', () => {
       expect(got).toEqual(expected);
       expect(stats.cache_hits).toBeGreaterThan(0);
       expect(stats.requests + stats.cache_hits).toBeGreaterThanOrEqual(useN ? N * 2 : N * 8);
-      console.log(JSON.stringify({ crash: { use_n: useN, kills_ms: kills, final_requests: stats.requests, final_cache_hits: stats.cache_hits, ref_wall_ms: refStats.wall_ms } }));
+      console.log(JSON.stringify({ crash: { use_n: useN, kills_at_done: kills, final_requests: stats.requests, final_cache_hits: stats.cache_hits, ref_wall_ms: refStats.wall_ms } }));
     } finally {
       await sim.close();
     }

@@ -16,7 +16,7 @@ describe('generate against the simulator with 20% injected faults', () => {
       const cfg = { model: { base_url: `${sim.url}/v1`, model: 'sim' }, generate: { ...defaultGenerateConfig, k: 8, modes: ['ars-guided', 'free'] as ('ars-guided' | 'free')[], use_n: false, concurrency: 64, seed: 11, timeout_ms: 300, max_retries: 6, max_reasks: 2 }, runId: 'faults' };
       const out = await generate(input, cfg, { store, env: {} });
       const s = sim.stats();
-      console.log(JSON.stringify({ faults: { sim_requests: s.requests, outcomes: s.outcomes, choices: s.choices, paths: out.paths.length, rejects: out.rejects.length, reject_codes: Object.fromEntries([...new Set(out.rejects.map((r) => r.code))].map((c) => [c, out.rejects.filter((r) => r.code === c).length])), retries: out.stats.retries, reasks: out.stats.reasks, truncated: out.stats.truncated, rate_limited: out.stats.rate_limited, wall_ms: out.stats.wall_ms } }));
+      console.log(JSON.stringify({ faults: { sim_requests: s.requests, outcomes: s.outcomes, choices: s.choices, paths: out.paths.length, rejects: out.rejects.length, reject_codes: Object.fromEntries([...new Set(out.rejects.map((r) => r.code))].map((c) => [c, out.rejects.filter((r) => r.code === c).length])), retries: out.stats.retries, reasks: out.stats.reasks, truncated: out.stats.truncated, rate_limited: out.stats.rate_limited, by_status: out.stats.by_status, wall_ms: out.stats.wall_ms } }));
       const expected = input.problems.flatMap((p) => ['ars-guided', 'free'].flatMap((m) => Array.from({ length: 8 }, (_, i) => `${p.problem_id}/${m}/${i}`)));
       const landed = out.paths.map((p) => p.path_id);
       const rejected = out.rejects.map((r) => r.item);

@@ -8,7 +8,7 @@ const problem: Problem = { problem_id: 'p', domain: 'math', question: 'What is (
 const node = (node_id: string, position: number, depends_on: string[], is_final = false): ArsNode =>
   ({ problem_id: 'p', node_id, position, question: node_id, depends_on, answer: null, answer_spec: spec, uses_image: false, is_final });
 const nodes = [node('Q1', 0, []), node('Q2', 1, ['Q1']), node('F', 2, ['Q2'], true)];
-const scored = (path_id: string, o: Partial<ScoredPath> & { answers: (string | null)[]; verdicts: Verdict[] }): ScoredPath => ({
+const scored = (path_id: string, o: Omit<Partial<ScoredPath>, 'verdicts'> & { answers: (string | null)[]; verdicts: Verdict[] }): ScoredPath => ({
   problem_id: 'p', path_id, domain: 'math', PC: 1, GC: 1, region: 'reliable', model: 'm', run_id: 'r', mode: 'ars-guided', category: 'reliable-correct',
   final_answer: o.answers[2] ?? null, final_correct: true, label_source: 'gold', ffs_node: null, ffs_step: -1, silent_failure_node: null,
   steps: [`Q1: 1+1 = ${o.answers[0]}`, `Q2: ${o.answers[0]}*2 = ${o.answers[1]}`, `Final answer: ${o.answers[2]}`],

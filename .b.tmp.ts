@@ -1,1 +1,0 @@
-import { benchEquivalence } from "./bench/equivalence.ts"; console.log(JSON.stringify(await benchEquivalence()));
