@@ -19,6 +19,7 @@ export const simServeOptions = {
   'difficulty-spread': { type: 'number', default: 1.5, describe: `${P} spread of per-problem difficulty (std dev on the logit scale)` },
   'p-silent': { type: 'number', default: 0.03, describe: `${P} per path: a node is misstated but its dependants use the right value` },
   'p-last-step': { type: 'number', default: 0.03, describe: `${P} per path: the final step goes wrong on its own` },
+  'free-error-scale': { type: 'number', default: 1.5, describe: `${P} free (unguided) paths err this many times as often per node as ARS-guided ones` },
   'latency-ms': { type: 'number', default: 0, describe: `${P} mean reply latency in ms (lognormal)` },
   'latency-jitter': { type: 'number', default: 0.25, describe: `${P} lognormal sigma of the latency` },
   'max-concurrency': { type: 'number', default: 0, describe: `${P} requests served at once (0 = no cap)` },
@@ -41,7 +42,7 @@ export type SimServeArgv = Partial<Record<string, unknown>>;
 export function simOptsFromArgv(a: SimServeArgv): SimulatorOptions {
   const o: SimulatorOptions = {};
   const num = (k: string) => { const v = a[k] ?? a[k.replace(/[A-Z0-9]+/g, (m) => `-${m.toLowerCase()}`)]; return typeof v === 'number' && Number.isFinite(v) ? v : undefined; };
-  const nums = ['port', 'seed', 'n', 'pError', 'difficultySpread', 'pSilent', 'pLastStep', 'latencyMs', 'latencyJitter', 'maxConcurrency',
+  const nums = ['port', 'seed', 'n', 'pError', 'difficultySpread', 'pSilent', 'pLastStep', 'freeErrorScale', 'latencyMs', 'latencyJitter', 'maxConcurrency',
     'rate429', 'retryAfterMs', 'rate5xx', 'rateHang', 'hangMs', 'rateMalformed', 'rateTruncated', 'faultSeed'] as const;
   for (const k of nums) { const v = num(k); if (v !== undefined) o[k] = v; }
   if (typeof a.problems === 'string') o.problemsFile = a.problems;

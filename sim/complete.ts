@@ -100,11 +100,14 @@ export function completion(req: CheckedRequest, em: ErrorModel, faults: FaultRat
   const choiceFaults: ChoiceFault[] = [];
   let completionTokens = 0;
   const choices = [];
+  // Free paths have no sub-questions to lean on: a higher error rate, and their own draws.
+  const model = req.guided ? em : { ...em, pError: Math.min(0.95, em.pError * em.freeErrorScale) };
+  const salt = req.guided ? 0 : 0x9e37;
   for (let i = 0; i < req.n; i++) {
     let content = '';
     for (let attempt = 0; attempt < 6; attempt++) {
-      const r = sampleRng(problem, requestSeed, i + attempt * req.n);
-      const sol = solvePath(problem, planPath(problem, em, r), r);
+      const r = sampleRng(problem, requestSeed + salt, i + attempt * req.n);
+      const sol = solvePath(problem, planPath(problem, model, r), r);
       content = req.guided ? guidedContent(sol, req.order) : freeContent(sol);
       if (!seen.has(content)) break;
     }

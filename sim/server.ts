@@ -72,13 +72,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const index = indexBank(bank);
   const em: ErrorModel = {
     pError: opts.pError ?? DEFAULT_ERROR_MODEL.pError, difficultySpread: opts.difficultySpread ?? DEFAULT_ERROR_MODEL.difficultySpread,
-    pSilent: opts.pSilent ?? DEFAULT_ERROR_MODEL.pSilent, pLastStep: opts.pLastStep ?? DEFAULT_ERROR_MODEL.pLastStep,
+    pSilent: opts.pSilent ?? DEFAULT_ERROR_MODEL.pSilent, pLastStep: opts.pLastStep ?? DEFAULT_ERROR_MODEL.pLastStep, freeErrorScale: opts.freeErrorScale ?? DEFAULT_ERROR_MODEL.freeErrorScale,
   };
   const faults: FaultRates = {
     rate429: opts.rate429 ?? NO_FAULTS.rate429, rate5xx: opts.rate5xx ?? NO_FAULTS.rate5xx, rateHang: opts.rateHang ?? NO_FAULTS.rateHang,
     rateMalformed: opts.rateMalformed ?? NO_FAULTS.rateMalformed, rateTruncated: opts.rateTruncated ?? NO_FAULTS.rateTruncated,
   };
   for (const [k, v] of Object.entries({ ...em, ...faults })) {
+    if (k === 'freeErrorScale') { if (!(v >= 0)) throw new Error(`simulator option ${k} should be a number >= 0, got ${v}`); continue; }
     if (k !== 'difficultySpread' && !(v >= 0 && v <= 1)) throw new Error(`simulator option ${k} should be a probability in [0, 1], got ${v}`);
   }
   if (faults.rate429 + faults.rate5xx + faults.rateHang > 1) throw new Error(`simulator options rate429 + rate5xx + rateHang should add up to at most 1, got ${faults.rate429 + faults.rate5xx + faults.rateHang}`);

@@ -16,9 +16,11 @@ export interface ErrorModel {
   pSilent: number;
   /** Per path: the final step goes wrong on its own. */
   pLastStep: number;
+  /** Free (unguided) paths err this many times as often per node: the sub-questions help. */
+  freeErrorScale: number;
 }
 
-export const DEFAULT_ERROR_MODEL: ErrorModel = { pError: 0.15, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03 };
+export const DEFAULT_ERROR_MODEL: ErrorModel = { pError: 0.15, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03, freeErrorScale: 1.5 };
 
 /** Which nodes of one path go wrong. */
 export interface PathPlan {

@@ -1,8 +1,9 @@
 /**
  * @module stages/align
  * Node answers for free paths by numeric alignment (no model): each ARS node is matched to the
- * path step that computes it, following the path's own wrong values through the DAG.
- * Ars-guided paths pass through unchanged.
+ * path step that computes it, following the path's own wrong values through the DAG; then only
+ * the answers its final answer rests on are kept (`keepCarried`). An extractor model is the other
+ * mode (`alignWithExtractor`). Ars-guided paths pass through unchanged.
  */
 import type { ArsNode, NodeAnswer, PathRow } from '../schemas/index.ts';
 import { extractAnswer } from '../pipeline/equivalence/extract.ts';
@@ -45,10 +46,13 @@ export function align(input: { paths: readonly PathRow[]; nodes: readonly ArsNod
 /** Aligns one free path to its problem's nodes (`F` included, in order). */
 export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOptions = {}): PathRow {
   const final = nodes.find((n) => n.is_final);
-  const final_answer = p.final_answer ?? (p.steps.length ? extractAnswer(p.steps.join('\n')) : null);
+  const final_answer = p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
   const facts = pathFacts(p.steps, final?.question ?? '');
   const { answers } = alignNodes(facts, nodes);
   const node_answers: NodeAnswer[] = opts.carry === false ? [...answers] : keepCarried(answers, facts, final_answer, final?.depends_on ?? []);
   if (final) node_answers.push({ node_id: final.node_id, answer: final_answer, step: p.steps.length ? p.steps.length - 1 : null });
   return { ...p, final_answer, node_answers };
 }
+
+/** `\boxed{x}` as extracted from a last sentence is the answer `x`. */
+const unbox = (a: string | null) => (a === null ? null : (/^\\boxed\s*\{([^{}]*)\}$/.exec(a.trim())?.[1]?.trim() ?? a));

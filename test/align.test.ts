@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArsNode, PathRow } from '../schemas/index.ts';
-import { align, arithmeticErrors, computations, evaluate, ffsStepForFree, firstDeviation, pathFacts, alignNodes } from '../stages/align.ts';
+import { align, arithmeticErrors, carriedValues, computations, evaluate, ffsStepForFree, firstDeviation, keepCarried, pathFacts, alignNodes } from '../stages/align.ts';
 
 const spec = { kind: 'number' as const, tolerance: null, unit: null };
 const node = (node_id: string, position: number, answer: string, depends_on: string[], question = `q ${node_id}`): ArsNode =>
@@ -141,5 +141,55 @@ describe('firstDeviation', () => {
   it('is the first step computing a value that is neither given nor gold', () => {
     expect(firstDeviation(pathFacts(['80000+50000=130000', '80000*2=160000', '160000-130000=30000'], HOUSE), nodes)).toBe(1);
     expect(firstDeviation(pathFacts(['80000+50000=130000', '80000*1.5=120000'], HOUSE), nodes)).toBeNull();
+  });
+});
+
+describe('keepCarried (a node counts only when the final answer rests on it)', () => {
+  const answered = (...vals: [string, string | null, number | null][]) => vals.map(([node_id, answer, step]) => ({ node_id, answer, step }));
+  const all = answered(['Q1', '130000', 0], ['Q2', '120000', 1], ['Q3', '200000', 2]);
+  it.each([
+    {
+      label: 'a clean path keeps every node',
+      steps: ['80000+50000=130000', '80000*1.5=120000', '120000+80000=200000', '200000-130000=70000'], final: '70000',
+      want: ['130000', '120000', '200000'],
+    },
+    {
+      label: 'a path that stops at a parent of F has not carried it (F is one step from its parents)',
+      steps: ['80000+50000=130000', '80000*1.5=120000', '120000+80000=200000'], final: '200000',
+      want: [null, '120000', null],
+    },
+    {
+      label: 'a miscalculated final step carries nothing back',
+      steps: ['80000+50000=130000', '80000*1.5=120000', '120000+80000=200000', '200000-130000=60000'], final: '60000',
+      want: [null, null, null],
+    },
+    {
+      label: 'a node computed but never used toward the final answer is missing',
+      steps: ['80000+50000=130000', '80000*1.5=120000', '120000+80000=200000', '200000-80000=120000'], final: '120000',
+      want: [null, '120000', '200000'],
+    },
+    {
+      label: 'a final answer no computation states leaves the answers as they are',
+      steps: ['80000+50000=130000', '80000*1.5=120000', '120000+80000=200000', 'So he made 5 dollars'], final: '5',
+      want: ['130000', '120000', '200000'],
+    },
+  ])('$label', ({ steps, final, want }) => {
+    const kept = keepCarried(all, pathFacts(steps, HOUSE), final, ['Q1', 'Q3']);
+    expect(kept.map((a) => a.answer)).toEqual(want);
+    expect(kept.filter((a) => a.answer === null).every((a) => a.step === null)).toBe(true);
+  });
+
+  it('align drops uncarried nodes by default and keeps them with carry: false', () => {
+    const p = path(['Cost: 80000 + 50000 = 130000.', 'Gain: 80000 * 1.5 = 120000.', 'Value: 120000 + 80000 = 200000.', 'The answer is \\boxed{200000}.']);
+    expect(align({ paths: [p], nodes }).paths[0]!.node_answers.map((a) => a.answer)).toEqual([null, '120000', null, '200000']);
+    expect(align({ paths: [p], nodes }, { carry: false }).paths[0]!.node_answers.map((a) => a.answer)).toEqual(['130000', '120000', '200000', '200000']);
+  });
+});
+
+describe('carriedValues', () => {
+  it('follows the final value back through the computations that produced its operands', () => {
+    const f = pathFacts(['2*3=6', '10-1=9', '6+4=10', '10*5=50'], 'x');
+    expect(carriedValues(f, 50)?.values.sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 10, 50]);
+    expect(carriedValues(f, 7)).toBeNull();
   });
 });

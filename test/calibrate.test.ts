@@ -41,6 +41,17 @@ describe('calibrate', () => {
     expect(cal.notes).toEqual([]);
   });
 
+  it('falls back to the global thresholds for a small domain while a large one calibrates on its own', () => {
+    const physics = [...many(4, r(1, 1, true, 'physics')), r(1, 1, false, 'physics')];
+    const cal = calibrate([...rows, ...physics], { grid: [0, 0.5, 1], minDomainPaths: 50, minReliable: 5 });
+    expect(cal.domains.math).toMatchObject({ source: 'domain', tau_pc: 0.5, tau_gc: 0.5, met_target: true, n_labeled: 70 });
+    // physics keeps the global thresholds but reports its own precision (4 of 5) and Wilson interval.
+    expect(cal.domains.physics).toMatchObject({ source: 'global', tau_pc: cal.global.tau_pc, tau_gc: cal.global.tau_gc, n_labeled: 5, n_reliable: 5, precision: 0.8 });
+    expect(cal.domains.physics!.precision_ci[0]).toBeCloseTo(0.3755, 3);
+    expect(cal.domains.physics!.precision_ci[1]).toBeCloseTo(0.9638, 3);
+    expect(cal.notes).toEqual(['physics: 5 labeled paths < 50, global thresholds used']);
+  });
+
   it('keeps the defaults and says so when no grid point reaches the target', () => {
     const noisy = [...many(10, r(1, 1, true)), ...many(10, r(1, 1, false))];
     const cal = calibrate(noisy, { grid: [0, 0.5, 1] });

@@ -12,7 +12,7 @@ import { ingest } from '../../stages/ingest.ts';
 import { gsm8kSolutionsWith, normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
 import { align } from '../../stages/align.ts';
 import { score } from '../../stages/score.ts';
-import { aurocs, calibrate, evaluateThresholds } from '../../stages/calibrate.ts';
+import { aurocs, calibrate, evaluateThresholds, DEFAULT_GRID } from '../../stages/calibrate.ts';
 
 export interface EvalTraceOptions {
   /** GSM8K `test_socratic.jsonl`. */
@@ -21,6 +21,8 @@ export interface EvalTraceOptions {
   paths: string;
   log?: (line: string) => void;
   targetPrecision?: number;
+  /** Coverage floor for `at_min_coverage` (default 0.5). */
+  minCoverage?: number;
 }
 
 export interface EvalTraceSummary {
@@ -45,6 +47,11 @@ export interface EvalTraceSummary {
   n_eval_reliable: number;
   /** The same, calibrated and measured on all paths (in-sample, optimistic). */
   in_sample: { tau_pc: number; tau_gc: number; precision: number | null; coverage: number | null };
+  /**
+   * The best precision the grid reaches at coverage >= `minCoverage` (default 0.5): thresholds
+   * chosen on the calibration half, precision and coverage measured on the held-out half.
+   */
+  at_min_coverage: { min_coverage: number; tau_pc: number; tau_gc: number; cal_precision: number | null; precision: number | null; precision_ci: [number, number]; coverage: number | null } | null;
   /** Share of intermediate node answers aligned (non-null), and of those equal to gold. */
   aligned_share: number;
   split: string;
@@ -74,6 +81,8 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
   const cal = calibrate(calHalf, { targetPrecision: target });
   const held = evaluateThresholds(evalHalf, cal.global.tau_pc, cal.global.tau_gc);
   const all = calibrate(scored, { targetPrecision: target });
+  const minCoverage = opts.minCoverage ?? 0.5;
+  const at_min_coverage = bestAtCoverage(calHalf, evalHalf, minCoverage);
   for (const n of cal.notes) log(`calibration: ${n}`);
   log(`calibrated on ${calHalf.length} paths: tau_pc=${cal.global.tau_pc} tau_gc=${cal.global.tau_gc}; held-out ${evalHalf.length} paths: precision=${held.precision} coverage=${held.coverage}`);
   return {
@@ -83,7 +92,23 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     reliable_precision: held.precision, reliable_precision_ci: held.precision_ci, reliable_coverage: held.coverage, reliable_coverage_ci: held.coverage_ci,
     n_eval_paths: held.n_labeled, n_eval_reliable: held.n_reliable,
     in_sample: { tau_pc: all.global.tau_pc, tau_gc: all.global.tau_gc, precision: all.global.precision, coverage: all.global.coverage },
+    at_min_coverage,
     aligned_share,
     split: 'thresholds calibrated on problems whose sha256(problem_id) first byte is even, precision/coverage measured on the others',
   };
+}
+
+/** Thresholds with the best calibration-half precision at coverage >= `minCoverage`, applied to the held-out half. */
+function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[], minCoverage: number): EvalTraceSummary['at_min_coverage'] {
+  let best: { tau_pc: number; tau_gc: number; precision: number } | null = null;
+  for (const tau_pc of DEFAULT_GRID) {
+    for (const tau_gc of DEFAULT_GRID) {
+      const e = evaluateThresholds(cal, tau_pc, tau_gc);
+      if (e.precision === null || (e.coverage ?? 0) < minCoverage) continue;
+      if (!best || e.precision > best.precision) best = { tau_pc, tau_gc, precision: e.precision };
+    }
+  }
+  if (!best) return null;
+  const h = evaluateThresholds(held, best.tau_pc, best.tau_gc);
+  return { min_coverage: minCoverage, tau_pc: best.tau_pc, tau_gc: best.tau_gc, cal_precision: best.precision, precision: h.precision, precision_ci: h.precision_ci, coverage: h.coverage };
 }

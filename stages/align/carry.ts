@@ -56,7 +56,7 @@ export function keepCarried(answers: readonly NodeAnswer[], facts: PathFacts, fi
   return answers.map((a) => {
     if (a.answer === null) return a;
     const v = parseNumber(a.answer);
-    const ok = v !== null && has(direct.has(a.node_id) ? carried.finalComp.operands : carried.values, v);
+    const ok = v !== null && has(direct.has(a.node_id) ? (carried.finalComp.correct ? carried.finalComp.operands : []) : carried.values, v);
     return ok ? a : { ...a, answer: null, step: null };
   });
 }

@@ -12,9 +12,13 @@ import type { FrontierPoint, ModeAccuracy, PlanePoint } from './aggregate.ts';
 export const COLORS = { correct: '#1b9e77', incorrect: '#d95f02', unlabeled: '#9e9e9e', kept: '#1b9e77' } as const;
 // No greens among the reasons: green means kept.
 const REASON_COLORS = ['#d95f02', '#7570b3', '#e7298a', '#e6ab02', '#a6761d', '#666666', '#1f78b4', '#fb9a99', '#fdbf6f', '#cab2d6', '#6a3d9a', '#b15928'];
-/** The same colour for a domain in every chart. */
-const DOMAIN_SCALE = { domain: ['all', 'math', 'physics', 'chemistry', 'other'], range: ['#555555', '#4c78a8', '#e45756', '#54a24b', '#b279a2'] };
-const CONFIG = { font: 'Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 }, view: { stroke: '#ccc' } };
+const DOMAIN_COLORS: Record<string, string> = { all: '#555555', math: '#4c78a8', physics: '#e45756', chemistry: '#54a24b', other: '#b279a2' };
+/** The same colour for a domain in every chart; only the domains present appear in the legend. */
+const domainScale = (present: Iterable<string>) => {
+  const domain = Object.keys(DOMAIN_COLORS).filter((d) => new Set(present).has(d));
+  return { domain, range: domain.map((d) => DOMAIN_COLORS[d]!) };
+};
+const CONFIG = { font: 'Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320, titleLimit: 320 }, view: { stroke: '#ccc' } };
 
 /** A Vega logger that keeps warnings and errors instead of printing them. */
 function collectingLogger(into: string[]) {
@@ -88,7 +92,7 @@ export function planeSpec(points: readonly PlanePoint[], binned: boolean, th: Th
 
 /** (b) Precision against coverage per domain, with the operating points in force and the target precision. */
 export function frontierSpec(frontier: readonly FrontierPoint[], operating: readonly { domain: string; coverage: number; precision: number }[], target: number | null): TopLevelSpec {
-  const color = { field: 'domain', type: 'nominal', title: 'domain', scale: DOMAIN_SCALE } as const;
+  const color = { field: 'domain', type: 'nominal', title: 'domain', scale: domainScale([...frontier, ...operating].map((r) => r.domain)) } as const;
   const layers: unknown[] = [
     { data: { values: [...frontier] }, mark: { type: 'line', point: { size: 20 }, interpolate: 'step-after' }, encoding: { x: { field: 'coverage', type: 'quantitative', title: 'coverage of correct paths', scale: { domain: [0, 1] } }, y: { field: 'precision', type: 'quantitative', title: 'precision (correct | reliable)', scale: { zero: false } }, color, order: { field: 'coverage' } } },
     { data: { values: [...operating] }, mark: { type: 'point', shape: 'diamond', filled: true, size: 160, stroke: '#000', strokeWidth: 1 }, encoding: { x: { field: 'coverage', type: 'quantitative' }, y: { field: 'precision', type: 'quantitative' }, color } },
@@ -105,7 +109,7 @@ export function ffsSpec(rows: readonly { depth: string; domain: string; paths: n
     encoding: {
       x: { field: 'depth', type: 'ordinal', title: 'node depth of the First Failure Step', sort: [...order], axis: { labelAngle: 0 } },
       y: { field: 'paths', type: 'quantitative', aggregate: 'sum', title: 'paths' },
-      color: { field: 'domain', type: 'nominal', scale: DOMAIN_SCALE },
+      color: { field: 'domain', type: 'nominal', scale: domainScale(rows.map((r) => r.domain)) },
     },
   } as TopLevelSpec;
 }
@@ -149,7 +153,7 @@ export function flowSpec(rows: readonly FlowRow[]): TopLevelSpec {
     encoding: {
       y: { field: 'step', type: 'nominal', title: null, sort: null, axis: { labelLimit: 220 } },
       x: { field: 'rows', type: 'quantitative', aggregate: 'sum', stack: 'normalize', title: 'share of the stage’s candidates', axis: { format: '%' } },
-      color: { field: 'outcome', type: 'nominal', title: 'kept or reason dropped', scale: { domain: ['kept', ...reasons], range }, legend: { orient: 'bottom', columns: 2 } },
+      color: { field: 'outcome', type: 'nominal', title: 'kept or reason dropped', scale: { domain: ['kept', ...reasons], range }, legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
       order: { field: 'rank', type: 'quantitative' },
     },
   } as TopLevelSpec;

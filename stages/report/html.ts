@@ -81,9 +81,10 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:0 0 4px}.meta{color:#5
 .simulation{background:#b00020;color:#fff;font-size:18px;padding:12px 16px;border-radius:4px;margin:12px 0 20px}
 .kpis{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 20px}.kpi{border:1px solid #ddd;border-radius:4px;padding:8px 12px;min-width:120px}.kpi b{display:block;font-size:20px}
 section{border-top:1px solid #ddd;padding:16px 0}.note{color:#555;margin:0 0 10px;max-width:1000px}
-.row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}figure{margin:0}.tables{display:flex;flex-direction:column;gap:12px}
-table{border-collapse:collapse;font-size:13px}th,td{border-bottom:1px solid #e4e4e4;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f6f6f6}
-.ci{color:#777;font-size:11px}.empty{color:#777;font-style:italic;width:400px}`;
+.row{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:24px;align-items:start}figure{margin:0}.tables{display:flex;flex-direction:column;align-items:flex-start;gap:12px;overflow-x:auto}
+@media (max-width:900px){.row{grid-template-columns:minmax(0,1fr)}}
+table{border-collapse:collapse;font-size:13px}th,td{border-bottom:1px solid #e4e4e4;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left;white-space:nowrap}th{background:#f6f6f6}
+.ci{display:block;color:#777;font-size:11px}.empty{color:#777;font-style:italic;width:400px}`;
 
 /** Builds the whole page; returns the HTML, how many charts it drew, and the chart renderer's warnings. */
 export async function buildReport(d: ReportData): Promise<{ html: string; charts: number; warnings: string[] }> {

@@ -11,7 +11,7 @@ describe('sim serve', () => {
 
   it('turns flags into simulator options', () => {
     expect(simOptsFromArgv(parse(['--port', '8000', '--p-error', '0.3', '--rate-429', '0.1', '--rate-5xx', '0.05', '--over-capacity', '429', '--refuse-n', '--problems', 'p.jsonl', '--fault-seed', '2']))).toEqual({
-      port: 8000, seed: 1, n: 300, pError: 0.3, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03, latencyMs: 0, latencyJitter: 0.25,
+      port: 8000, seed: 1, n: 300, pError: 0.3, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03, freeErrorScale: 1.5, latencyMs: 0, latencyJitter: 0.25,
       maxConcurrency: 0, rate429: 0.1, retryAfterMs: 1000, rate5xx: 0.05, rateHang: 0, hangMs: 60000, rateMalformed: 0, rateTruncated: 0,
       faultSeed: 2, problemsFile: 'p.jsonl', overCapacity: '429', refuseN: true,
     });

@@ -43,6 +43,20 @@ describe('simulator, answers', () => {
     }
   });
 
+  it('gets free paths wrong more often than guided ones (freeErrorScale)', async () => {
+    const s = await start({ pError: 0.1, difficultySpread: 0, pSilent: 0, pLastStep: 0, freeErrorScale: 3 });
+    let guidedWrong = 0;
+    let freeWrong = 0;
+    for (const p of s.bank.slice(0, 40)) {
+      const gold = withUnit(p.input.answer!, p.input.answer_spec.unit);
+      const g = await client(s).chat.completions.create({ ...guided(p), n: 8, seed: 3 });
+      const f = await client(s).chat.completions.create({ model: 'm', messages: freeMessages(p.input), n: 8, seed: 3 });
+      guidedWrong += g.choices.filter((c) => (JSON.parse(c.message.content!) as { final: { answer: string } }).final.answer !== gold).length;
+      freeWrong += f.choices.filter((c) => parseFree(c.message.content!).final_answer !== gold).length;
+    }
+    expect(freeWrong).toBeGreaterThan(guidedWrong * 1.5);
+  });
+
   it('at p_error 1 gets every node wrong and computes each step from the wrong values before it', async () => {
     const s = await start({ pError: 1, pSilent: 0, pLastStep: 0 });
     for (const p of s.bank.slice(0, 12)) {

@@ -70,3 +70,19 @@ describe('ingest (project JSONL)', () => {
     expect(out.nodes.at(-1)!.depends_on).toEqual(['Q3']);
   });
 });
+
+describe('ingest (project Parquet)', () => {
+  it('reads problems from Parquet like JSONL, numbering rows from 1', async () => {
+    const { Store } = await import('../../pipeline/store.ts');
+    const jsonl = join(dir, 'for-parquet.jsonl');
+    await writeFile(jsonl, [JSON.stringify(good), JSON.stringify({ ...good, problem_id: 'p9', domain: 'biology' })].join('\n'));
+    const file = join(dir, 'problems.parquet');
+    const s = await Store.open(':memory:');
+    await s.run(`COPY (SELECT * FROM read_json('${jsonl}', format = 'newline_delimited')) TO '${file}' (FORMAT parquet)`);
+    s.close();
+    const out = await ingest([{ path: file, format: 'auto' }], { runId: 'r1' });
+    expect(out.problems.map((p) => p.problem_id)).toEqual(['p1']);
+    expect(out.nodes.map((n) => n.node_id)).toEqual(['Q1', 'Q2', 'F']);
+    expect(out.rejects.map((r) => r.message)).toEqual(['row 2: domain should be one of math, physics, chemistry, other, got "biology"']);
+  });
+});
