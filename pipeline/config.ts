@@ -31,6 +31,11 @@ export const configSchema = t.struct({
     temperature: num(0),
     max_tokens: int(2048),
   })), () => null),
+  /** How free paths are mapped to node answers: numeric (no model) or an extractor model. */
+  align: t.withDefault(t.struct({
+    mode: t.withDefault(t.enum(['numeric', 'extractor'] as const), () => 'numeric' as const),
+    extractor: t.withDefault(t.nullable(t.struct({ base_url: t.text(), model: t.text(), api_key_env: t.withDefault(t.string(), () => 'OPENAI_API_KEY') })), () => null),
+  }), () => ({ mode: 'numeric' as const, extractor: null })),
   generate: t.withDefault(t.nullable(t.struct({
     k: int(8),
     modes: t.withDefault(t.list(t.enum(PATH_MODES)), () => ['ars-guided', 'free'] as ('ars-guided' | 'free')[]),

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { alignedPaths, arsNodes, paths as pathsTable, problems as problemsTable, rejects, scoredPaths, type Reject, type ScoredPath } from '../schemas/index.ts';
+import { alignedPaths, arsNodes, paths as pathsTable, problems as problemsTable, rejects, scoredPaths, type PathRow, type Reject, type ScoredPath } from '../schemas/index.ts';
 import { ingest } from '../stages/ingest.ts';
 import { generate } from '../stages/generate.ts';
 import { decompose } from '../stages/decompose.ts';
@@ -13,6 +13,7 @@ import { createProgress } from './client/progress.ts';
 import { defaultGenerateConfig } from './client/config.ts';
 import { dirname } from 'node:path';
 import { align } from '../stages/align.ts';
+import { alignAllWithExtractor } from '../stages/align/extract-all.ts';
 import { score, type Thresholds } from '../stages/score.ts';
 import { calibrate } from '../stages/calibrate.ts';
 import { filter } from '../stages/filter.ts';
@@ -20,7 +21,7 @@ import { emit } from '../stages/emit.ts';
 import { datasetCard } from './card.ts';
 import { writeFileAtomic, type Store } from './store.ts';
 import type { Stage, StageContext } from './runner.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 
 export const importedPaths = pathsTable.as('imported_paths');
 export const filteredPaths = scoredPaths.as('filtered_paths');
@@ -97,13 +98,25 @@ const generateStage: Stage = {
 };
 
 const alignStage: Stage = {
-  name: 'align', describe: 'map each path to node answers (numeric alignment for free text)', inputs: ['paths', 'ars_nodes'], outputs: ['aligned_paths'],
-  configSlice: () => 'numeric',
+  name: 'align', describe: 'map each path to node answers (numeric alignment, or an extractor model, for free text)', inputs: ['paths', 'ars_nodes'], outputs: ['aligned_paths', 'rejects'],
+  configSlice: (c) => (c.align.mode === 'numeric' ? 'numeric' : { mode: c.align.mode, model: c.align.extractor?.model ?? null }),
   async run(ctx) {
-    const out = align({ paths: await ctx.store.read(pathsTable), nodes: await ctx.store.read(arsNodes) });
+    const input = { paths: await ctx.store.read(pathsTable), nodes: await ctx.store.read(arsNodes) };
+    const a = ctx.config.align;
+    let extra: Record<string, unknown> = {};
+    let out: { paths: PathRow[] };
+    if (a.mode === 'extractor') {
+      if (!a.extractor) throw new ConfigError('align.mode is "extractor" but align.extractor (base_url, model) is not set');
+      const r = await alignAllWithExtractor(input, { model: a.extractor, generate: { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, ...(ctx.config.generate ? { concurrency: ctx.config.generate.concurrency } : {}) } }, { store: ctx.store, signal: ctx.signal, log: ctx.log });
+      await putRejects(ctx.store, 'align', r.rejects);
+      out = r;
+      extra = { ...r.stats };
+    } else {
+      out = align(input);
+    }
     await ctx.store.replace(alignedPaths, out.paths);
-    const answered = out.paths.flatMap((p) => p.node_answers.filter((a) => a.node_id !== 'F'));
-    return { paths: out.paths.length, node_answers: answered.length, unaligned: answered.filter((a) => a.answer === null).length };
+    const answered = out.paths.flatMap((p) => p.node_answers.filter((x) => x.node_id !== 'F'));
+    return { mode: a.mode, paths: out.paths.length, node_answers: answered.length, unaligned: answered.filter((x) => x.answer === null).length, ...extra };
   },
 };
 
