@@ -6,6 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { RunResult } from './run.ts';
 
+interface CalLine { source: string; tau_pc: number; tau_gc: number; precision: number | null; precision_ci: (number | null)[]; coverage: number | null; coverage_ci: (number | null)[]; auroc_pc: number | null; auroc_gc: number | null; auroc_mean: number | null; met_target: boolean }
+const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
+
 /** Renders the summary from the run's manifest (so a resumed run prints the same numbers). */
 export async function runSummary(result: RunResult, cwd = process.cwd()): Promise<string> {
   const m = JSON.parse(await readFile(join(result.runDir, 'manifest.json'), 'utf8')) as { simulated: boolean; stages: { name: string; status: string; seconds: number; stats: Record<string, unknown> }[] };
@@ -20,6 +23,13 @@ export async function runSummary(result: RunResult, cwd = process.cwd()): Promis
   lines.push(`tracepipe run ${result.runId}: ${result.status}${m.simulated ? '  [SIMULATION: paths came from the bundled simulator, not a model]' : ''}`);
   const ing = stage('ingest');
   lines.push(`problems ${ing.problems ?? '?'} (rejected items: ${ing.rejected_items ?? 0}), stages: ${m.stages.map((s) => `${s.name} ${s.status} ${s.seconds.toFixed(1)}s`).join(', ')}`);
+  const cal = stage('calibrate') as { global?: CalLine; domains?: Record<string, CalLine> };
+  if (cal.global) {
+    lines.push('calibration (thresholds in force; precision of correct | reliable, coverage of correct paths, Wilson 95%):');
+    const row = (name: string, c: CalLine) => lines.push(`  ${name.padEnd(10)} ${c.source.padEnd(7)} tau_pc ${fmt(c.tau_pc)} tau_gc ${fmt(c.tau_gc)}  precision ${fmt(c.precision)} [${c.precision_ci.map(fmt).join(', ')}]  coverage ${fmt(c.coverage)} [${c.coverage_ci.map(fmt).join(', ')}]  AUROC pc ${fmt(c.auroc_pc)} gc ${fmt(c.auroc_gc)} mean ${fmt(c.auroc_mean)}${c.met_target ? '' : '  (target not met: configured thresholds kept)'}`);
+    row('global', cal.global);
+    for (const [d, c] of Object.entries(cal.domains ?? {})) row(d, c);
+  }
   const filt = stage('filter');
   table('paths per category (after calibration):', filt.categories as Record<string, number>);
   const sc = stage('score');
