@@ -16,7 +16,8 @@ export type AnswerSpec = Infer<typeof answerSpec>;
 
 export const defaultSpec = (): AnswerSpec => ({ kind: 'number', tolerance: null, unit: null });
 
-export const problems = table('problems', {
+/** The fields a problem has in the input and in the `problems` table. */
+const problemFields = {
   problem_id: t.text(),
   domain: t.enum(DOMAINS),
   question: t.text(),
@@ -24,6 +25,10 @@ export const problems = table('problems', {
   choices: t.withDefault(t.list(t.string()), () => []),
   answer: t.nullable(t.answer()),
   answer_spec: t.withDefault(answerSpec, defaultSpec),
+};
+
+export const problems = table('problems', {
+  ...problemFields,
   /** Where the row came from: `file:line` or adapter name. */
   source: t.string(),
   /** Content hash of the problem (question, images, answer, ARS); the shard key. */
@@ -48,13 +53,7 @@ export type ArsNode = Row<typeof arsNodes>;
 
 /** The project's own input format: a problem with an optional ARS (JSONL line or Parquet row). */
 export const problemInput = table('problem_input', {
-  problem_id: t.text(),
-  domain: t.enum(DOMAINS),
-  question: t.text(),
-  images: t.withDefault(t.list(t.string()), () => []),
-  choices: t.withDefault(t.list(t.string()), () => []),
-  answer: t.nullable(t.answer()),
-  answer_spec: t.withDefault(answerSpec, defaultSpec),
+  ...problemFields,
   ars: t.withDefault(t.list(t.struct({
     node_id: t.text(),
     question: t.text(),

@@ -24,7 +24,7 @@ export async function report(store: Store, runDir: string): Promise<{ file: stri
 export const reportStage: Stage = {
   name: 'report',
   describe: 'one self-contained HTML page with charts and tables (report/index.html)',
-  inputs: ['filtered_paths', 'ars_nodes', 'rejects', 'manifest.json', 'calibration.json'],
+  inputs: ['filtered_paths', 'ars_nodes', 'rejects', 'stage_runs', 'manifest.json', 'calibration.json'],
   outputs: ['report/index.html'],
   // The report reads the whole run; it has no settings of its own, and re-runs whenever anything upstream does.
   configSlice: () => 'report-v1',

@@ -17,7 +17,8 @@ import { report } from '../stages/report.ts';
 import { repoRoot } from './shared.ts';
 import { writeFixtureRun } from './report/fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+// TRACEPIPE_CHROMIUM points elsewhere (e.g. to check the skip); Debian's /usr/bin/chromium by default.
+const CHROMIUM = process.env.TRACEPIPE_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   const msg = `${CHROMIUM} not found: the browser test of the report is SKIPPED (install it with: apt-get update && apt-get install -y chromium)`;

@@ -71,6 +71,19 @@ export function precisionCoverage(paths: readonly ReportPath[], grid: readonly n
   });
 }
 
+/** Precision and coverage of the regions actually assigned (the `region` column), with 95% Wilson intervals. */
+export function regionPrecision(paths: readonly ReportPath[]) {
+  const labeled = paths.filter((p) => p.final_correct !== null);
+  const correct = labeled.filter((p) => p.final_correct).length;
+  const reliable = labeled.filter((p) => p.region === 'reliable');
+  const hit = reliable.filter((p) => p.final_correct).length;
+  return {
+    n_labeled: labeled.length, n_reliable: reliable.length,
+    precision: reliable.length ? hit / reliable.length : null, precision_ci: wilson(hit, reliable.length),
+    coverage: correct ? hit / correct : null, coverage_ci: wilson(hit, correct),
+  };
+}
+
 /** Label of a node depth on the FFS and silent-failure axes: the final node is `F`, unknown nodes `?`. */
 export const depthLabel = (node: string, depth: number | null) => (node === 'F' ? 'F' : depth === null ? '?' : String(depth));
 

@@ -71,7 +71,7 @@ export function planeSpec(points: readonly PlanePoint[], binned: boolean, th: Th
           x: { field: 'PC', type: 'quantitative', title: 'path consistency PC', scale },
           y: { field: 'GC', type: 'quantitative', title: 'global consistency GC', scale },
           color: correctnessColor,
-          size: binned ? { field: 'n', type: 'quantitative', title: 'paths', scale: { range: [12, 400] } } : { value: 16 },
+          size: binned ? { field: 'n', type: 'quantitative', title: 'paths', scale: { range: [12, 400], zero: false } } : { value: 16 },
         },
       },
       { data: { values: rules.filter((r) => r.axis === 'PC') }, mark: { type: 'rule', color: '#333' }, encoding: { x: { field: 'v', type: 'quantitative' }, strokeDash: dash } },

@@ -105,7 +105,7 @@ export function flowRows(manifest: Manifest, rejectReasons: readonly { stage: st
 
 const readJson = async <T>(file: string): Promise<T | null> => { try { return JSON.parse(await readFile(file, 'utf8')) as T; } catch { return null; } };
 
-/** Reads everything the report shows from a run: `filtered_paths` (else `scored_paths`), `ars_nodes`, `rejects`, manifest and calibration. */
+/** Reads everything the report shows from a run: `filtered_paths` (else `scored_paths`), `ars_nodes`, `rejects`, `stage_runs`, manifest and calibration. */
 export async function loadReportData(store: Store, runDir: string): Promise<ReportData> {
   const manifest = (await readJson<Manifest>(join(runDir, 'manifest.json'))) ?? {};
   const calibration = await readJson<Calibration>(join(runDir, 'calibration.json'));
@@ -121,6 +121,10 @@ export async function loadReportData(store: Store, runDir: string): Promise<Repo
     ? await store.query<{ stage: string; code: string; n: number }>('SELECT stage, code, count(*)::INTEGER AS n FROM (SELECT stage, source, item, min(code) AS code FROM rejects GROUP BY stage, source, item) GROUP BY stage, code ORDER BY stage, n DESC, code')
     : [];
   const domains = [...new Set(paths.map((p) => p.domain))].sort();
+  // `--only report` starts the manifest with no stage records: the finished stages' stats are in stage_runs too.
+  const finished = (await store.exists('stage_runs')) ? await store.query<{ name: string; stats: string }>('SELECT name, stats FROM stage_runs') : [];
+  const recorded = new Set((manifest.stages ?? []).map((s) => s.name));
+  const stages = [...(manifest.stages ?? []), ...finished.filter((f) => !recorded.has(f.name)).map((f) => ({ name: f.name, stats: JSON.parse(f.stats) as Record<string, unknown> }))];
   return {
     name: manifest.name ?? runDir.split('/').filter(Boolean).at(-1) ?? 'run',
     runId: manifest.run_id ?? 'unknown',
@@ -131,6 +135,6 @@ export async function loadReportData(store: Store, runDir: string): Promise<Repo
     thresholds: thresholdsInForce(manifest.config?.thresholds ?? DEFAULT_THRESHOLDS, calibration, domains),
     calibration,
     paths,
-    flow: flowRows(manifest, reasons),
+    flow: flowRows({ ...manifest, stages }, reasons),
   };
 }

@@ -3,9 +3,8 @@
  * Builds the report page from report data: one self-contained HTML string (inline CSS and SVG,
  * no script, no font or network request), a chart and its table side by side per section.
  */
-import { evaluateThresholds } from '../calibrate.ts';
 import type { ReportData } from './data.ts';
-import { depthOrder, ffsByDepth, modeAccuracy, planePoints, precisionCoverage, regionTable, silentFailures, silentTable } from './aggregate.ts';
+import { depthOrder, ffsByDepth, modeAccuracy, planePoints, precisionCoverage, regionPrecision, regionTable, silentFailures, silentTable } from './aggregate.ts';
 import { ffsSpec, flowSpec, frontierSpec, modeSpec, planeSpec, renderSvg, silentSpec } from './charts.ts';
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -31,7 +30,8 @@ function sections(d: ReportData): Section[] {
   const frontier = precisionCoverage(paths);
   const operating = ['all', ...domains].map((domain) => {
     const t = domain === 'all' ? th.global : th.domains[domain] ?? th.global;
-    const e = evaluateThresholds(domain === 'all' ? paths : paths.filter((p) => p.domain === domain), t.tau_pc, t.tau_gc);
+    // The regions the filter assigned, not a re-evaluation: the low thresholds and per-domain pairs apply as they did.
+    const e = regionPrecision(domain === 'all' ? paths : paths.filter((p) => p.domain === domain));
     return { domain, tau_pc: t.tau_pc, tau_gc: t.tau_gc, coverage: e.coverage, precision: e.precision, precision_ci: e.precision_ci, coverage_ci: e.coverage_ci, n_labeled: e.n_labeled, n_reliable: e.n_reliable };
   });
   const cal = d.calibration;
@@ -49,8 +49,8 @@ function sections(d: ReportData): Section[] {
     },
     {
       id: 'frontier', title: '(b) Precision against coverage', spec: frontier.length ? frontierSpec(frontier, operating.filter((o) => o.coverage !== null && o.precision !== null) as { domain: string; coverage: number; precision: number }[], cal?.target_precision ?? null) : null, empty: 'No labeled path falls in a reliable region at any threshold.',
-      note: `For every (τ_pc, τ_gc) on a 0.05 grid: precision of "reliable" (share of correct answers) against coverage (share of all correct paths that are reliable), Pareto frontier per domain. Diamonds: the thresholds in force${cal?.target_precision ? `; dashed line: the target precision ${cal.target_precision}` : ''}.`,
-      tables: table(['domain', 'labeled', 'τ_pc', 'τ_gc', 'precision [95% CI]', 'coverage [95% CI]', 'AUROC PC / GC / mean', 'calibration'],
+      note: `For every (τ_pc, τ_gc) on a 0.05 grid: precision of "reliable" (share of correct answers) against coverage (share of all correct paths that are reliable), Pareto frontier per domain (as calibrate evaluates it: low thresholds not applied). Diamonds: the regions the filter assigned (τ low thresholds included)${cal?.target_precision ? `; dashed line: the target precision ${cal.target_precision}` : ''}.`,
+      tables: table(['domain', 'labeled', 'τ_pc', 'τ_gc', 'precision in force [95% CI]', 'coverage in force [95% CI]', 'AUROC PC / GC / mean', 'calibration'],
         operating.map((o) => { const c = calRow(o.domain); return [o.domain, o.n_labeled, o.tau_pc, o.tau_gc, { html: pct(o.precision) + ci(o.precision_ci) }, { html: pct(o.coverage) + ci(o.coverage_ci) }, c ? `${num(c.auroc_pc)} / ${num(c.auroc_gc)} / ${num(c.auroc_mean)}` : '–', c ? `${c.source}${c.met_target ? '' : ', target not met'}` : 'none']; })),
     },
     {

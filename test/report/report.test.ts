@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flowRows, loadReportData, nodeDepths, thresholdsInForce, type ReportPath } from '../../stages/report/data.ts';
-import { ffsByDepth, modeAccuracy, planePoints, precisionCoverage, regionTable, silentFailures, silentTable } from '../../stages/report/aggregate.ts';
+import { ffsByDepth, modeAccuracy, planePoints, precisionCoverage, regionPrecision, regionTable, silentFailures, silentTable } from '../../stages/report/aggregate.ts';
 import { buildReport, report, reportStage } from '../../stages/report.ts';
 import { wilson } from '../../pipeline/metrics.ts';
 import { repoRoot } from '../shared.ts';
@@ -71,6 +71,11 @@ describe('report aggregations', () => {
     expect(precisionCoverage(rows, [0, 0.5, 1])).toEqual([...front.map((f) => ({ domain: 'all', ...f })), ...front.map((f) => ({ domain: 'math', ...f }))]);
   });
 
+  it('measures precision and coverage of the regions as assigned', () => {
+    expect(regionPrecision(fixturePaths)).toEqual({ n_labeled: 7, n_reliable: 1, precision: 1, precision_ci: wilson(1, 1), coverage: 1 / 4, coverage_ci: wilson(1, 4) });
+    expect(regionPrecision([rp({ region: 'uncertain' })])).toEqual({ n_labeled: 1, n_reliable: 0, precision: null, precision_ci: [0, 1], coverage: 0, coverage_ci: wilson(0, 1) });
+  });
+
   it('counts First Failure Steps by node depth and domain, F last', () => {
     expect(ffsByDepth(fixturePaths)).toEqual([{ depth: '0', domain: 'math', paths: 1 }, { depth: '1', domain: 'math', paths: 1 }, { depth: 'F', domain: 'physics', paths: 1 }]);
   });
@@ -120,6 +125,22 @@ describe('report page', () => {
       { step: 'ingest: problems', outcome: 'kept', rows: 2 }, { step: 'ingest: problems', outcome: 'invalid_ars', rows: 1 }, { step: 'ingest: problems', outcome: 'invalid_type', rows: 1 },
       { step: 'generate: paths', outcome: 'kept', rows: 8 }, { step: 'generate: paths', outcome: 'malformed_json', rows: 1 },
     ]);
+  });
+
+  it('takes the stage counts from stage_runs when the manifest has none yet (--only report)', async () => {
+    const dir = join(repoRoot, 'build', 'test-runs', 'report-only');
+    const s = await writeFixtureRun(dir);
+    try {
+      await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...MANIFEST, stages: [] }));
+      await s.run(`CREATE TABLE stage_runs (name VARCHAR PRIMARY KEY, fingerprint VARCHAR, finished_at VARCHAR, seconds DOUBLE, stats VARCHAR)`);
+      await s.run(`INSERT INTO stage_runs VALUES ('ingest', 'f', 't', 0.1, '{"problems": 2}'), ('generate', 'f', 't', 0.1, '{"generated": 8, "imported": 0}')`);
+      expect((await loadReportData(s, dir)).flow).toEqual([
+        { step: 'ingest: problems', outcome: 'kept', rows: 2 }, { step: 'ingest: problems', outcome: 'invalid_ars', rows: 1 }, { step: 'ingest: problems', outcome: 'invalid_type', rows: 1 },
+        { step: 'generate: paths', outcome: 'kept', rows: 8 }, { step: 'generate: paths', outcome: 'malformed_json', rows: 1 },
+      ]);
+    } finally {
+      s.close();
+    }
   });
 
   it('says so instead of drawing an empty chart, and has no SIMULATION banner for a real run', async () => {

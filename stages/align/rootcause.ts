@@ -1,0 +1,69 @@
+/**
+ * @module stages/align/rootcause
+ * TRACE's First Failure Step on a path's own value graph: values are trusted or suspect against
+ * the ARS gold values, and the FFS is the earliest suspect value the wrong final answer descends
+ * from whose own operands are all trusted (a root cause that propagates).
+ */
+import { sameValue } from './arith.ts';
+import { ancestors, CONSTANTS, oneOp, type ValueGraph } from './valuegraph.ts';
+
+export type Mark = 'trusted' | 'suspect';
+
+export interface MarkOptions {
+  /**
+   * When correct arithmetic over trusted operands that is no gold value is still trusted:
+   * `always`; `leads` when a later value computed from it is gold; `reaches` when it leads, or
+   * one operation with a trusted value (question number, gold value, constant) gives a gold value.
+   */
+  consistent: 'always' | 'leads' | 'reaches';
+}
+
+const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
+
+/** Marks every value of the graph (node order is topological: operands come first). */
+export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOptions): Mark[] {
+  const marks: Mark[] = [];
+  const children = g.nodes.map(() => [] as number[]);
+  for (const n of g.nodes) for (const o of n.operands) children[o]!.push(n.id);
+  const leadsToGold = (id: number): boolean => {
+    const seen = new Set<number>();
+    const stack = [...children[id]!];
+    while (stack.length) {
+      const i = stack.pop()!;
+      if (seen.has(i)) continue;
+      seen.add(i);
+      const n = g.nodes[i]!;
+      if (n.correct && has(golds, n.value)) return true;
+      stack.push(...children[i]!);
+    }
+    return false;
+  };
+  const anchors = [...CONSTANTS, ...golds, ...g.nodes.filter((n) => n.kind === 'given').map((n) => n.value)];
+  for (const n of g.nodes) {
+    const ok = () => {
+      if (n.kind === 'given' || has(golds, n.value)) return true;
+      if (n.kind === 'stated' || !n.correct || n.operands.some((o) => marks[o] === 'suspect')) return false;
+      if (opts.consistent === 'always') return true;
+      if (leadsToGold(n.id)) return true;
+      return opts.consistent === 'reaches' && anchors.some((t) => oneOp(n.value, t).some((v) => has(golds, v)));
+    };
+    marks.push(ok() ? 'trusted' : 'suspect');
+  }
+  return marks;
+}
+
+/**
+ * The FFS value of a path whose final answer `finalValue` is wrong: the earliest suspect value
+ * among the final value's node and its ancestors whose operands are all trusted; the final
+ * value's node itself counts as suspect. Null when no node holds the final value.
+ */
+export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: number): { id: number; step: number } | null {
+  let fin = -1;
+  for (let i = g.nodes.length - 1; i >= 0; i--) if (g.nodes[i]!.step >= 0 && sameValue(g.nodes[i]!.value, finalValue)) { fin = i; break; }
+  if (fin < 0) return null;
+  const suspect = (i: number) => i === fin || marks[i] === 'suspect';
+  const ids = [...ancestors(g, fin), fin].filter((i) => g.nodes[i]!.step >= 0 && suspect(i) && g.nodes[i]!.operands.every((o) => !suspect(o)));
+  ids.sort((a, b) => g.nodes[a]!.step - g.nodes[b]!.step || a - b);
+  const id = ids[0];
+  return id === undefined ? null : { id, step: g.nodes[id]!.step };
+}

@@ -1,0 +1,113 @@
+/**
+ * @module stages/align/valuegraph
+ * A free path's own computation graph: every value it computes or introduces, linked to where
+ * its operands came from (the question, an earlier value, or nowhere). No model; read from the
+ * same computations and stated numbers as alignment (`arith.ts`).
+ */
+import { computations, normaliseMath, sameValue, statedNumbers } from './arith.ts';
+
+/**
+ * One value of a path. `given`: a number of the question (step -1); `computed`: the result of an
+ * `a op b = c` the path writes; `derived`: a number stated with no written arithmetic that one
+ * operation turns two earlier values into ("half of 10,000 is 5,000"); `stated`: a number a
+ * step introduces that nothing produced (a misread or invented quantity, or a plain restatement
+ * of an unknown).
+ */
+export interface ValueNode {
+  id: number;
+  step: number;
+  value: number;
+  kind: 'given' | 'computed' | 'derived' | 'stated';
+  /** Ids of the nodes the value is computed from (computed and derived nodes). */
+  operands: number[];
+  /** Whether the written arithmetic gives the stated value (true for all but computed nodes). */
+  correct: boolean;
+}
+
+export interface ValueGraph { nodes: ValueNode[] }
+
+const WORDS: Record<string, number[]> = {
+  one: [1], two: [2], three: [3], four: [4], five: [5], six: [6], seven: [7], eight: [8], nine: [9], ten: [10],
+  eleven: [11], twelve: [12], thirteen: [13], fourteen: [14], fifteen: [15], sixteen: [16], seventeen: [17], eighteen: [18],
+  nineteen: [19], twenty: [20], thirty: [30], forty: [40], fifty: [50], sixty: [60], seventy: [70], eighty: [80], ninety: [90],
+  hundred: [100], thousand: [1000], dozen: [12], dozens: [12], half: [0.5, 2], twice: [2], double: [2], doubles: [2], triple: [3],
+  thrice: [3], quarter: [0.25, 4], quarters: [0.25, 4], third: [3], thirds: [3], fourth: [4], fifth: [5], fifths: [5], sixth: [6],
+  tenth: [10, 0.1], tenths: [10], pair: [2], pairs: [2],
+};
+
+/** Unit and counting constants any solution may bring in without the question stating them. */
+export const CONSTANTS = [1, 2, 4, 7, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5, 0.25];
+
+/** Numbers of a question: digits, fractions `a/b` (also as their value), percents (also /100), number words. */
+export function questionNumbers(question: string): number[] {
+  const text = normaliseMath(question);
+  const out: number[] = [];
+  for (const m of text.matchAll(/(?<![\w.])(\d+(?:\.\d+)?)(?:\s*\/\s*(\d+(?:\.\d+)?))?(\s*%)?/g)) {
+    const a = Number(m[1]);
+    out.push(a);
+    if (m[2] !== undefined) out.push(Number(m[2]), a / Number(m[2]));
+    if (m[3] !== undefined) out.push(a / 100);
+  }
+  for (const m of question.toLowerCase().matchAll(/[a-z]+/g)) out.push(...(WORDS[m[0]] ?? []));
+  return out;
+}
+
+const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
+
+/** The values one operation makes from `a` and `b` (either order). */
+export function oneOp(a: number, b: number): number[] {
+  const out = [a + b, a * b, a - b, b - a];
+  if (b !== 0) out.push(a / b);
+  if (a !== 0) out.push(b / a);
+  return out;
+}
+
+/**
+ * Builds the value graph of a path. Each operand is linked to the latest earlier node with its
+ * value (a step's own earlier computations count), else to a question number, else to a new
+ * `stated` node at the first step that states it (or at the computation's step). Time
+ * O(values²) per path; a derived value is searched over pairs of the last 40 values only.
+ */
+export function buildValueGraph(steps: readonly string[], question: string): ValueGraph {
+  const nodes: ValueNode[] = [];
+  const add = (n: Omit<ValueNode, 'id'>) => { const node = { ...n, id: nodes.length }; nodes.push(node); return node; };
+  for (const v of questionNumbers(question)) if (!nodes.some((n) => sameValue(n.value, v))) add({ step: -1, value: v, kind: 'given', operands: [], correct: true });
+  const latest = (v: number) => { for (let i = nodes.length - 1; i >= 0; i--) if (sameValue(nodes[i]!.value, v)) return nodes[i]!; return undefined; };
+  const statedIn = steps.map((s, i) => statedNumbers(s, i));
+  steps.forEach((text, step) => {
+    const comps = computations(text, step);
+    const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
+    // Numbers the step states outside its computations: restated, derived in prose, or introduced.
+    for (const s of statedIn[step]!) {
+      if (has(inComps, s.value) || latest(s.value)) continue;
+      const recent = nodes.slice(-40);
+      let pair: [number, number] | null = null;
+      for (let i = 0; i < recent.length && !pair; i++) for (let j = i + 1; j < recent.length && !pair; j++) if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
+      if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
+      else if (!has(CONSTANTS, s.value)) add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
+    }
+    for (const c of comps) {
+      const operands = c.operands.map((v) => {
+        const src = latest(v);
+        if (src) return src.id;
+        const first = statedIn.findIndex((xs, k) => k <= step && has(xs.map((x) => x.value), v));
+        return add({ step: first >= 0 ? first : step, value: v, kind: has(CONSTANTS, v) ? 'given' : 'stated', operands: [], correct: true }).id;
+      });
+      add({ step, value: c.stated, kind: 'computed', operands, correct: c.correct });
+    }
+  });
+  return { nodes };
+}
+
+/** Ids of a node's ancestors (itself excluded), through operand links. */
+export function ancestors(g: ValueGraph, id: number): Set<number> {
+  const out = new Set<number>();
+  const stack = [...(g.nodes[id]?.operands ?? [])];
+  while (stack.length) {
+    const i = stack.pop()!;
+    if (out.has(i)) continue;
+    out.add(i);
+    stack.push(...(g.nodes[i]?.operands ?? []));
+  }
+  return out;
+}
