@@ -13,20 +13,12 @@ import type { PathMode } from '../schemas/paths.ts';
 import type { Store } from '../pipeline/store.ts';
 import { redactModel, type GenerateConfig, type ModelConfig } from '../pipeline/client/config.ts';
 import { RequestCache } from '../pipeline/client/cache.ts';
-import { ModelClient, type SampleOutcome, type SampleRequest } from '../pipeline/client/model.ts';
+import { ModelClient, type ClientStats, type SampleOutcome, type SampleRequest } from '../pipeline/client/model.ts';
 import { imageParts, type ImagePart } from '../pipeline/client/images.ts';
 import type { ProgressSink } from '../pipeline/client/progress.ts';
 
-export interface GenerateStats {
-  /** HTTP requests sent (cache hits excluded). */
-  requests: number;
-  cache_hits: number;
-  retries: number;
-  /** Failed attempts of any kind (each retried or final). */
-  errors: number;
-  rate_limited: number;
-  by_status: Record<string, number>;
-  n_refused: boolean;
+/** The client's counters (requests, cache hits, retries, errors, statuses) plus the stage's own. */
+export interface GenerateStats extends ClientStats {
   truncated: number;
   reasks: number;
   tokens_in: number;

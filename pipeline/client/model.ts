@@ -26,6 +26,7 @@ export type SampleOutcome =
   | { ok: true; content: string; finish_reason: string | null; tokens_in: number; tokens_out: number; cached: boolean }
   | { ok: false; code: string; message: string; stopped: 'budget' | 'abort' | null };
 
+/** Counters of one client; `requests` are HTTP requests sent (cache hits excluded), `errors` failed attempts of any kind. */
 export interface ClientStats {
   requests: number;
   cache_hits: number;
