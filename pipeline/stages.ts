@@ -18,6 +18,7 @@ import { score, type Thresholds } from '../stages/score.ts';
 import { calibrate } from '../stages/calibrate.ts';
 import { filter } from '../stages/filter.ts';
 import { emit } from '../stages/emit.ts';
+import { reportStage } from '../stages/report.ts';
 import { datasetCard } from './card.ts';
 import { writeFileAtomic, type Store } from './store.ts';
 import type { Stage, StageContext } from './runner.ts';
@@ -132,10 +133,11 @@ const scoreStage: Stage = {
 
 const calibrateStage: Stage = {
   name: 'calibrate', describe: 'thresholds per domain from labeled paths; AUROC, precision, coverage', inputs: ['scored_paths'], outputs: ['calibration.json'],
-  configSlice: (c) => c.calibrate,
+  configSlice: (c) => [c.calibrate, c.thresholds],
   async run(ctx) {
     const c = ctx.config.calibrate;
-    const cal = calibrate(await ctx.store.read(scoredPaths), { targetPrecision: c.target_precision, minDomainPaths: c.min_domain_paths });
+    const { tau_pc_low, tau_gc_low } = ctx.config.thresholds;
+    const cal = calibrate(await ctx.store.read(scoredPaths), { targetPrecision: c.target_precision, minDomainPaths: c.min_domain_paths, lows: { tau_pc_low, tau_gc_low } });
     await writeFileAtomic(join(ctx.runDir, 'calibration.json'), `${JSON.stringify({ enabled: c.enabled, ...cal }, null, 2)}\n`);
     return { enabled: c.enabled, global: cal.global, domains: cal.domains };
   },
@@ -197,7 +199,7 @@ export function summarise(scored: readonly ScoredPath[]): Record<string, unknown
   };
 }
 
-export const STAGES: readonly Stage[] = [ingestStage, decomposeStage, generateStage, alignStage, scoreStage, calibrateStage, filterStage, emitStage];
+export const STAGES: readonly Stage[] = [ingestStage, decomposeStage, generateStage, alignStage, scoreStage, calibrateStage, filterStage, emitStage, reportStage];
 
 /** Stages whose config slice does not depend on the model (for help texts). */
 export const stageNames = STAGES.map((s) => s.name);

@@ -39,6 +39,8 @@ export interface CalibrateOptions {
   grid?: readonly number[];
   /** A threshold pair must make at least this many paths reliable to count (default 10): guards against precision 1 from 2 paths. */
   minReliable?: number;
+  /** The low thresholds the filter will apply (default TRACE's 0.5 / 0.3): a path under either is unreliable whatever tau_pc, tau_gc say. */
+  lows?: Pick<Thresholds, 'tau_pc_low' | 'tau_gc_low'>;
 }
 
 /** Default grid: 0, 0.05, ..., 1. */
@@ -46,14 +48,18 @@ export const DEFAULT_GRID: readonly number[] = Array.from({ length: 21 }, (_, i)
 
 type Labeled = Pick<ScoredPath, 'PC' | 'GC' | 'final_correct' | 'domain'>;
 
-const isReliable = (p: Labeled, tau_pc: number, tau_gc: number) =>
-  regionOf(p.PC, p.GC, { tau_pc, tau_gc, tau_pc_low: 0, tau_gc_low: 0 }) === 'reliable';
+type Lows = Pick<Thresholds, 'tau_pc_low' | 'tau_gc_low'>;
+const DEFAULT_LOWS: Lows = { tau_pc_low: DEFAULT_THRESHOLDS.tau_pc_low, tau_gc_low: DEFAULT_THRESHOLDS.tau_gc_low };
+
+/** Reliable exactly as `filter` will place it: the low thresholds apply too. */
+const isReliable = (p: Labeled, tau_pc: number, tau_gc: number, lows: Lows) =>
+  regionOf(p.PC, p.GC, { tau_pc, tau_gc, ...lows }) === 'reliable';
 
 /** Precision and coverage of the reliable region at fixed thresholds, with Wilson intervals. */
-export function evaluateThresholds(scored: readonly Labeled[], tau_pc: number, tau_gc: number) {
+export function evaluateThresholds(scored: readonly Labeled[], tau_pc: number, tau_gc: number, lows: Lows = DEFAULT_LOWS) {
   const labeled = scored.filter((p) => p.final_correct !== null);
   const correct = labeled.filter((p) => p.final_correct).length;
-  const reliable = labeled.filter((p) => isReliable(p, tau_pc, tau_gc));
+  const reliable = labeled.filter((p) => isReliable(p, tau_pc, tau_gc, lows));
   const hit = reliable.filter((p) => p.final_correct).length;
   return {
     n_labeled: labeled.length, n_correct: correct, n_reliable: reliable.length,
@@ -73,11 +79,11 @@ export function aurocs(scored: readonly Labeled[]): { auroc_pc: number | null; a
 }
 
 /** Best grid point for one set of paths; null when none reaches the target. */
-function search(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number) {
+function search(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number, lows: Lows) {
   let best: (ReturnType<typeof evaluateThresholds> & { tau_pc: number; tau_gc: number }) | null = null;
   for (const tau_pc of grid) {
     for (const tau_gc of grid) {
-      const e = evaluateThresholds(scored, tau_pc, tau_gc);
+      const e = evaluateThresholds(scored, tau_pc, tau_gc, lows);
       if (e.precision === null || e.precision < target || e.n_reliable < minReliable) continue;
       // Ties on coverage go to higher precision, then to the stricter thresholds (more margin).
       const dc = (e.coverage ?? 0) - (best?.coverage ?? 0);
@@ -89,12 +95,12 @@ function search(scored: readonly Labeled[], target: number, grid: readonly numbe
   return best;
 }
 
-function calibrateSet(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number, source: 'domain' | 'global'): DomainCalibration {
+function calibrateSet(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number, lows: Lows, source: 'domain' | 'global'): DomainCalibration {
   const labeled = scored.filter((p) => p.final_correct !== null);
-  const best = search(labeled, target, grid, minReliable);
+  const best = search(labeled, target, grid, minReliable, lows);
   const tau_pc = best?.tau_pc ?? DEFAULT_THRESHOLDS.tau_pc;
   const tau_gc = best?.tau_gc ?? DEFAULT_THRESHOLDS.tau_gc;
-  const e = best ?? evaluateThresholds(labeled, tau_pc, tau_gc);
+  const e = best ?? evaluateThresholds(labeled, tau_pc, tau_gc, lows);
   return {
     tau_pc, tau_gc, precision: e.precision, precision_ci: e.precision_ci, coverage: e.coverage, coverage_ci: e.coverage_ci,
     n_labeled: e.n_labeled, n_correct: e.n_correct, n_reliable: e.n_reliable, ...aurocs(labeled),
@@ -110,20 +116,21 @@ export function calibrate(scored: readonly Labeled[], opts: CalibrateOptions = {
   const minDomain = opts.minDomainPaths ?? 200;
   const grid = opts.grid ?? DEFAULT_GRID;
   const minReliable = opts.minReliable ?? 10;
+  const lows = opts.lows ?? DEFAULT_LOWS;
   const notes: string[] = [];
-  const global = calibrateSet(scored, target, grid, minReliable, 'global');
+  const global = calibrateSet(scored, target, grid, minReliable, lows, 'global');
   if (!global.met_target) notes.push(`global: no (tau_pc, tau_gc) on the grid reaches precision ${target} with at least ${minReliable} reliable paths; defaults ${global.tau_pc}/${global.tau_gc} kept`);
   const domains: Record<string, DomainCalibration> = {};
   for (const domain of [...new Set(scored.map((p) => p.domain))].sort()) {
     const rows = scored.filter((p) => p.domain === domain);
     const n = rows.filter((p) => p.final_correct !== null).length;
     if (n < minDomain) {
-      const e = evaluateThresholds(rows, global.tau_pc, global.tau_gc);
+      const e = evaluateThresholds(rows, global.tau_pc, global.tau_gc, lows);
       domains[domain] = { ...global, ...e, ...aurocs(rows.filter((p) => p.final_correct !== null)), source: global.met_target ? 'global' : 'default' };
       notes.push(`${domain}: ${n} labeled paths < ${minDomain}, global thresholds used`);
       continue;
     }
-    domains[domain] = calibrateSet(rows, target, grid, minReliable, 'domain');
+    domains[domain] = calibrateSet(rows, target, grid, minReliable, lows, 'domain');
     if (!domains[domain].met_target) notes.push(`${domain}: no grid point reaches precision ${target}; defaults kept`);
   }
   return { target_precision: target, global, domains, notes };

@@ -65,3 +65,16 @@ describe('calibrate', () => {
     expect(thresholdsFor(cal)('physics')).toEqual(thresholdsFor(cal)('math'));
   });
 });
+
+describe('calibration counts reliable paths as filter will place them', () => {
+  // PC 1 and GC 0.2: under tau_gc_low 0.3 such a path is unreliable whatever tau_gc is.
+  const rows = [r(1, 0.2, true), r(1, 0.2, true), r(1, 0.9, true), r(1, 0.9, false)];
+  it.each([
+    [{ tau_pc_low: 0.5, tau_gc_low: 0.3 }, 1, 2, 0.5],
+    [{ tau_pc_low: 0, tau_gc_low: 0 }, 3, 4, 0.75],
+  ])('with lows %j: %d of %d reliable paths correct', (lows, hit, reliable, precision) => {
+    const e = evaluateThresholds(rows, 0.8, 0, lows);
+    expect([e.n_reliable, e.precision]).toEqual([reliable, precision]);
+    expect(e.coverage).toBeCloseTo(hit / 3, 10);
+  });
+});

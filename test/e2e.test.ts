@@ -49,7 +49,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
     expect(m.simulated).toBe(true);
     expect(m.simulation).toMatch(/^SIMULATION/);
     expect(m.status).toBe('done');
-    expect(m.stages.map((s: { name: string }) => s.name)).toEqual(['ingest', 'decompose', 'generate', 'align', 'score', 'calibrate', 'filter', 'emit']);
+    expect(m.stages.map((s: { name: string }) => s.name)).toEqual(['ingest', 'decompose', 'generate', 'align', 'score', 'calibrate', 'filter', 'emit', 'report']);
     expect(m.inputs[0].sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -74,7 +74,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
 
   it('resumes: a second run of the same config skips every stage', async () => {
     const { stdout: again, stderr } = await run(process.execPath, [cli, 'run', '--config', join(runDir, 'config.json')]);
-    expect(stderr.match(/already finished with this config, skipped/g)).toHaveLength(8);
+    expect(stderr.match(/already finished with this config, skipped/g)).toHaveLength(9);
     expect(again).toMatch(/tracepipe run e2e-/);
   });
 

@@ -1,15 +1,19 @@
 /**
  * @module pipeline/commands/eval-processbench
  * `tracepipe eval processbench`: First Failure Step localisation with no model, on ProcessBench's
- * GSM8K half. Each solution is aligned to the GSM8K socratic ARS of its problem, scored against
- * the ARS gold answers, and its FFS step predicted from TRACE's FFS plus the arithmetic check.
- * ProcessBench's labels are read only after every prediction is made, to compute the metric.
+ * GSM8K half. Each solution is aligned to the GSM8K socratic ARS of its problem and scored
+ * against the ARS gold answers (`final_correct`); a wrong one gets its FFS step from its own
+ * value graph (`valuegraph.ts`, `rootcause.ts`). ProcessBench's labels are read only after
+ * every prediction is made, to compute the metric, over all rows and over even and odd rows.
  */
 import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
 import { ingest } from '../../stages/ingest.ts';
 import { normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
 import { readProcessbench, processbenchLabels } from '../../stages/ingest/processbench.ts';
-import { align, arithmeticErrors, ffsStepForFree, firstDeviation, pathFacts } from '../../stages/align.ts';
+import { align } from '../../stages/align.ts';
+import { buildValueGraph } from '../../stages/align/valuegraph.ts';
+import { firstFailure, markValues } from '../../stages/align/rootcause.ts';
+import { parseNumber } from '../../pipeline/equivalence/index.ts';
 import { score } from '../../stages/score.ts';
 import { processBenchF1 } from '../metrics.ts';
 
@@ -21,6 +25,9 @@ export interface EvalProcessbenchOptions {
   log?: (line: string) => void;
 }
 
+/** The metric on a subset of rows. */
+export interface Processbench { n: number; acc_error: number; acc_correct: number; f1: number }
+
 export interface EvalProcessbenchSummary {
   n: number;
   /** Accuracy on samples with an error (label != -1), ×100. */
@@ -30,22 +37,26 @@ export interface EvalProcessbenchSummary {
   f1: number;
   /** Rows that could not be evaluated (no matching GSM8K problem, malformed). */
   skipped: number;
-  /** The same metric with `score`'s own `ffs_step` and no arithmetic check, for comparison. */
+  /** The same metric with `score`'s own `ffs_step` (ARS-node FFS), for comparison. */
   f1_score_ffs_step: number;
+  /** The metric on the file's even-indexed rows (0, 2, ...), where the rules were chosen, and on the odd ones. */
+  even: Processbench;
+  odd: Processbench;
 }
 
 /**
  * Predicted ProcessBench label of one scored free path: -1 when its final answer is right; else
- * the earliest of the FFS node's step (`ffsStepForFree`), the first step whose arithmetic leaves
- * the ARS gold values (`firstDeviation`), and the first misstated arithmetic (`arithmeticErrors`).
+ * the first failure on its value graph (`firstFailure`: the earliest step with a suspect value
+ * whose operands are all trusted, or holding the wrong final value), else its last step (TRACE:
+ * no root cause, the error is in `F`).
  */
-export function predictFfsStep(path: Pick<PathRow, 'steps' | 'node_answers'>, scored: Pick<ScoredPath, 'final_correct' | 'ffs_node'>, nodes: readonly ArsNode[]): number {
+export function predictFfsStep(path: Pick<PathRow, 'steps' | 'final_answer'>, scored: Pick<ScoredPath, 'final_correct'>, nodes: readonly ArsNode[]): number {
   if (scored.final_correct !== false) return -1;
-  const fromNode = scored.ffs_node === null ? path.steps.length - 1 : ffsStepForFree(path, nodes, scored.ffs_node);
-  const arith = arithmeticErrors(path.steps)[0]?.step;
-  const final = nodes.find((n) => n.is_final);
-  const dev = firstDeviation(pathFacts(path.steps, final?.question ?? ''), nodes);
-  return Math.max(0, Math.min(fromNode, dev ?? Infinity, arith ?? Infinity));
+  const question = nodes.find((n) => n.is_final)?.question ?? '';
+  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  const g = buildValueGraph(path.steps, question);
+  const step = firstFailure(g, markValues(g, golds, { consistent: 'leads' }), path.final_answer === null ? null : parseNumber(path.final_answer));
+  return Math.max(0, step ?? path.steps.length - 1);
 }
 
 /** Runs the evaluation and returns ProcessBench's metric (×100). */
@@ -71,12 +82,16 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
   const nodesBy = new Map<string, ArsNode[]>();
   for (const n of nodes) nodesBy.set(n.problem_id, [...(nodesBy.get(n.problem_id) ?? []), n].sort((a, b) => a.position - b.position));
   const byId = new Map(aligned.map((p) => [p.path_id, p]));
-  const predictions = scored.map((s) => ({ id: s.path_id, predicted: predictFfsStep(byId.get(s.path_id)!, s, nodesBy.get(s.problem_id) ?? []), fromScore: s.ffs_step }));
+  const index = new Map(rows.map((r, i) => [r.id, i]));
+  const predictions = scored.map((s) => ({ id: s.path_id, even: (index.get(s.path_id) ?? 0) % 2 === 0, predicted: predictFfsStep(byId.get(s.path_id)!, s, nodesBy.get(s.problem_id) ?? []), fromScore: s.ffs_step }));
   log(`predicted ${predictions.length} of ${rows.length} rows (${rejects.length} malformed)`);
 
   const labels = await processbenchLabels(opts.data);
   const rowsWithLabel = predictions.filter((p) => labels.has(p.id));
-  const m = processBenchF1(rowsWithLabel.map((p) => ({ label: labels.get(p.id)!, predicted: p.predicted })));
+  const metric = (ps: typeof rowsWithLabel) => processBenchF1(ps.map((p) => ({ label: labels.get(p.id)!, predicted: p.predicted })));
   const base = processBenchF1(rowsWithLabel.map((p) => ({ label: labels.get(p.id)!, predicted: p.fromScore })));
-  return { ...m, skipped: rows.length + rejects.length - rowsWithLabel.length, f1_score_ffs_step: base.f1 };
+  return {
+    ...metric(rowsWithLabel), skipped: rows.length + rejects.length - rowsWithLabel.length, f1_score_ffs_step: base.f1,
+    even: metric(rowsWithLabel.filter((p) => p.even)), odd: metric(rowsWithLabel.filter((p) => !p.even)),
+  };
 }

@@ -5,15 +5,16 @@
  * from whose own operands are all trusted (a root cause that propagates).
  */
 import { sameValue } from './arith.ts';
-import { ancestors, CONSTANTS, oneOp, type ValueGraph } from './valuegraph.ts';
+import { ancestors, oneOp, type ValueGraph } from './valuegraph.ts';
 
 export type Mark = 'trusted' | 'suspect';
 
 export interface MarkOptions {
   /**
    * When correct arithmetic over trusted operands that is no gold value is still trusted:
-   * `always`; `leads` when a later value computed from it is gold; `reaches` when it leads, or
-   * one operation with a trusted value (question number, gold value, constant) gives a gold value.
+   * `always`; `leads` when a later value computed from it is gold (a later value that undoes it,
+   * equal to one of its ancestors, does not count); `reaches` when it leads, or one operation
+   * with a question number or gold value other than its own operands gives another gold value.
    */
   consistent: 'always' | 'leads' | 'reaches';
 }
@@ -26,6 +27,7 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
   const children = g.nodes.map(() => [] as number[]);
   for (const n of g.nodes) for (const o of n.operands) children[o]!.push(n.id);
   const leadsToGold = (id: number): boolean => {
+    const back = [...ancestors(g, id)].map((a) => g.nodes[a]!.value);
     const seen = new Set<number>();
     const stack = [...children[id]!];
     while (stack.length) {
@@ -33,23 +35,47 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
       if (seen.has(i)) continue;
       seen.add(i);
       const n = g.nodes[i]!;
-      if (n.correct && has(golds, n.value)) return true;
+      if (!n.correct || has(back, n.value)) continue;
+      if (has(golds, n.value)) return true;
       stack.push(...children[i]!);
     }
     return false;
   };
-  const anchors = [...CONSTANTS, ...golds, ...g.nodes.filter((n) => n.kind === 'given').map((n) => n.value)];
+  const anchors = [...golds, ...g.nodes.filter((n) => n.kind === 'given' && n.step < 0).map((n) => n.value)];
+  const reaches = (id: number) => {
+    const own = g.nodes[id]!.operands.map((o) => g.nodes[o]!.value);
+    const targets = golds.filter((v) => !has(own, v));
+    return anchors.some((t) => !has(own, t) && oneOp(g.nodes[id]!.value, t).some((v) => has(targets, v)));
+  };
   for (const n of g.nodes) {
     const ok = () => {
       if (n.kind === 'given' || has(golds, n.value)) return true;
       if (n.kind === 'stated' || !n.correct || n.operands.some((o) => marks[o] === 'suspect')) return false;
       if (opts.consistent === 'always') return true;
-      if (leadsToGold(n.id)) return true;
-      return opts.consistent === 'reaches' && anchors.some((t) => oneOp(n.value, t).some((v) => has(golds, v)));
+      return leadsToGold(n.id) || (opts.consistent === 'reaches' && reaches(n.id));
     };
     marks.push(ok() ? 'trusted' : 'suspect');
   }
   return marks;
+}
+
+/**
+ * ProcessBench's first error on the value graph of a path whose final answer is wrong: the
+ * earliest step holding a suspect value whose operands are all trusted (a root cause, whether
+ * or not the final answer descends from it), or holding the final value itself; null when
+ * neither exists (no suspect value and no node with the final value).
+ */
+export function firstFailure(g: ValueGraph, marks: readonly Mark[], finalValue: number | null): number | null {
+  const steps = g.nodes.filter((n) => n.step >= 0 && marks[n.id] === 'suspect' && n.operands.every((o) => marks[o] !== 'suspect')).map((n) => n.step);
+  const fin = finalValue === null ? -1 : finalNode(g, finalValue);
+  if (fin >= 0) steps.push(g.nodes[fin]!.step);
+  return steps.length ? Math.min(...steps) : null;
+}
+
+/** The latest node of a step (not the question) holding the final value; -1 when none. */
+export function finalNode(g: ValueGraph, finalValue: number): number {
+  for (let i = g.nodes.length - 1; i >= 0; i--) if (g.nodes[i]!.step >= 0 && sameValue(g.nodes[i]!.value, finalValue)) return i;
+  return -1;
 }
 
 /**
@@ -58,8 +84,7 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
  * value's node itself counts as suspect. Null when no node holds the final value.
  */
 export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: number): { id: number; step: number } | null {
-  let fin = -1;
-  for (let i = g.nodes.length - 1; i >= 0; i--) if (g.nodes[i]!.step >= 0 && sameValue(g.nodes[i]!.value, finalValue)) { fin = i; break; }
+  const fin = finalNode(g, finalValue);
   if (fin < 0) return null;
   const suspect = (i: number) => i === fin || marks[i] === 'suspect';
   const ids = [...ancestors(g, fin), fin].filter((i) => g.nodes[i]!.step >= 0 && suspect(i) && g.nodes[i]!.operands.every((o) => !suspect(o)));

@@ -79,10 +79,11 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
     for (const s of statedIn[step]!) {
-      if (has(inComps, s.value) || latest(s.value)) continue;
+      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value)) continue;
+      // The most recent pair of values one operation turns into it (latest member first).
       const recent = nodes.slice(-40);
       let pair: [number, number] | null = null;
-      for (let i = 0; i < recent.length && !pair; i++) for (let j = i + 1; j < recent.length && !pair; j++) if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
+      for (let j = recent.length - 1; j > 0 && !pair; j--) for (let i = j - 1; i >= 0 && !pair; i--) if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
       else if (!has(CONSTANTS, s.value)) add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }

@@ -5,6 +5,7 @@
 import { wilson } from '../../pipeline/metrics.ts';
 import { DEFAULT_GRID, evaluateThresholds } from '../calibrate.ts';
 import type { ReportPath } from './data.ts';
+import type { Thresholds } from '../score.ts';
 
 const countBy = <T>(rows: readonly T[], key: (r: T) => string): Map<string, number> => {
   const m = new Map<string, number>();
@@ -56,13 +57,13 @@ export interface FrontierPoint { domain: string; coverage: number; precision: nu
  * evaluated and the Pareto frontier kept (no other pair has both higher coverage and higher precision).
  * Time O(grid^2 x paths).
  */
-export function precisionCoverage(paths: readonly ReportPath[], grid: readonly number[] = DEFAULT_GRID): FrontierPoint[] {
+export function precisionCoverage(paths: readonly ReportPath[], grid: readonly number[] = DEFAULT_GRID, lows?: Pick<Thresholds, 'tau_pc_low' | 'tau_gc_low'>): FrontierPoint[] {
   const domains = ['all', ...[...new Set(paths.map((p) => p.domain))].sort()];
   return domains.flatMap((domain) => {
     const rows = domain === 'all' ? paths : paths.filter((p) => p.domain === domain);
     const pts: FrontierPoint[] = [];
     for (const tau_pc of grid) for (const tau_gc of grid) {
-      const e = evaluateThresholds(rows, tau_pc, tau_gc);
+      const e = evaluateThresholds(rows, tau_pc, tau_gc, lows);
       if (e.precision !== null && e.coverage !== null) pts.push({ domain, coverage: e.coverage, precision: e.precision, tau_pc, tau_gc });
     }
     pts.sort((a, b) => b.coverage - a.coverage || b.precision - a.precision || a.tau_pc - b.tau_pc || a.tau_gc - b.tau_gc);

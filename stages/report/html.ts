@@ -27,7 +27,7 @@ function sections(d: ReportData): Section[] {
   const domains = [...new Set(paths.map((p) => p.domain))].sort();
   const plane = planePoints(paths);
   const th = d.thresholds;
-  const frontier = precisionCoverage(paths);
+  const frontier = precisionCoverage(paths, undefined, d.thresholds.global);
   const operating = ['all', ...domains].map((domain) => {
     const t = domain === 'all' ? th.global : th.domains[domain] ?? th.global;
     // The regions the filter assigned, not a re-evaluation: the low thresholds and per-domain pairs apply as they did.
