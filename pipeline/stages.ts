@@ -169,14 +169,19 @@ const emitStage: Stage = {
   name: 'emit', describe: 'build and publish the five training datasets', inputs: ['problems', 'ars_nodes', 'filtered_paths'], outputs: ['out/<dataset>/part-*.parquet', 'README.md', 'stats.json'],
   configSlice: (c) => [c.emit, c.name],
   async run(ctx) {
-    const datasets = emit({ problems: await ctx.store.read(problemsTable), nodes: await ctx.store.read(arsNodes), scored: await ctx.store.read(filteredPaths) }, ctx.config.emit);
+    const problems = await ctx.store.read(problemsTable);
+    const datasets = emit({ problems, nodes: await ctx.store.read(arsNodes), scored: await ctx.store.read(filteredPaths) }, ctx.config.emit);
+    // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
+    const textOnly = problems.every((p) => p.images.length === 0);
     const stats: Record<string, unknown> = {};
     for (const d of datasets) {
       await ctx.store.replace(d.table, d.built.rows as never[]);
+      const dropImages = textOnly && d.table.columns.includes('images');
+      const published = dropImages ? d.table.without('images') : d.table;
       const dir = join(ctx.runDir, 'out', d.name);
-      const files = await ctx.store.publishParquet(d.name, dir, { rowsPerPart: ctx.config.emit.rows_per_part });
+      const files = await ctx.store.publishParquet(dropImages ? `SELECT * EXCLUDE (images) FROM "${d.name}"` : d.name, dir, { rowsPerPart: ctx.config.emit.rows_per_part });
       const model = ctx.config.model?.model ?? 'imported';
-      await writeFileAtomic(join(dir, 'README.md'), datasetCard(d.table, { title: d.title, summary: d.summary, rows: d.built.rows.length, candidates: d.built.candidates, dropped: d.built.dropped, settings: { ...ctx.config.emit, thresholds: ctx.config.thresholds, calibrate: ctx.config.calibrate }, trl: d.trl, runId: ctx.runId, model, simulated: ctx.config.model?.simulated ?? false }));
+      await writeFileAtomic(join(dir, 'README.md'), datasetCard(published, { title: d.title, summary: d.summary, rows: d.built.rows.length, candidates: d.built.candidates, dropped: d.built.dropped, settings: { ...ctx.config.emit, thresholds: ctx.config.thresholds, calibrate: ctx.config.calibrate }, trl: d.trl, runId: ctx.runId, model, simulated: ctx.config.model?.simulated ?? false }));
       const s = { rows: d.built.rows.length, candidates: d.built.candidates, dropped: d.built.dropped, files: files.map((f) => f.slice(ctx.runDir.length + 1)) };
       await writeFileAtomic(join(dir, 'stats.json'), `${JSON.stringify(s, null, 2)}\n`);
       stats[d.name] = s;

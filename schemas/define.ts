@@ -141,6 +141,8 @@ export interface Table<S extends Shape> {
   validate(v: unknown): Validated<RowOf<S>>;
   /** The same columns under another table name (e.g. `aligned_paths` has the `paths` columns). */
   as(name: string): Table<S>;
+  /** The same table without some columns (for a published view of it). */
+  without(...cols: string[]): Table<Shape>;
   readonly _row?: RowOf<S>;
 }
 
@@ -164,5 +166,6 @@ export function table<S extends Shape>(name: string, shape: S): Table<S> {
       return issues.length ? { ok: false, issues } : { ok: true, value };
     },
     as: (n) => table(n, shape),
+    without: (...cols) => table(name, Object.fromEntries(Object.entries(shape).filter(([k]) => !cols.includes(k))) as Shape),
   };
 }

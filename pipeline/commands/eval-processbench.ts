@@ -13,7 +13,7 @@ import { readProcessbench, processbenchLabels } from '../../stages/ingest/proces
 import { align } from '../../stages/align.ts';
 import { buildValueGraph } from '../../stages/align/valuegraph.ts';
 import { firstFailure, markValues } from '../../stages/align/rootcause.ts';
-import { parseNumber } from '../../pipeline/equivalence/index.ts';
+import { parseNumber } from '../equivalence/index.ts';
 import { score } from '../../stages/score.ts';
 import { processBenchF1 } from '../metrics.ts';
 
@@ -39,7 +39,7 @@ export interface EvalProcessbenchSummary {
   skipped: number;
   /** The same metric with `score`'s own `ffs_step` (ARS-node FFS), for comparison. */
   f1_score_ffs_step: number;
-  /** The metric on the file's even-indexed rows (0, 2, ...), where the rules were chosen, and on the odd ones. */
+  /** The metric on the even-indexed well-formed rows (0, 2, ...), where the rules were chosen, and on the odd ones. */
   even: Processbench;
   odd: Processbench;
 }

@@ -143,9 +143,10 @@ def train(name, ds, tokenizer, out):
     torch.manual_seed(0)
     cfg = tiny_config(tokenizer)
     args = common_args(os.path.join(out, name))
-    # Only the columns TRL reads: the trace columns are for people, and an empty `images` list must not make TRL expect a vision model.
-    cols = {"sft": ["messages"], "preference": ["prompt", "chosen", "rejected"], "step_preference": ["prompt", "chosen", "rejected"], "stepwise": ["prompt", "completions", "labels"]}[name]
-    ds = ds.select_columns(cols)
+    # The dataset goes in as published, trace columns and all. A run with figures keeps an `images`
+    # column, which TRL reads as vision data: only then is it dropped, for this text-only model.
+    if "images" in ds.column_names:
+        ds = ds.remove_columns(["images"])
     if name == "sft":
         trainer = SFTTrainer(model=LlamaForCausalLM(cfg), args=SFTConfig(**args, max_length=512), train_dataset=ds, processing_class=tokenizer)
     elif name in ("preference", "step_preference"):
