@@ -47,10 +47,19 @@ export function buildCli(argv: string[]): Argv {
     .scriptName('tracepipe')
     .usage('$0 <command>\n\nTurns STEM problems into training data: decompose into an Auxiliary Reasoning Set, sample reasoning paths from any OpenAI-compatible server, score them by TRACE consistency (PC, GC, First Failure Step), emit Parquet datasets for SFT, DPO and PRM training.')
     .command('run', 'run every stage in order, resuming from the last finished one', (y) => y.options({ ...configOpt, force: { type: 'boolean', default: false, describe: 're-run every stage' } }), (a) => runCommand(a));
-  for (const stage of STAGES) {
+  for (const stage of STAGES.filter((s) => s.name !== 'report')) {
     cli = cli.command(stage.name, `${stage.describe} (reads ${stage.inputs.join(', ')}; writes ${stage.outputs.join(', ')})`, (y) => y.options(configOpt), (a) => runCommand({ config: a.config, only: stage.name }));
   }
   return cli
+    .command('report [run]', 'write runs/<name>/report/index.html: one self-contained page with the charts and tables of a run (also the last stage of `run`)', (y) => y
+      .positional('run', { type: 'string', describe: 'run folder (runs/<name>)' })
+      .options({ config: { type: 'string', describe: 'or: the run config' } }), async (a) => {
+      if (a.config) return runCommand({ config: a.config, only: 'report' });
+      if (!a.run) throw new ConfigError('report needs a run folder (tracepipe report runs/<name>) or --config');
+      const { reportRun } = await import('./report-run.ts');
+      const r = await reportRun(a.run);
+      process.stdout.write(`report: ${r.file} (${r.charts} charts)\n`);
+    })
     .command('synth', 'write the seeded bank of synthetic math, physics and chemistry problems (project JSONL format, exact ARS gold answers)', (y) => y.options({
       out: { type: 'string', demandOption: true, describe: 'output JSONL file' },
       n: { type: 'number', default: 300, describe: 'number of problems' },

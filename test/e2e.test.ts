@@ -78,6 +78,22 @@ describe('tracepipe demo (simulated model) end to end', () => {
     expect(again).toMatch(/tracepipe run e2e-/);
   });
 
+  it('writes the report as the last stage, and again on `tracepipe report <run>`', async () => {
+    expect(await readFile(join(runDir, 'report', 'index.html'), 'utf8')).toMatch(/SIMULATION/);
+    const { stdout: out } = await run(process.execPath, [cli, 'report', runDir]);
+    expect(out).toBe(`report: ${join(runDir, 'report', 'index.html')} (6 charts)\n`);
+  });
+
+  it.each([
+    [['report', '/nonexistent/run'], 'tracepipe: /nonexistent/run is not a tracepipe run folder: it has no state.duckdb'],
+    [['run', '--config', '/nonexistent/c.json'], 'tracepipe: config /nonexistent/c.json could not be read as JSON: ENOENT'],
+    [['frobnicate'], 'tracepipe: Unknown argument: frobnicate'],
+  ])('exits 2 with a usage error for %j', async (args, message) => {
+    const e = await run(process.execPath, [cli, ...args]).then(() => null, (err: { code: number; stderr: string }) => err);
+    expect(e?.code).toBe(2);
+    expect(e?.stderr.startsWith(message), e?.stderr).toBe(true);
+  });
+
   it('leaks no API key into any file of the run', async () => {
     const files = (await readdir(runDir, { recursive: true })).map((f) => join(runDir, String(f)));
     for (const f of files) {

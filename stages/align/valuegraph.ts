@@ -31,7 +31,7 @@ const WORDS: Record<string, number[]> = {
   eleven: [11], twelve: [12], thirteen: [13], fourteen: [14], fifteen: [15], sixteen: [16], seventeen: [17], eighteen: [18],
   nineteen: [19], twenty: [20], thirty: [30], forty: [40], fifty: [50], sixty: [60], seventy: [70], eighty: [80], ninety: [90],
   hundred: [100], thousand: [1000], dozen: [12], dozens: [12], half: [0.5, 2], twice: [2], double: [2], doubles: [2], triple: [3],
-  thrice: [3], quarter: [0.25, 4], quarters: [0.25, 4], third: [3], thirds: [3], fourth: [4], fifth: [5], fifths: [5], sixth: [6],
+  thrice: [3], triples: [3], tripled: [3], doubled: [2], quarter: [0.25, 4], quarters: [0.25, 4], third: [3], thirds: [3], fourth: [4], fifth: [5], fifths: [5], sixth: [6],
   tenth: [10, 0.1], tenths: [10], pair: [2], pairs: [2],
 };
 
