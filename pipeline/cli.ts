@@ -5,7 +5,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { runPipeline } from './run.ts';
 import { runSummary } from './summary.ts';
 import { STAGES } from './stages.ts';
@@ -26,7 +26,30 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const configOpt = { config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' } } as const;
+const configOpt = {
+  config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' },
+  'base-url': { type: 'string', describe: 'override model.base_url: any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI), e.g. http://127.0.0.1:8000/v1' },
+  model: { type: 'string', describe: 'override model.model' },
+  k: { type: 'number', describe: 'override generate.k (paths per problem and mode)' },
+  concurrency: { type: 'number', describe: 'override generate.concurrency (requests in flight)' },
+  'max-budget': { type: 'number', describe: 'override generate.max_budget (USD; stops cleanly before it is exceeded)' },
+} as const;
+
+interface Overrides { 'base-url'?: string | undefined; model?: string | undefined; k?: number | undefined; concurrency?: number | undefined; 'max-budget'?: number | undefined }
+
+/** Command-line flags win over the config file; the key itself is only ever read from the environment. */
+function applyOverrides(config: Config, o: Overrides): Config {
+  if (o['base-url'] !== undefined || o.model !== undefined) {
+    if (!config.model && (o['base-url'] === undefined || o.model === undefined)) throw new ConfigError('the config has no model section: give both --base-url and --model');
+    config.model = { api_key_env: 'OPENAI_API_KEY', simulated: false, ...config.model, ...(o['base-url'] !== undefined ? { base_url: o['base-url'] } : {}), ...(o.model !== undefined ? { model: o.model } : {}) } as NonNullable<Config['model']>;
+  }
+  if (config.generate) {
+    if (o.k !== undefined) config.generate.k = o.k;
+    if (o.concurrency !== undefined) config.generate.concurrency = o.concurrency;
+    if (o['max-budget'] !== undefined) config.generate.max_budget = o['max-budget'];
+  }
+  return config;
+}
 const jsonOpt = { json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' } } as const;
 
 /** Prints a result object: human lines, then with --json one JSON line last. */
@@ -35,8 +58,8 @@ function printResult(r: object, json: boolean): void {
   else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${typeof v === 'number' ? +v.toFixed(4) : JSON.stringify(v)}\n`);
 }
 
-async function runCommand(args: { config: string; force?: boolean; only?: string }): Promise<void> {
-  const config = await loadConfig(args.config);
+async function runCommand(args: { config: string; force?: boolean; only?: string } & Overrides): Promise<void> {
+  const config = applyOverrides(await loadConfig(args.config), args);
   const result = await runPipeline(config, { ...(args.only ? { only: args.only } : {}), force: args.force ?? false, signal: controller.signal });
   process.stdout.write(`${await runSummary(result)}\n`);
   if (result.status !== 'done') process.exitCode = 130;
@@ -48,7 +71,7 @@ export function buildCli(argv: string[]): Argv {
     .usage('$0 <command>\n\nTurns STEM problems into training data: decompose into an Auxiliary Reasoning Set, sample reasoning paths from any OpenAI-compatible server, score them by TRACE consistency (PC, GC, First Failure Step), emit Parquet datasets for SFT, DPO and PRM training.')
     .command('run', 'run every stage in order, resuming from the last finished one', (y) => y.options({ ...configOpt, force: { type: 'boolean', default: false, describe: 're-run every stage' } }), (a) => runCommand(a));
   for (const stage of STAGES.filter((s) => s.name !== 'report')) {
-    cli = cli.command(stage.name, `${stage.describe} (reads ${stage.inputs.join(', ')}; writes ${stage.outputs.join(', ')})`, (y) => y.options(configOpt), (a) => runCommand({ config: a.config, only: stage.name }));
+    cli = cli.command(stage.name, `${stage.describe} (reads ${stage.inputs.join(', ')}; writes ${stage.outputs.join(', ')})`, (y) => y.options(configOpt), (a) => runCommand({ ...a, only: stage.name }));
   }
   return cli
     .command('report [run]', 'write runs/<name>/report/index.html: one self-contained page with the charts and tables of a run (also the last stage of `run`)', (y) => y

@@ -1,8 +1,9 @@
 /**
  * @module stages/align/rootcause
  * TRACE's First Failure Step on a path's own value graph: values are trusted or suspect against
- * the ARS gold values, and the FFS is the earliest suspect value the wrong final answer descends
- * from whose own operands are all trusted (a root cause that propagates).
+ * the ARS gold values. `rootCause` is the earliest suspect value the wrong final answer descends
+ * from whose operands are all trusted (TRACE's propagating root cause); `firstFailure` drops the
+ * descent condition, as ProcessBench labels the first wrong step whether or not it propagates.
  */
 import { sameValue } from './arith.ts';
 import { ancestors, oneOp, type ValueGraph } from './valuegraph.ts';
