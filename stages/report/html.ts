@@ -49,7 +49,7 @@ function sections(d: ReportData): Section[] {
     },
     {
       id: 'frontier', title: '(b) Precision against coverage', spec: frontier.length ? frontierSpec(frontier, operating.filter((o) => o.coverage !== null && o.precision !== null) as { domain: string; coverage: number; precision: number }[], cal?.target_precision ?? null) : null, empty: 'No labeled path falls in a reliable region at any threshold.',
-      note: `For every (τ_pc, τ_gc) on a 0.05 grid: precision of "reliable" (share of correct answers) against coverage (share of all correct paths that are reliable), Pareto frontier per domain (as calibrate evaluates it: low thresholds not applied). Diamonds: the regions the filter assigned (τ low thresholds included)${cal?.target_precision ? `; dashed line: the target precision ${cal.target_precision}` : ''}.`,
+      note: `For every (τ_pc, τ_gc) on a 0.05 grid: precision of "reliable" (share of correct answers) against coverage (share of all correct paths that are reliable), Pareto frontier per domain (with the run's low thresholds, as calibrate and filter apply them). Diamonds: the regions the filter assigned${cal?.target_precision ? `; dashed line: the target precision ${cal.target_precision}` : ''}.`,
       tables: table(['domain', 'labeled', 'τ_pc', 'τ_gc', 'precision in force [95% CI]', 'coverage in force [95% CI]', 'AUROC PC / GC / mean', 'calibration'],
         operating.map((o) => { const c = calRow(o.domain); return [o.domain, o.n_labeled, o.tau_pc, o.tau_gc, { html: pct(o.precision) + ci(o.precision_ci) }, { html: pct(o.coverage) + ci(o.coverage_ci) }, c ? `${num(c.auroc_pc)} / ${num(c.auroc_gc)} / ${num(c.auroc_mean)}` : '–', c ? `${c.source}${c.met_target ? '' : ', target not met'}` : 'none']; })),
     },
