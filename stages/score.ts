@@ -7,6 +7,8 @@ import type { ArsNode, Category, NodeVerdict, PathRow, Problem, Region, ScoredPa
 import { classify, consensus, makeEq } from './score/classes.ts';
 import { firstFailure } from './score/ffs.ts';
 import { ffsStepForFree } from './align.ts';
+import { valueGraphFailureStep } from './align/rootcause.ts';
+import { ancestors } from './ingest/ars.ts';
 
 export interface Thresholds { tau_pc: number; tau_gc: number; tau_pc_low: number; tau_gc_low: number }
 export const DEFAULT_THRESHOLDS: Thresholds = { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 };
@@ -121,12 +123,20 @@ export function categoryOf(region: Region, y: boolean | null): Category {
 
 /**
  * ffs_step (TRACE.md): ars-guided paths count nodes in order; free paths count their own steps:
- * the step where the FFS node was answered, else where it should have been (align's rule).
+ * the step where the FFS node was answered wrongly, else where it should have been (align's rule).
+ * When the path's value graph shows its first wrong value after the steps that answered the FFS
+ * node's ancestors and no later than that step, the node's computation went wrong there: that step.
  */
 export function ffsStep(p: PathRow, nodes: readonly ArsNode[], ffsNode: string): number {
   const node = nodes.find((n) => n.node_id === ffsNode);
   if (!node) return -1;
-  return p.mode === 'ars-guided' ? node.position : ffsStepForFree(p, nodes, ffsNode);
+  if (p.mode === 'ars-guided') return node.position;
+  const at = ffsStepForFree(p, nodes, ffsNode);
+  const first = valueGraphFailureStep(p.steps, p.final_answer, nodes);
+  if (first === null) return at;
+  const anc = ancestors(nodes).get(ffsNode) ?? new Set<string>();
+  const after = Math.max(-1, ...p.node_answers.filter((a) => anc.has(a.node_id) && a.step !== null).map((a) => a.step!));
+  return first >= after && first <= at ? first : at;
 }
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {

@@ -11,9 +11,7 @@ import { ingest } from '../../stages/ingest.ts';
 import { normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
 import { readProcessbench, processbenchLabels } from '../../stages/ingest/processbench.ts';
 import { align } from '../../stages/align.ts';
-import { buildValueGraph } from '../../stages/align/valuegraph.ts';
-import { firstFailure, markValues } from '../../stages/align/rootcause.ts';
-import { parseNumber } from '../equivalence/index.ts';
+import { valueGraphFailureStep } from '../../stages/align/rootcause.ts';
 import { score } from '../../stages/score.ts';
 import { processBenchF1 } from '../metrics.ts';
 
@@ -52,11 +50,7 @@ export interface EvalProcessbenchSummary {
  */
 export function predictFfsStep(path: Pick<PathRow, 'steps' | 'final_answer'>, scored: Pick<ScoredPath, 'final_correct'>, nodes: readonly ArsNode[]): number {
   if (scored.final_correct !== false) return -1;
-  const question = nodes.find((n) => n.is_final)?.question ?? '';
-  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
-  const g = buildValueGraph(path.steps, question);
-  const step = firstFailure(g, markValues(g, golds, { consistent: 'leads' }), path.final_answer === null ? null : parseNumber(path.final_answer));
-  return Math.max(0, step ?? path.steps.length - 1);
+  return Math.max(0, valueGraphFailureStep(path.steps, path.final_answer, nodes) ?? path.steps.length - 1);
 }
 
 /** Runs the evaluation and returns ProcessBench's metric (×100). */

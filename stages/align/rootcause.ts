@@ -6,7 +6,8 @@
  * descent condition, as ProcessBench labels the first wrong step whether or not it propagates.
  */
 import { sameValue } from './arith.ts';
-import { ancestors, oneOp, type ValueGraph } from './valuegraph.ts';
+import { ancestors, buildValueGraph, oneOp, type ValueGraph } from './valuegraph.ts';
+import { parseNumber } from '../../pipeline/equivalence/index.ts';
 
 export type Mark = 'trusted' | 'suspect';
 
@@ -92,4 +93,16 @@ export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: num
   ids.sort((a, b) => g.nodes[a]!.step - g.nodes[b]!.step || a - b);
   const id = ids[0];
   return id === undefined ? null : { id, step: g.nodes[id]!.step };
+}
+
+/**
+ * The step where a wrong free path first went wrong on its own value graph: the earliest step
+ * with a suspect value whose operands are all trusted (gold ARS values and question numbers are
+ * trusted), or the step holding the wrong final value; null when none is found.
+ */
+export function valueGraphFailureStep(steps: readonly string[], finalAnswer: string | null, nodes: readonly { answer: string | null; is_final: boolean; question: string }[]): number | null {
+  const question = nodes.find((n) => n.is_final)?.question ?? '';
+  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  const g = buildValueGraph(steps, question);
+  return firstFailure(g, markValues(g, golds, { consistent: 'leads' }), finalAnswer === null ? null : parseNumber(finalAnswer));
 }

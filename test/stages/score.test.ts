@@ -102,3 +102,19 @@ describe('firstFailure', () => {
     expect(firstFailure(diamond, v(verdicts), y)).toEqual({ ffs_node: ffs, silent_failure_node: silent });
   });
 });
+
+describe('score, free paths', () => {
+  it('finds the FFS node through numeric alignment and its step in the path text', async () => {
+    const { align } = await import('../../stages/align.ts');
+    const q = 'Tom buys 3 bags of 4 apples and already has 5 apples. Half of all his apples are red. How many red apples does he have?';
+    const n = (node_id: string, position: number, depends_on: string[], answer: string, is_final = false): ArsNode =>
+      ({ problem_id: 'p', node_id, position, question: is_final ? q : `${node_id}?`, depends_on, answer, answer_spec: spec, uses_image: false, is_final });
+    const ars = [n('Q1', 0, [], '12'), n('Q2', 1, ['Q1'], '17'), n('F', 2, ['Q2'], '8.5', true)];
+    const steps = ['He buys 3 * 4 = 12 apples.', 'He eats 2, so 12 - 2 = 10 are left.', 'With his own he has 10 + 5 = 15 apples.', 'Half are red: 15 / 2 = 7.5.', 'Final answer: 7.5'];
+    const path: PathRow = { ...guided('p/free/0', [], null), mode: 'free', steps, node_answers: [], final_answer: null };
+    const aligned = align({ paths: [path], nodes: ars }, { carry: false }).paths;
+    const [s] = score({ problems: [{ ...problem, question: q, answer: '8.5' }], nodes: ars, paths: aligned }, { runId: 'r' }).scored;
+    expect([s!.final_answer, s!.final_correct, s!.ffs_node, s!.ffs_step]).toEqual(['7.5', false, 'Q2', 1]);
+    expect(s!.verdicts.map((v) => [v.node_id, v.answer, v.verdict])).toEqual([['Q1', '12', 'ok'], ['Q2', '10', 'fail'], ['F', '7.5', 'fail']]);
+  });
+});
