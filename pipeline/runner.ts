@@ -88,7 +88,7 @@ export async function runStages(stages: readonly Stage[], ctx: StageContext, opt
     await ctx.store.run(`INSERT OR REPLACE INTO stage_runs VALUES ('${stage.name}', '${fingerprint}', '${new Date().toISOString()}', ${seconds}, '${JSON.stringify(stats).replaceAll("'", "''")}')`);
     const r: StageRecord = { name: stage.name, status: 'done', seconds, stats };
     records.push(r);
-    ctx.log(`${stage.name}: done in ${seconds.toFixed(1)} s ${JSON.stringify(stats)}`);
+    ctx.log(`${stage.name}: done in ${seconds.toFixed(1)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB ${JSON.stringify(stats)}`);
     await opts.onStage?.(r);
   }
   return records;

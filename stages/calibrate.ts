@@ -78,12 +78,53 @@ export function aurocs(scored: readonly Labeled[]): { auroc_pc: number | null; a
   };
 }
 
+/**
+ * Reliable and reliable-correct counts at every grid pair, in O(paths + grid²): each path is
+ * binned by how many grid values its PC and GC reach, and suffix sums give the counts.
+ * Equal to `evaluateThresholds` at every pair (same comparisons as `regionOf`).
+ */
+export function gridCounts(labeled: readonly Labeled[], grid: readonly number[], lows: Lows = DEFAULT_LOWS) {
+  const G = grid.length;
+  const reach = (x: number) => grid.reduce((k, tau) => (x >= tau ? k + 1 : k), 0);
+  const hist = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
+  const hits = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
+  let n_correct = 0;
+  for (const p of labeled) {
+    if (p.final_correct) n_correct++;
+    if (p.PC === null || p.PC < lows.tau_pc_low || (p.GC !== null && p.GC < lows.tau_gc_low)) continue;
+    const a = reach(p.PC);
+    const b = p.GC === null ? G : reach(p.GC);
+    hist[a]![b]!++;
+    if (p.final_correct) hits[a]![b]!++;
+  }
+  // Suffix sums: R[i][j] = paths whose PC reaches more than i grid values and GC more than j.
+  const suffix = (h: Float64Array[]) => {
+    const r = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
+    for (let i = G; i >= 0; i--) for (let j = G; j >= 0; j--) r[i]![j] = h[i]![j]! + (i < G ? r[i + 1]![j]! : 0) + (j < G ? r[i]![j + 1]! : 0) - (i < G && j < G ? r[i + 1]![j + 1]! : 0);
+    return r;
+  };
+  const R = suffix(hist);
+  const H = suffix(hits);
+  /** Precision and coverage at grid indices (i, j), as `evaluateThresholds` gives them. */
+  return (i: number, j: number) => {
+    const n_reliable = R[i + 1]![j + 1]!;
+    const hit = H[i + 1]![j + 1]!;
+    return {
+      n_labeled: labeled.length, n_correct, n_reliable,
+      precision: n_reliable ? hit / n_reliable : null, precision_ci: wilson(hit, n_reliable),
+      coverage: n_correct ? hit / n_correct : null, coverage_ci: wilson(hit, n_correct),
+    };
+  };
+}
+
 /** Best grid point for one set of paths; null when none reaches the target. */
 function search(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number, lows: Lows) {
+  const sorted = [...grid].sort((a, b) => a - b);
+  const at = gridCounts(scored, sorted, lows);
   let best: (ReturnType<typeof evaluateThresholds> & { tau_pc: number; tau_gc: number }) | null = null;
-  for (const tau_pc of grid) {
-    for (const tau_gc of grid) {
-      const e = evaluateThresholds(scored, tau_pc, tau_gc, lows);
+  for (const [i, tau_pc] of sorted.entries()) {
+    for (const [j, tau_gc] of sorted.entries()) {
+      const e = at(i, j);
       if (e.precision === null || e.precision < target || e.n_reliable < minReliable) continue;
       // Ties on coverage go to higher precision, then to the stricter thresholds (more margin).
       const dc = (e.coverage ?? 0) - (best?.coverage ?? 0);

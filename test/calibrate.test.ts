@@ -78,3 +78,15 @@ describe('calibration counts reliable paths as filter will place them', () => {
     expect(e.coverage).toBeCloseTo(hit / 3, 10);
   });
 });
+
+describe('gridCounts', () => {
+  it('equals evaluateThresholds at every grid pair', async () => {
+    const { gridCounts } = await import('../stages/calibrate.ts');
+    const rows = [r(1, 1, true), r(0.8, 0.6, true), r(0.8, 0.55, false), r(0.6, null, true), r(0.45, 0.9, false), r(null, 0.9, true), r(0.95, 0.25, true), r(0.75, 0.7, null)]
+      .filter((x) => x.final_correct !== null);
+    const grid = [0, 0.25, 0.5, 0.6, 0.75, 0.8, 1];
+    const lows = { tau_pc_low: 0.5, tau_gc_low: 0.3 };
+    const at = gridCounts(rows, grid, lows);
+    for (const [i, a] of grid.entries()) for (const [j, b] of grid.entries()) expect(at(i, j), `tau_pc ${a}, tau_gc ${b}`).toEqual(evaluateThresholds(rows, a, b, lows));
+  });
+});

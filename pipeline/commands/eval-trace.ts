@@ -12,7 +12,7 @@ import { ingest } from '../../stages/ingest.ts';
 import { gsm8kSolutionsWith, normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
 import { align } from '../../stages/align.ts';
 import { score } from '../../stages/score.ts';
-import { aurocs, calibrate, evaluateThresholds, DEFAULT_GRID } from '../../stages/calibrate.ts';
+import { aurocs, calibrate, evaluateThresholds, gridCounts, DEFAULT_GRID } from '../../stages/calibrate.ts';
 
 export interface EvalTraceOptions {
   /** GSM8K `test_socratic.jsonl`. */
@@ -101,9 +101,10 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
 /** Thresholds with the best calibration-half precision at coverage >= `minCoverage`, applied to the held-out half. */
 function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[], minCoverage: number): EvalTraceSummary['at_min_coverage'] {
   let best: { tau_pc: number; tau_gc: number; precision: number } | null = null;
-  for (const tau_pc of DEFAULT_GRID) {
-    for (const tau_gc of DEFAULT_GRID) {
-      const e = evaluateThresholds(cal, tau_pc, tau_gc);
+  const at = gridCounts(cal.filter((p) => p.final_correct !== null), DEFAULT_GRID);
+  for (const [i, tau_pc] of DEFAULT_GRID.entries()) {
+    for (const [j, tau_gc] of DEFAULT_GRID.entries()) {
+      const e = at(i, j);
       if (e.precision === null || (e.coverage ?? 0) < minCoverage) continue;
       if (!best || e.precision > best.precision) best = { tau_pc, tau_gc, precision: e.precision };
     }

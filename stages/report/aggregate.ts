@@ -3,7 +3,7 @@
  * Pure aggregations behind each chart of the report: rows in, small tables out.
  */
 import { wilson } from '../../pipeline/metrics.ts';
-import { DEFAULT_GRID, evaluateThresholds } from '../calibrate.ts';
+import { DEFAULT_GRID, gridCounts } from '../calibrate.ts';
 import type { ReportPath } from './data.ts';
 import type { Thresholds } from '../score.ts';
 
@@ -62,8 +62,10 @@ export function precisionCoverage(paths: readonly ReportPath[], grid: readonly n
   return domains.flatMap((domain) => {
     const rows = domain === 'all' ? paths : paths.filter((p) => p.domain === domain);
     const pts: FrontierPoint[] = [];
-    for (const tau_pc of grid) for (const tau_gc of grid) {
-      const e = evaluateThresholds(rows, tau_pc, tau_gc, lows);
+    const sorted = [...grid].sort((a, b) => a - b);
+    const at = gridCounts(rows.filter((p) => p.final_correct !== null), sorted, lows);
+    for (const [i, tau_pc] of sorted.entries()) for (const [j, tau_gc] of sorted.entries()) {
+      const e = at(i, j);
       if (e.precision !== null && e.coverage !== null) pts.push({ domain, coverage: e.coverage, precision: e.precision, tau_pc, tau_gc });
     }
     pts.sort((a, b) => b.coverage - a.coverage || b.precision - a.precision || a.tau_pc - b.tau_pc || a.tau_gc - b.tau_gc);
