@@ -85,8 +85,19 @@ export function plainUnit(u: string): string {
     .replace(/\\(?:cdot|times)|·/g, '*').replace(/([a-zA-Z])-([a-zA-Z])/g, '$1*$2').replace(/\s+/g, ' ').trim().replace(/\s*[;,.]$/, '');
 }
 
-/** SI reading of a unit written in LaTeX or plain text (with an optional `10^{n}` scale); null when a part is unknown. */
-export function parseUnit(u: string): UnitInfo | null {
+const unitCache = new Map<string, Readonly<UnitInfo> | null>();
+
+/** SI reading of a unit written in LaTeX or plain text (with an optional `10^{n}` scale); null when a part is unknown. Memoised: the result is shared, never mutate it. */
+export function parseUnit(u: string): Readonly<UnitInfo> | null {
+  const hit = unitCache.get(u);
+  if (hit !== undefined) return hit;
+  const info = readUnit(u);
+  if (unitCache.size > 10_000) unitCache.clear();
+  unitCache.set(u, info);
+  return info;
+}
+
+function readUnit(u: string): UnitInfo | null {
   const s = plainUnit(u);
   if (s === '') return { factor: 1, offset: 0, dims: new Array(9).fill(0) };
   let factor = 1, offset = 0, below = false, count = 0;

@@ -20,8 +20,12 @@ export function classify(answers: readonly (string | null)[], spec: AnswerSpec, 
   const sizes: number[] = [];
   const reps: string[] = [];
   const byKey = new Map<string, number>();
+  const byText = new Map<string, number>();
   for (const a of answers) {
     if (a === null) { classOf.push(null); continue; }
+    // The same text is the same class: most of the K answers repeat one of a few strings.
+    const same = byText.get(a);
+    if (same !== undefined) { sizes[same]!++; classOf.push(same); continue; }
     const key = equivalenceKey(a, spec);
     let c = key !== null ? byKey.get(key) : undefined;
     if (c === undefined) c = reps.findIndex((r) => eq(r, a));
@@ -29,6 +33,7 @@ export function classify(answers: readonly (string | null)[], spec: AnswerSpec, 
     if (key !== null && !byKey.has(key)) byKey.set(key, c);
     sizes[c]!++;
     classOf.push(c);
+    byText.set(a, c);
   }
   return { classOf, sizes, reps };
 }
