@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Store } from '../../pipeline/store.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../score.ts';
 import type { Domain } from '../../schemas/problems.ts';
+import type { DomainCalibration } from '../calibrate.ts';
 
 /** One scored path, reduced to what the charts need. `*_depth`: the node's depth in the ARS (null = not in the ARS). */
 export interface ReportPath {
@@ -26,24 +27,10 @@ export interface ReportPath {
   silent_depth: number | null;
 }
 
-/** Calibration of one domain (or all), as `calibrate` writes it; fields may be missing in older runs. */
-export interface CalibrationEntry {
-  tau_pc: number;
-  tau_gc: number;
-  precision: number | null;
-  precision_ci: [number, number];
-  coverage: number | null;
-  coverage_ci: [number, number];
-  n_labeled: number;
-  n_correct?: number;
-  n_reliable: number;
-  auroc_pc: number | null;
-  auroc_gc: number | null;
-  auroc_mean: number | null;
-  source: string;
-  met_target: boolean;
-}
+/** Calibration of one domain (or all), as `calibrate` writes it (`n_correct` may be missing in older runs). */
+export type CalibrationEntry = Omit<DomainCalibration, 'n_correct'> & { n_correct?: number };
 
+/** `calibration.json`: what `calibrate` returns, with the config's `enabled`. */
 export interface Calibration { enabled: boolean; target_precision?: number; global: CalibrationEntry; domains: Record<string, CalibrationEntry> }
 
 /** One bar of the kept/dropped chart: `outcome` is `kept` or a reason. */
