@@ -27,11 +27,12 @@ describe('tracepipe demo (simulated model) end to end', () => {
   let runsDir: string;
   let runDir: string;
   let stdout: string;
+  let stderr: string;
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`make build\` first (make test does)`);
     runsDir = await mkdtemp(join(tmpdir(), 'tp-e2e-'));
     runDir = join(runsDir, 'e2e');
-    ({ stdout } = await run(process.execPath, [cli, 'demo', '--n', '60', '--k', '4', '--name', 'e2e', '--runs-dir', runsDir], { env: { ...process.env, TRACEPIPE_SIM_KEY: 'sk-tracepipe-SECRET-e2e-canary' }, maxBuffer: 64 << 20 }));
+    ({ stdout, stderr } = await run(process.execPath, [cli, 'demo', '--n', '60', '--k', '4', '--name', 'e2e', '--runs-dir', runsDir], { env: { ...process.env, TRACEPIPE_SIM_KEY: 'sk-tracepipe-SECRET-e2e-canary' }, maxBuffer: 64 << 20 }));
   }, 240_000);
 
   it('prints a summary and writes all five outputs with rows', async () => {
@@ -95,7 +96,10 @@ describe('tracepipe demo (simulated model) end to end', () => {
     expect(e?.stderr.startsWith(message), e?.stderr).toBe(true);
   });
 
-  it('leaks no API key into any file of the run', async () => {
+  it('leaks no API key into any file of the run or any line it printed', async () => {
+    expect(stdout.includes('sk-tracepipe-SECRET-e2e-canary')).toBe(false);
+    expect(stderr.includes('sk-tracepipe-SECRET-e2e-canary')).toBe(false);
+    expect(stderr).toMatch(/generate: 60 problems/);
     const files = (await readdir(runDir, { recursive: true })).map((f) => join(runDir, String(f)));
     for (const f of files) {
       if (!f.match(/\.(json|md|jsonl|parquet|duckdb|html)$/)) continue;
