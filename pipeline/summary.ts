@@ -3,6 +3,7 @@
  * The end-of-run summary: paths per region, FFS histogram, rows per output, where the files are.
  */
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunResult } from './run.ts';
 
@@ -43,6 +44,7 @@ export async function runSummary(result: RunResult, cwd = process.cwd()): Promis
     lines.push('rows per output:');
     for (const [k, v] of outs) lines.push(`  ${k.padEnd(16)} ${String(v.rows).padStart(7)}  ${relative(cwd, join(result.runDir, 'out', k))}/`);
   }
-  lines.push(`files: ${relative(cwd, result.runDir) || '.'}/ (manifest.json, state.duckdb, rejects.parquet, out/, report/)`);
+  const present = ['manifest.json', 'state.duckdb', 'calibration.json', 'rejects.parquet', 'out/', 'report/index.html'].filter((f) => existsSync(join(result.runDir, f)));
+  lines.push(`files: ${relative(cwd, result.runDir) || '.'}/ (${present.join(', ')})`);
   return lines.join('\n');
 }
