@@ -18,7 +18,10 @@ export { alignWithExtractor, extractorMessages, extractorSchema, parseExtractorR
 export interface AlignOptions {
   /** Re-align free paths that already carry node answers (default false: keep them). */
   realign?: boolean;
-  /** Keep only node answers the final answer rests on (`keepCarried`; default true). */
+  /**
+   * Keep only node answers the final answer rests on (`keepCarried`; default true). With false,
+   * only explicit evidence aligns (no implied values: nothing would confirm them).
+   */
   carry?: boolean;
 }
 
@@ -48,7 +51,7 @@ export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOpti
   const final = nodes.find((n) => n.is_final);
   const final_answer = p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
   const facts = pathFacts(p.steps, final?.question ?? '');
-  const { answers } = alignNodes(facts, nodes);
+  const { answers } = alignNodes(facts, nodes, { implicit: opts.carry !== false });
   const node_answers: NodeAnswer[] = opts.carry === false ? [...answers] : keepCarried(answers, facts, final_answer, final?.depends_on ?? []);
   if (final) node_answers.push({ node_id: final.node_id, answer: final_answer, step: p.steps.length ? p.steps.length - 1 : null });
   return { ...p, final_answer, node_answers };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArsNode, PathRow } from '../schemas/index.ts';
+import { impliedValues } from '../stages/align/implied.ts';
 import { align, arithmeticErrors, carriedValues, computations, evaluate, ffsStepForFree, firstDeviation, keepCarried, pathFacts, alignNodes } from '../stages/align.ts';
 
 const spec = { kind: 'number' as const, tolerance: null, unit: null };
@@ -49,6 +50,9 @@ describe('computations', () => {
   it('accepts a value rounded to the decimals it shows', () => {
     expect(computations('Each pays 100 / 3 = 33.33 dollars', 0)[0]?.correct).toBe(true);
     expect(computations('Each pays 100 / 3 = 33.4 dollars', 0)[0]?.correct).toBe(false);
+    // ...or to the significant digits it shows, at least 3 (7900 * 1.469 = 11605.1).
+    expect(computations('The balance is 7900 × 1.469 = 11610.', 0)[0]?.correct).toBe(true);
+    expect(computations('Each pays 100 / 3 = 30 dollars', 0)[0]?.correct).toBe(false);
   });
 });
 
@@ -189,7 +193,73 @@ describe('keepCarried (a node counts only when the final answer rests on it)', (
 describe('carriedValues', () => {
   it('follows the final value back through the computations that produced its operands', () => {
     const f = pathFacts(['2*3=6', '10-1=9', '6+4=10', '10*5=50'], 'x');
-    expect(carriedValues(f, 50)?.values.sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 10, 50]);
+    // 10 * 5 with 10 = 6 + 4 also carries the values it implies, 6 * 5 and 4 * 5.
+    expect(carriedValues(f, 50)?.values.sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 10, 20, 30, 50]);
     expect(carriedValues(f, 7)).toBeNull();
+  });
+});
+
+describe('impliedValues (a computation grouped otherwise than the ARS)', () => {
+  const tree = (e: string) => evaluate(e)!.tree;
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  it.each([
+    { why: 'a compound part of the expression', expr: '40/2+5', want: [20] },
+    { why: 'partial products of regrouped factors', expr: '3*60*3', want: [9, 180] },
+    { why: 'a common factor taken out of a sum', expr: '5*10+8*10', want: [13, 50, 80] },
+    { why: 'a sum multiplied out', expr: '(3-0.2)*10', want: [2, 2.8, 30] },
+    { why: 'no partial sums of terms', expr: '16-3-4', want: [] },
+  ])('$why: $expr', ({ expr, want }) => {
+    expect(sorted(impliedValues(tree(expr)))).toEqual(want);
+  });
+
+  it('follows a leaf into the earlier computation that produced it', () => {
+    const f = pathFacts(['He runs 3 x 60 = <<3*60=180>>180 meters a day', 'So 180 x 3 = <<180*3=540>>540 meters a week'], 'James runs 3 sprints 3 times a week, 60 meters each.');
+    expect(f.implied).toEqual([[], [180, 9]]);
+  });
+});
+
+describe('alignNodes: implied, given and parent rules', () => {
+  const q = (id: string, pos: number, answer: string, deps: string[], question?: string) => node(id, pos, answer, deps, question);
+  it('answers a node the path only implies (gold-implied), and only with implicit evidence allowed', () => {
+    const SPRINT = 'James runs 3 sprints 3 times a week. He runs 60 meters each sprint. How many meters a week?';
+    const ars = [q('Q1', 0, '9', []), q('F', 1, '540', ['Q1'], SPRINT)];
+    const f = pathFacts(['He runs 3 x 60 = <<3*60=180>>180 meters a week', 'So he runs 180 x 3 = <<180*3=540>>540 meters a week'], SPRINT);
+    expect(alignNodes(f, ars)).toEqual({ answers: [{ node_id: 'Q1', answer: '9', step: 1 }], rules: ['gold-implied'] });
+    expect(alignNodes(f, ars, { implicit: false }).answers[0]!.answer).not.toBe('9');
+  });
+
+  it('a parent value inside a compound expression lets its child match (40/2 + 5)', () => {
+    const JEWELS = 'Raymond has 40 jewels. Aaron has 5 more than half of them. Siobhan has 2 fewer than Aaron. How many does Siobhan have?';
+    const ars = [q('Q1', 0, '20', []), q('Q2', 1, '25', ['Q1']), q('F', 2, '23', ['Q2'], JEWELS)];
+    const f = pathFacts(['Aaron has 40/2+5 = <<40/2+5=25.0>>25 jewels.', 'Siobhan has 25-2 = <<25-2=23>>23 jewels.'], JEWELS);
+    expect(alignNodes(f, ars)).toEqual({ answers: [{ node_id: 'Q1', answer: '20', step: 0 }, { node_id: 'Q2', answer: '25', step: 0 }], rules: ['gold-implied', 'gold-computed'] });
+  });
+
+  it('a node whose gold value the problem gives is answered by using that number, never by another computation', () => {
+    const BEAN = 'A beanstalk was 3 inches tall after a week. It doubled the second week and grew 4 more inches the third. How tall is it?';
+    const ars = [q('Q1', 0, '3', []), q('Q2', 1, '6', ['Q1']), q('F', 2, '10', ['Q2'], BEAN)];
+    const used = pathFacts(['It grew 2*3 = <<3*2=6>>6 inches.', 'It is 6+4 = <<6+4=10>>10 inches.'], BEAN);
+    expect(alignNodes(used, ars)).toEqual({ answers: [{ node_id: 'Q1', answer: '3', step: 0 }, { node_id: 'Q2', answer: '6', step: 0 }], rules: ['given-used', 'gold-computed'] });
+    const unused = pathFacts(['It is 2*4 = <<2*4=8>>8 inches.'], BEAN);
+    expect(alignNodes(unused, ars).answers[0]).toEqual({ node_id: 'Q1', answer: null, step: null });
+  });
+});
+
+describe('keepCarried with implied values', () => {
+  it('keeps a parent of F that the final computation implies (5*10 + 8*10 carries 5 + 8)', () => {
+    const TUTOR = 'Lloyd tutors 5 hours one week and 8 the next at $10 an hour. How much does he earn?';
+    const ars = [node('Q1', 0, '13', []), node('F', 1, '130', ['Q1'], TUTOR)];
+    const p = path(['He earns 5 hours x $10 = $<<5*10=50>>50 the first week.', 'He earns 8 hours x $10 = $<<8*10=80>>80 the second.', 'So, $50 + $80 = $<<50+80=130>>130.']);
+    expect(align({ paths: [p], nodes: ars }).paths[0]!.node_answers).toEqual([{ node_id: 'Q1', answer: '13', step: 2 }, { node_id: 'F', answer: '130', step: 2 }]);
+  });
+});
+
+describe('results said in words, powers and precedence (the demo free paths)', () => {
+  it('reads "x, which gives y" as a computation and aligns a + b / c and x^5', () => {
+    expect(computations('Next, the growth factor over all the years is 1.08^5, which gives 1.469.', 0)).toMatchObject([{ expr: '1.08^5', stated: 1.469, correct: true }]);
+    const CI = '7900 dollars is invested at 8% interest per year, compounded yearly. How many dollars of interest has it earned after 5 years?';
+    const ars = [node('Q1', 0, '1.08', []), node('Q2', 1, '1.469', ['Q1']), node('Q3', 2, '11610', ['Q2']), node('F', 3, '3710', ['Q3'], CI)];
+    const p = path(['Step 1: The yearly growth factor is 1 + 8 / 100 = 1.08.', 'Step 2: Next, the growth factor over all the years is 1.08^5, which gives 1.469.', 'Step 3: The balance at the end in dollars is 7900 × 1.469 = 11610.', 'Step 4: The interest earned in dollars is 11610 - 7900 = 3710.'], { final_answer: '3710' });
+    expect(align({ paths: [p], nodes: ars }).paths[0]!.node_answers.map((a) => [a.answer, a.step])).toEqual([['1.08', 0], ['1.469', 1], ['11610', 2], ['3710', 3]]);
   });
 });

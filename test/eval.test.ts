@@ -5,20 +5,23 @@ import { evalProcessbench, predictFfsStep } from '../pipeline/commands/eval-proc
 import { describeShared, sharedData } from './shared.ts';
 
 describeShared('eval trace on GSM8K (numeric alignment, no model)', () => {
-  // Issue 5 targets (reliable precision >= 0.95 at coverage >= 0.5, best AUROC >= 0.90) are NOT
-  // reached; these assert what is: held-out precision 0.894 at coverage 0.576, best AUROC 0.883.
-  it('PC predicts is_correct and reliable precision nears 0.9 at coverage >= 0.5, held out', async () => {
+  // Targets NOT reached: best AUROC >= 0.90 (reached 0.898 = auroc_mean; auroc_pc 0.895; on the odd
+  // half 0.901 / 0.900, on the even (calibration) half 0.890 / 0.896), reliable precision >= 0.95.
+  // Measured with implied values, given-used nodes and trailing restatements merged into F:
+  // held-out precision 0.859 at coverage 0.679 (it was 0.894 at 0.576 before these rules).
+  it('PC predicts is_correct; reliable precision and coverage, held out', async () => {
     const r = await evalTrace({ problems: sharedData('gsm8k', 'test_socratic.jsonl'), paths: sharedData('gsm8k', 'example_model_solutions.jsonl') });
     expect(r).toMatchObject({ problems: 1319, paths: 5276, rejects: 0 });
     // y_k from the gold `####` answer must reproduce GSM8K's own is_correct on (nearly) every path.
     expect(r.label_disagreements).toBeLessThan(10);
-    expect(r.auroc_pc!).toBeGreaterThanOrEqual(0.865);
-    expect(Math.max(r.auroc_pc!, r.auroc_gc!, r.auroc_mean!)).toBeGreaterThanOrEqual(0.875);
-    // Only carried node answers count (keepCarried), so fewer are aligned than before.
-    expect(r.aligned_share).toBeGreaterThan(0.6);
+    expect(r.auroc_pc!).toBeCloseTo(0.8953, 3);
+    expect(r.auroc_gc!).toBeCloseTo(0.8429, 3);
+    expect(r.auroc_mean!).toBeCloseTo(0.8981, 3);
+    // Only carried node answers count (keepCarried).
+    expect(r.aligned_share).toBeCloseTo(0.6633, 3);
     expect(r.at_min_coverage).not.toBeNull();
-    expect(r.at_min_coverage!.coverage!).toBeGreaterThanOrEqual(0.5);
-    expect(r.at_min_coverage!.precision!).toBeGreaterThanOrEqual(0.88);
+    expect(r.at_min_coverage!.coverage!).toBeCloseTo(0.6785, 3);
+    expect(r.at_min_coverage!.precision!).toBeCloseTo(0.8587, 3);
   }, 120_000);
 });
 

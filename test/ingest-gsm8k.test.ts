@@ -34,6 +34,13 @@ describe('socraticArs', () => {
     });
   });
 
+  it('merges every trailing line that restates the final answer, and a note-less line that states it', () => {
+    const twice = 'Matteo? ** 55 * 4 = <<55*4=220>>220 miles\nShandy? ** 45 * 10 = <<45*10=450>>450 miles\nHow far? ** 450 - 220 = <<450-220=230>>230 miles\nHow far? ** Shandy drove 230 miles farther than Matteo.\n#### 230';
+    expect(socraticArs(twice).ars.map((n) => [n.node_id, n.answer, n.depends_on])).toEqual([['Q1', '220', []], ['Q2', '450', []]]);
+    const stated = 'Each? ** 5 + 3 + 0.25 = <<5+3+0.25=8.25>>8.25 tablespoons\nAll? ** 16 * 8.25 = <<16*8.25=132>>132 tablespoons\nAll? ** Svetlana needed 132 tablespoons to make 16 muffins.\n#### 132';
+    expect(socraticArs(stated).ars.map((n) => [n.node_id, n.answer])).toEqual([['Q1', '8.25']]);
+  });
+
   it('keeps a last step whose value is not the final answer', () => {
     expect(socraticArs('A? ** 2+3=<<2+3=5>>5\nB? ** 5*4=<<5*4=20>>20\n#### 21').ars.map((n) => [n.node_id, n.answer, n.depends_on])).toEqual([['Q1', '5', []], ['Q2', '20', ['Q1']]]);
   });

@@ -5,8 +5,11 @@
  * numbers a step states. No model; a small recursive-descent evaluator, never `eval`.
  */
 
-/** An arithmetic expression read from text: its value, its literal operands in order, its operators. */
-export interface Expr { value: number; operands: number[]; ops: string[] }
+/** An arithmetic expression read from text: its value, its literal operands in order, its operators, its parse tree. */
+export interface Expr { value: number; operands: number[]; ops: string[]; tree: Tree }
+
+/** Parse tree of an expression: a literal (`op` null; `50%` is 0.5), or an operator over its arguments (`neg`: unary minus). */
+export interface Tree { op: '+' | '-' | '*' | '/' | '^' | 'neg' | null; value: number; args: Tree[] }
 
 /** One `lhs = stated` found in a step; `actual` is the value of `lhs`. */
 export interface Computation {
@@ -14,6 +17,7 @@ export interface Computation {
   expr: string;
   operands: number[];
   ops: string[];
+  tree: Tree;
   stated: number;
   actual: number;
   /** Whether `stated` is `actual` as written (rounding to the shown decimals allowed). */
@@ -44,22 +48,23 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
   const operands: number[] = [];
   const ops: string[] = [];
   const peek = () => toks[i];
-  function primary(): number | null {
+  const node = (op: Tree['op'], value: number, ...args: Tree[]): Tree => ({ op, value, args });
+  function primary(): Tree | null {
     const t = peek();
     if (!t) return null;
-    if (t.k === 'num') { i++; operands.push(t.v); if (peek()?.k === 'pct') { i++; return t.v / 100; } return t.v; }
+    if (t.k === 'num') { i++; operands.push(t.v); if (peek()?.k === 'pct') { i++; return node(null, t.v / 100); } return node(null, t.v); }
     if (t.k === 'lp') { i++; const v = sum(); if (v === null || peek()?.k !== 'rp') return null; i++; return v; }
-    if (t.k === 'op' && t.v === '-') { i++; const v = primary(); return v === null ? null : -v; }
+    if (t.k === 'op' && t.v === '-') { i++; const v = primary(); return v === null ? null : node('neg', -v.value, v); }
     return null;
   }
-  function power(): number | null {
+  function power(): Tree | null {
     const b = primary();
     if (b === null) return null;
     const t = peek();
-    if (t?.k === 'op' && t.v === '^') { i++; ops.push('^'); const e = power(); return e === null ? null : b ** e; }
+    if (t?.k === 'op' && t.v === '^') { i++; ops.push('^'); const e = power(); return e === null ? null : node('^', b.value ** e.value, b, e); }
     return b;
   }
-  function product(): number | null {
+  function product(): Tree | null {
     let v = power();
     while (v !== null) {
       const t = peek();
@@ -67,17 +72,17 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
         i++; ops.push(t.v);
         const r = power();
         if (r === null) return null;
-        v = t.v === '*' ? v * r : v / r;
+        v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, v, r);
       } else if (t?.k === 'lp') { // implicit product: 2(3+4)
         ops.push('*');
         const r = power();
         if (r === null) return null;
-        v *= r;
+        v = node('*', v.value * r.value, v, r);
       } else break;
     }
     return v;
   }
-  function sum(): number | null {
+  function sum(): Tree | null {
     let v = product();
     while (v !== null) {
       const t = peek();
@@ -85,14 +90,14 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
         i++; ops.push(t.v);
         const r = product();
         if (r === null) return null;
-        v = t.v === '+' ? v + r : v - r;
+        v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, v, r);
       } else break;
     }
     return v;
   }
-  const value = sum();
-  if (value === null || i !== toks.length || !Number.isFinite(value)) return null;
-  return { value, operands, ops };
+  const tree = sum();
+  if (tree === null || i !== toks.length || !Number.isFinite(tree.value)) return null;
+  return { value: tree.value, operands, ops, tree };
 }
 
 /** Evaluates an arithmetic expression (`+ - * / ^`, parentheses, `%`, `$`); null when it is not one. */
@@ -128,6 +133,8 @@ export function normaliseMath(text: string): string {
   s = s.replace(/\\[a-zA-Z]+/g, ' ').replace(/[{}]/g, ' ');
   s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
   s = s.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
+  // A result said in words: "1.08^5, which gives 1.469", "5 * 4 equals 20".
+  s = s.replace(/\s*,?\s*\b(?:(?:which|that|this)\s+(?:gives|equals)|equals|gives)\s+(?=\$?\s*-?\d)/gi, ' = ');
   // Prose between numbers and operators: "3 hours * $35/hour", "$105 (lost income) - $90".
   s = s.replace(/\/\s*[a-zA-Z]+(?![\s\d]*[=(\d$])/g, ' ');
   s = s.replace(/\(\s*[a-zA-Z][a-zA-Z' ]*\)/g, ' ');
@@ -140,7 +147,10 @@ export function statedMatches(actual: number, stated: number, statedText: string
   if (Math.abs(actual - stated) <= 1e-9 * Math.max(1, Math.abs(actual))) return true;
   const decimals = (statedText.split('.')[1] ?? '').length;
   if (decimals > 0) return Math.abs(actual - stated) <= 0.5 * 10 ** -decimals + 1e-9;
-  return !Number.isInteger(actual) && Math.abs(actual - stated) < 1;
+  if (Number.isInteger(actual)) return false;
+  // Rounded to the significant digits written (at least 3): 7900 * 1.469 = 11605.1 is "11610".
+  const sig = Math.max(3, statedText.replace(/^[-0.]+/, '').replace(/\.|0+$/g, '').length);
+  return Math.abs(actual - stated) < 1 || (sig <= 15 && sameValue(Number(actual.toPrecision(sig)), stated));
 }
 
 const NUMBER_AT_START = /^\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(%?)/;
@@ -156,7 +166,7 @@ export function computations(stepText: string, step: number): Computation[] {
     const key = `${lhs.expr.operands.join(',')}|${lhs.expr.ops.join('')}|${stated}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ step, expr: lhs.text, operands: lhs.expr.operands, ops: lhs.expr.ops, stated, actual: lhs.expr.value, correct });
+    out.push({ step, expr: lhs.text, operands: lhs.expr.operands, ops: lhs.expr.ops, tree: lhs.expr.tree, stated, actual: lhs.expr.value, correct });
   };
   for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
     const lhs = expressionSuffix(normaliseMath(m[1]!));

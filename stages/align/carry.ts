@@ -12,8 +12,8 @@ import type { PathFacts } from './nodes.ts';
 const has = (xs: Iterable<number>, v: number) => { for (const x of xs) if (sameValue(x, v)) return true; return false; };
 
 /**
- * The values the final answer is derived from: the final value, and the operands of the
- * computations that produce it, followed back through earlier computations. A miscalculated
+ * The values the final answer is derived from: the final value, and the operands (and implied
+ * values) of the computations that produce it, followed back through earlier computations. A miscalculated
  * computation (its stated value is not what its operands give) carries nothing back.
  * Null when no computation states the final value (nothing to follow). Time O(computations²).
  */
@@ -31,6 +31,7 @@ export function carriedValues(facts: PathFacts, finalValue: number): { values: n
     seen.add(i);
     const c = comps[i]!;
     if (!c.correct) continue;
+    for (const v of facts.implied[i] ?? []) if (!has(values, v)) values.push(v);
     for (const o of c.operands) {
       if (!has(values, o)) values.push(o);
       // The latest earlier computation that states this operand produced it.
@@ -43,7 +44,8 @@ export function carriedValues(facts: PathFacts, finalValue: number): { values: n
 /**
  * Node answers with the uncarried ones set to null (missing): an answered node whose value the
  * final answer does not rest on. A parent of `F` (`finalParents`) must be an operand of the
- * computation that states the final answer itself: `F` is one step from its parents, so a path
+ * computation that states the final answer itself, or a value it implies (`impliedValues`:
+ * `5 * 10 + 8 * 10 = 130` carries `5 + 8`): `F` is one step from its parents, so a path
  * that stops at a parent, or takes its final answer from elsewhere, has not carried it. Answers
  * are kept as they are when the final answer cannot be followed back (no final value, or no
  * computation states it).
@@ -53,10 +55,12 @@ export function keepCarried(answers: readonly NodeAnswer[], facts: PathFacts, fi
   const carried = fv === null ? null : carriedValues(facts, fv);
   if (!carried) return [...answers];
   const direct = new Set(finalParents);
+  const fc = carried.finalComp;
+  const last = fc.correct ? [...fc.operands, ...(facts.implied[facts.comps.indexOf(fc)] ?? [])] : [];
   return answers.map((a) => {
     if (a.answer === null) return a;
     const v = parseNumber(a.answer);
-    const ok = v !== null && has(direct.has(a.node_id) ? (carried.finalComp.correct ? carried.finalComp.operands : []) : carried.values, v);
+    const ok = v !== null && has(direct.has(a.node_id) ? last : carried.values, v);
     return ok ? a : { ...a, answer: null, step: null };
   });
 }

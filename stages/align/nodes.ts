@@ -7,6 +7,7 @@
 import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
 import { parseNumber } from '../../pipeline/equivalence/numbers.ts';
 import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
+import { expanders, impliedValues, restsOn } from './implied.ts';
 
 /** What alignment reads from a path once: its computations and stated numbers, step by step. */
 export interface PathFacts {
@@ -15,15 +16,24 @@ export interface PathFacts {
   /** Numbers given in the problem text (the `F` node's question). */
   given: number[];
   steps: number;
+  /** Per computation (same order as `comps`): the values it implies without stating them (`impliedValues`). */
+  implied: number[][];
+  /** Per computation: the values it rests on, back through earlier computations (`restsOn`). */
+  rests: number[][];
 }
 
 /** Reads the computations and numbers of every step. */
 export function pathFacts(steps: readonly string[], question: string): PathFacts {
+  const comps = steps.flatMap((s, i) => computations(s, i));
+  const given = [...normaliseMath(question).matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
+  const expand = expanders(comps, given);
   return {
-    comps: steps.flatMap((s, i) => computations(s, i)),
+    comps,
     stated: steps.flatMap((s, i) => statedNumbers(s, i)),
-    given: [...normaliseMath(question).matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Number(m[0])),
+    given,
     steps: steps.length,
+    implied: comps.map((c, i) => impliedValues(c.tree, expand[i])),
+    rests: comps.map((_, i) => restsOn(comps, i)),
   };
 }
 
@@ -31,18 +41,27 @@ const fmt = (n: number) => String(Number(n.toPrecision(12)));
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
 
 /** Why a node got its answer; kept for tests and debugging. */
-export type MatchRule = 'gold-computed' | 'gold-stated' | 'propagated' | 'recomputed' | 'from-given' | 'none';
+export type MatchRule = 'gold-computed' | 'gold-implied' | 'gold-stated' | 'given-used' | 'propagated' | 'recomputed' | 'from-given' | 'none';
 
 /**
  * Node answers for the intermediate nodes of one path (in node order), `F` excluded.
- * Time O(nodes × computations).
+ * `implicit` (default true) also accepts weaker evidence: a gold value the path only implies
+ * (`impliedValues`, rule `gold-implied`), and a gold computation that rests on a parent's answer
+ * through earlier steps rather than using it directly. It is meant to be followed by
+ * `keepCarried`, which keeps such an answer only when the final answer rests on it; with no
+ * carry check, pass false. A node whose gold value the problem gives, with no parents, is
+ * answered when a computation uses that number (`given-used`). Time O(nodes × computations).
  */
-export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[]): { answers: NodeAnswer[]; rules: MatchRule[] } {
+export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[], opts: { implicit?: boolean } = {}): { answers: NodeAnswer[]; rules: MatchRule[] } {
+  const implicit = opts.implicit ?? true;
   const inter = nodes.filter((n) => !n.is_final).sort((a, b) => a.position - b.position);
   const gold = new Map(inter.map((n) => [n.node_id, n.answer === null ? null : parseNumber(n.answer)]));
   const final = nodes.find((n) => n.is_final);
   const allGold = [...gold.values(), final?.answer ? parseNumber(final.answer) : null].filter((v): v is number => v !== null);
   const used = new Set<Computation>();
+  const index = new Map(facts.comps.map((c, i) => [c, i]));
+  const implied = (c: Computation) => facts.implied[index.get(c)!] ?? [];
+  const rests = (c: Computation) => facts.rests[index.get(c)!] ?? [];
   const got = new Map<string, { value: number; step: number }>();
   const answers: NodeAnswer[] = [];
   const rules: MatchRule[] = [];
@@ -60,9 +79,18 @@ export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[]): { answe
     if (g !== null) {
       const pv = parents.flatMap((p) => (p.got ? [p.got.value] : []));
       const hits = facts.comps.filter((c) => !used.has(c) && c.step >= after && sameValue(c.stated, g));
-      // With answered parents, the computation must use one of their values (not a coincidence elsewhere).
-      const c = pv.length ? hits.find((c) => pv.some((v) => has(c.operands, v))) : hits[0];
+      // With answered parents, the computation must rest on one of their values (not a coincidence elsewhere).
+      const c = pv.length ? hits.find((c) => pv.some((v) => has(c.operands, v))) ?? (implicit ? hits.find((c) => pv.some((v) => has(rests(c), v) || has(implied(c), v))) : undefined) : hits[0];
       if (c) { used.add(c); take(n, g, c.step, 'gold-computed'); continue; }
+      // A computation that groups the same arithmetic otherwise implies the gold value.
+      const im = !implicit ? undefined : facts.comps.find((c) => c.step >= after && has(implied(c), g) && (!pv.length || pv.some((v) => has(rests(c), v) || has(implied(c), v))));
+      if (im) { take(n, g, im.step, 'gold-implied'); continue; }
+      // A node whose gold value the problem gives is answered by using that number (never by another computation).
+      if (has(facts.given, g) && !parents.length) {
+        const u = facts.comps.find((c) => c.step >= after && has(c.operands, g));
+        take(n, u ? g : null, u ? u.step : null, u ? 'given-used' : 'none');
+        continue;
+      }
       const s = has(facts.given, g) || pv.length ? undefined : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
       if (s) { take(n, g, s.step, 'gold-stated'); continue; }
     }

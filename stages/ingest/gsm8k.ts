@@ -70,18 +70,22 @@ export function parseSocraticLine(line: string): { question: string; value: numb
 }
 
 /**
- * Turns one socratic answer into ARS nodes. A line with no number is dropped. The last line,
- * when its value equals the `####` answer, restates the original question, so it is merged
- * into `F` (kept as a node, PC would include the final answer and leak `y_k`).
+ * Turns one socratic answer into ARS nodes. A line with no number is dropped. The last lines,
+ * while their value equals the `####` answer, restate the original question, so they are merged
+ * into `F` (kept as nodes, PC would include the final answer and leak `y_k`): "How far? ** 450 -
+ * 220 = 230" followed by "How far? ** Shandy drove 230 miles" are both `F`. A last line with no
+ * calculator note that states the final answer among other numbers restates it too.
  */
 export function socraticArs(answer: string): { ars: { node_id: string; question: string; depends_on: string[]; answer: string }[]; final: string | null } {
   const lines = answer.split('\n').map((l) => l.trim()).filter(Boolean);
   const finalLine = lines.findIndex((l) => l.startsWith('####'));
   const final = finalLine >= 0 ? lines[finalLine]!.slice(4).trim().replace(/,/g, '') : null;
   const stepLines = finalLine >= 0 ? lines.slice(0, finalLine) : lines;
-  const steps = stepLines.map(parseSocraticLine).filter((s) => s.value !== null) as { question: string; value: number; operands: number[] }[];
+  const steps = stepLines.map((l) => ({ ...parseSocraticLine(l), noted: /<<[^<>]*=[^<>]*>>/.test(l) })).filter((s) => s.value !== null) as { question: string; value: number; operands: number[]; noted: boolean }[];
   const finalValue = final === null ? null : Number(final);
-  if (steps.length > 0 && finalValue !== null && sameValue(steps.at(-1)!.value, finalValue)) steps.pop();
+  const restates = (s: { value: number; operands: number[]; noted: boolean }) =>
+    finalValue !== null && (sameValue(s.value, finalValue) || (!s.noted && s.operands.some((o) => sameValue(o, finalValue))));
+  while (steps.length > 0 && restates(steps.at(-1)!)) steps.pop();
   const ars = steps.map((s, i) => {
     const deps = new Set<string>();
     for (const op of s.operands) {
