@@ -123,6 +123,12 @@ export function buildCli(argv: string[]): Argv {
         const { evalProcessbench } = await import('./commands/eval-processbench.ts');
         printResult(await evalProcessbench({ data: a.data, ars: a.ars, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
       })
+      .command('step-errors', 'how often the first step the numeric aligner flags (arithmetic check) is the labelled mistake, on BIG-Bench-Mistake JSONL (steps, mistake_index)', (yy) => yy.options({
+        data: { type: 'string', demandOption: true, describe: 'BIG-Bench-Mistake JSONL, e.g. multistep_arithmetic.jsonl' }, ...jsonOpt,
+      }), async (a) => {
+        const { evalStepErrors } = await import('./commands/eval-step-errors.ts');
+        printResult(await evalStepErrors({ data: a.data, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
+      })
       .command('equivalence', 'check the answer-equivalence engine on labelled cases (JSONL: gold, pred, expected, optional kind)', (yy) => yy.options({
         cases: { type: 'string', demandOption: true, describe: 'JSONL cases' }, ...jsonOpt,
       }), async (a) => {
