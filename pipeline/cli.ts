@@ -58,6 +58,22 @@ function printResult(r: object, json: boolean): void {
   else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${typeof v === 'number' ? +v.toFixed(4) : JSON.stringify(v)}\n`);
 }
 
+/** `tracepipe eval <name>`: each reads its files, logs to stderr, and returns one summary object. */
+const EVALS: { name: string; describe: string; files: Record<string, string>; run: (a: Record<string, string> & { json: boolean }, log: (s: string) => void) => Promise<object> }[] = [
+  { name: 'trace', describe: 'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage',
+    files: { problems: 'GSM8K test_socratic.jsonl', paths: 'GSM8K example_model_solutions.jsonl' },
+    run: async (a, log) => (await import('./commands/eval-trace.ts')).evalTrace({ problems: a.problems!, paths: a.paths!, log }) },
+  { name: 'processbench', describe: "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1",
+    files: { data: 'ProcessBench JSON (e.g. gsm8k.dev.json)', ars: 'GSM8K test_socratic.jsonl (the ARS)' },
+    run: async (a, log) => (await import('./commands/eval-processbench.ts')).evalProcessbench({ data: a.data!, ars: a.ars!, log }) },
+  { name: 'step-errors', describe: 'how often the first step the numeric aligner flags (arithmetic check) is the labelled mistake, on BIG-Bench-Mistake JSONL (steps, mistake_index)',
+    files: { data: 'BIG-Bench-Mistake JSONL, e.g. multistep_arithmetic.jsonl' },
+    run: async (a, log) => (await import('./commands/eval-step-errors.ts')).evalStepErrors({ data: a.data!, log }) },
+  { name: 'equivalence', describe: 'check the answer-equivalence engine on labelled cases (JSONL: gold, pred, expected, optional kind)',
+    files: { cases: 'JSONL cases' },
+    run: async (a, log) => (await import('./commands/eval-equivalence.ts')).evalEquivalence({ cases: a.cases!, json: a.json, log }) },
+];
+
 async function runCommand(args: { config: string; force?: boolean; only?: string } & Overrides): Promise<void> {
   const config = applyOverrides(await loadConfig(args.config), args);
   const result = await runPipeline(config, { ...(args.only ? { only: args.only } : {}), force: args.force ?? false, signal: controller.signal });
@@ -108,33 +124,9 @@ export function buildCli(argv: string[]): Argv {
       const result = await demo({ n: a.n, k: a.k, seed: a.seed, name: a.name, runsDir: a['runs-dir'], signal: controller.signal, onCleanup });
       process.stdout.write(`${await runSummary(result)}\n`);
     })
-    .command('eval', 'evaluate the method on public data', (y) => y
-      .command('trace', 'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage', (yy) => yy.options({
-        problems: { type: 'string', demandOption: true, describe: 'GSM8K test_socratic.jsonl' },
-        paths: { type: 'string', demandOption: true, describe: 'GSM8K example_model_solutions.jsonl' }, ...jsonOpt,
-      }), async (a) => {
-        const { evalTrace } = await import('./commands/eval-trace.ts');
-        printResult(await evalTrace({ problems: a.problems, paths: a.paths, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
-      })
-      .command('processbench', "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1", (yy) => yy.options({
-        data: { type: 'string', demandOption: true, describe: 'ProcessBench JSON (e.g. gsm8k.dev.json)' },
-        ars: { type: 'string', demandOption: true, describe: 'GSM8K test_socratic.jsonl (the ARS)' }, ...jsonOpt,
-      }), async (a) => {
-        const { evalProcessbench } = await import('./commands/eval-processbench.ts');
-        printResult(await evalProcessbench({ data: a.data, ars: a.ars, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
-      })
-      .command('step-errors', 'how often the first step the numeric aligner flags (arithmetic check) is the labelled mistake, on BIG-Bench-Mistake JSONL (steps, mistake_index)', (yy) => yy.options({
-        data: { type: 'string', demandOption: true, describe: 'BIG-Bench-Mistake JSONL, e.g. multistep_arithmetic.jsonl' }, ...jsonOpt,
-      }), async (a) => {
-        const { evalStepErrors } = await import('./commands/eval-step-errors.ts');
-        printResult(await evalStepErrors({ data: a.data, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
-      })
-      .command('equivalence', 'check the answer-equivalence engine on labelled cases (JSONL: gold, pred, expected, optional kind)', (yy) => yy.options({
-        cases: { type: 'string', demandOption: true, describe: 'JSONL cases' }, ...jsonOpt,
-      }), async (a) => {
-        const { evalEquivalence } = await import('./commands/eval-equivalence.ts');
-        printResult(await evalEquivalence({ cases: a.cases, json: a.json, log: (s) => process.stderr.write(`${s}\n`) }), a.json);
-      })
+    .command('eval', 'evaluate the method on public data', (y) => EVALS.reduce((yy, e) => yy.command(e.name, e.describe,
+      (z) => z.options({ ...Object.fromEntries(Object.entries(e.files).map(([k, d]) => [k, { type: 'string', demandOption: true, describe: d }])), ...jsonOpt }) as Argv<Record<string, string> & { json: boolean }>,
+      async (a) => printResult(await e.run(a, (line) => process.stderr.write(`${line}\n`)), a.json)), y)
       .demandCommand(1))
     .command('bench', 'benchmarks: generation saturation against the simulator, answer-equivalence throughput (prints one JSON line each)', (y) => y.options({
       only: { type: 'string', choices: ['generation', 'equivalence'], describe: 'run one benchmark' },
