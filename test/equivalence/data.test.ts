@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { sharedData, describeShared } from '../shared.ts';
+import { sharedData, describeShared, hasShared } from '../shared.ts';
 import { equivalent, parseNumber } from '../../pipeline/equivalence/index.ts';
 import { evalEquivalence } from '../../pipeline/commands/eval-equivalence.ts';
 import { parseUnit } from '../../pipeline/equivalence/units.ts';
@@ -21,7 +21,8 @@ const DIMS = ['kg', 'm', 's', 'A', 'K', 'cd', 'mol', 'rad', 'bit'];
 const SCIBENCH = ['atkins', 'calculus', 'chemmc', 'class', 'diff', 'fund', 'matter', 'quan', 'stat', 'thermo'];
 
 describeShared('SciBench answers with their units', () => {
-  const rows = SCIBENCH.flatMap((book) =>
+  // describe bodies run even when skipped: read the data only where it exists.
+  const rows = !hasShared ? [] : SCIBENCH.flatMap((book) =>
     (JSON.parse(readFileSync(sharedData('scibench', `${book}.json`), 'utf8')) as { answer_number: string; unit: string; problemid: string }[])
       .map((r) => ({ book, id: r.problemid, value: parseNumber(r.answer_number) ?? NaN, unit: r.unit.trim() })));
 
