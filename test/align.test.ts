@@ -207,7 +207,8 @@ describe('impliedValues (a computation grouped otherwise than the ARS)', () => {
     { why: 'partial products of regrouped factors', expr: '3*60*3', want: [9, 180] },
     { why: 'a common factor taken out of a sum', expr: '5*10+8*10', want: [13, 50, 80] },
     { why: 'a sum multiplied out', expr: '(3-0.2)*10', want: [2, 2.8, 30] },
-    { why: 'no partial sums of terms', expr: '16-3-4', want: [] },
+    { why: 'the terms a difference takes away, together', expr: '16-3-4', want: [7] },
+    { why: 'no partial sums of added terms', expr: '2+3+4', want: [] },
   ])('$why: $expr', ({ expr, want }) => {
     expect(sorted(impliedValues(tree(expr)))).toEqual(want);
   });

@@ -5,23 +5,25 @@ import { evalProcessbench, predictFfsStep } from '../pipeline/commands/eval-proc
 import { describeShared, sharedData } from './shared.ts';
 
 describeShared('eval trace on GSM8K (numeric alignment, no model)', () => {
-  // Targets NOT reached: best AUROC >= 0.90 (reached 0.898 = auroc_mean; auroc_pc 0.895; on the odd
-  // half 0.901 / 0.900, on the even (calibration) half 0.890 / 0.896), reliable precision >= 0.95.
-  // Measured with implied values, given-used nodes and trailing restatements merged into F:
-  // held-out precision 0.859 at coverage 0.679 (it was 0.894 at 0.576 before these rules).
+  // Target best AUROC >= 0.90 reached on all paths: auroc_mean 0.904 (auroc_pc 0.900); on the even
+  // (calibration) half 0.8995 / 0.893 (just short), on the odd half 0.909 / 0.907. Reliable precision
+  // >= 0.95 NOT reached: held-out 0.862 at coverage 0.704 (0.859 at 0.679 before the rules below).
+  // Rules: socratic instruction steps ("Simplify", "Define a variable") and lines stating an equation
+  // in an unknown are no ARS nodes (27 of 1319 problems are left with none, hence no PC); `a - b - c`
+  // implies `b + c`. Before them: auroc_pc 0.895, auroc_gc 0.843, auroc_mean 0.898.
   it('PC predicts is_correct; reliable precision and coverage, held out', async () => {
     const r = await evalTrace({ problems: sharedData('gsm8k', 'test_socratic.jsonl'), paths: sharedData('gsm8k', 'example_model_solutions.jsonl') });
     expect(r).toMatchObject({ problems: 1319, paths: 5276, rejects: 0 });
     // y_k from the gold `####` answer must reproduce GSM8K's own is_correct on (nearly) every path.
     expect(r.label_disagreements).toBeLessThan(10);
-    expect(r.auroc_pc!).toBeCloseTo(0.8953, 3);
-    expect(r.auroc_gc!).toBeCloseTo(0.8429, 3);
-    expect(r.auroc_mean!).toBeCloseTo(0.8981, 3);
+    expect(r.auroc_pc!).toBeCloseTo(0.9001, 3);
+    expect(r.auroc_gc!).toBeCloseTo(0.8489, 3);
+    expect(r.auroc_mean!).toBeCloseTo(0.9043, 3);
     // Only carried node answers count (keepCarried).
-    expect(r.aligned_share).toBeCloseTo(0.6633, 3);
+    expect(r.aligned_share).toBeCloseTo(0.6827, 3);
     expect(r.at_min_coverage).not.toBeNull();
-    expect(r.at_min_coverage!.coverage!).toBeCloseTo(0.6785, 3);
-    expect(r.at_min_coverage!.precision!).toBeCloseTo(0.8587, 3);
+    expect(r.at_min_coverage!.coverage!).toBeCloseTo(0.7036, 3);
+    expect(r.at_min_coverage!.precision!).toBeCloseTo(0.8620, 3);
   }, 120_000);
 });
 

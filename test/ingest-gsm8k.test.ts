@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { gsm8kSocratic, gsm8kSolutionsWith, importGsm8k, parseSocraticLine, problemIdsByQuestion, socraticArs, splitSolution } from '../stages/ingest/gsm8k.ts';
+import { gsm8kSocratic, gsm8kSolutionsWith, importGsm8k, isSubQuestion, parseSocraticLine, problemIdsByQuestion, socraticArs, splitSolution, statesEquation } from '../stages/ingest/gsm8k.ts';
 import { describeShared, sharedData } from './shared.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracepipe-gsm8k-'));
@@ -17,12 +17,39 @@ describe('parseSocraticLine', () => {
     ['How fast? ** she can walk at 6/4=1.5 miles per hour.', { question: 'How fast?', value: 1.5, operands: [6, 4] }],
     ['How much? ** Mishka spent $243 on clothing.', { question: 'How much?', value: 243, operands: [] }],
     ['Define a variable ** Let x be the number of coins', { question: 'Define a variable', value: null, operands: [] }],
+    ['How old is Seth? ** Then we add all the values together, 3x + 4 = 28.', { question: 'How old is Seth?', value: null, operands: [] }],
+    ['How many coins? ** So x = 18', { question: 'How many coins?', value: 18, operands: [] }],
   ])('%s', (line, want) => {
     expect(parseSocraticLine(line)).toEqual(want);
   });
 });
 
+describe('statesEquation (a line with no value: an equation in an unknown)', () => {
+  it.each([
+    ['3x + 4 = 28', true], ['2*x=80', true], ['Gretchen has x+30 gold coins.', true], ['Babies:2x', true],
+    ['So x = 18', false], ['W = 1.5 / 0.5 = 3 episodes', false], ['12 / 4 = 3 hours', false],
+  ])('%s', (text, want) => {
+    expect(statesEquation(text)).toBe(want);
+  });
+});
+
+describe('isSubQuestion (an instruction is no ARS node)', () => {
+  it.each([
+    ['How many eggs does Janet sell?', true], ['What is the new value?', true], ['How many people couldn', true],
+    ['Define a variable', false], ['Simplify', false], ['Write an equation', false], ['Divide by 6', false], ['Add 21 to both sides', false],
+  ])('%s', (q, want) => {
+    expect(isSubQuestion(q)).toBe(want);
+  });
+});
+
 describe('socraticArs', () => {
+  it('drops an instruction step and hands its parents on to the steps that use its value', () => {
+    expect(socraticArs('A? ** 2+3=<<2+3=5>>5\nSimplify ** 5*2=<<5*2=10>>10\nB? ** 10+1=<<10+1=11>>11\n#### 12')).toEqual({
+      final: '12',
+      ars: [{ node_id: 'Q1', question: 'A?', depends_on: [], answer: '5' }, { node_id: 'Q2', question: 'B?', depends_on: ['Q1'], answer: '11' }],
+    });
+  });
+
   it('links nodes through the values their computations use and merges a last step that restates F', () => {
     expect(socraticArs(HOUSE.answer)).toEqual({
       final: '70000',

@@ -54,6 +54,8 @@ export interface EvalTraceSummary {
   at_min_coverage: { min_coverage: number; tau_pc: number; tau_gc: number; cal_precision: number | null; precision: number | null; precision_ci: [number, number]; coverage: number | null } | null;
   /** Share of intermediate node answers aligned (non-null), and of those equal to gold. */
   aligned_share: number;
+  /** Labelled paths the AUROCs are over: those of problems with at least one ARS node (PC defined). */
+  auroc_paths: number;
   split: string;
 }
 
@@ -94,6 +96,7 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     in_sample: { tau_pc: all.global.tau_pc, tau_gc: all.global.tau_gc, precision: all.global.precision, coverage: all.global.coverage },
     at_min_coverage,
     aligned_share,
+    auroc_paths: scored.filter((s: ScoredPath) => s.final_correct !== null && s.PC !== null).length,
     split: 'thresholds calibrated on problems whose sha256(problem_id) first byte is even, precision/coverage measured on the others',
   };
 }

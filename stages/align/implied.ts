@@ -4,7 +4,8 @@
  * arithmetic differently from the ARS still answers its nodes: the compound parts of an
  * expression (`40/2` in `40/2 + 5 = 25`), partial products of its factors once regrouped
  * (`3 * 60 = 180`, `180 * 3 = 540` implies `3 * 3 = 9`), a common factor taken out of a sum
- * (`5 * 10 + 8 * 10` implies `5 + 8`) and a sum multiplied out (`(3 - 0.2) * 10` implies
+ * (`5 * 10 + 8 * 10` implies `5 + 8`), the terms a difference takes away together (`60 - 24 - 10`
+ * implies `24 + 10`) and a sum multiplied out (`(3 - 0.2) * 10` implies
  * `3 * 10`). Leaves are followed into the earlier computation that produced them.
  */
 import { sameValue, type Computation, type Tree } from './arith.ts';
@@ -33,7 +34,8 @@ function flatten(t: Tree, kind: Kind, flip: boolean, expand: (v: number) => Tree
 /**
  * The values `tree` implies besides its own: each compound sub-expression; every partial
  * product of two or more of its factors but not all of them (with a factor that is not a
- * divisor); a sum over a common factor (`factorOut`); a sum multiplied out (`distribute`).
+ * divisor); a sum over a common factor (`factorOut`); the subtracted terms of a sum together
+ * (`subtracted`); a sum multiplied out (`distribute`).
  * `expand(v)` is the tree of the earlier computation that produced leaf `v`, if any.
  */
 export function impliedValues(tree: Tree, expand: (v: number) => Tree | null = () => null): number[] {
@@ -62,7 +64,7 @@ export function impliedValues(tree: Tree, expand: (v: number) => Tree | null = (
         if (size >= 2 && plain) push(acc);
       }
     }
-    if (kind === 'sum') factorOut(parts, expand, push);
+    if (kind === 'sum') { factorOut(parts, expand, push); subtracted(parts, push); }
     else distribute(parts, expand, push);
     for (const p of parts) visit(p.t, false);
   };
@@ -75,6 +77,12 @@ function factorsOf(t: Tree, expand: (v: number) => Tree | null): number[] {
   const fs: { t: Tree; flip: boolean }[] = [];
   flatten(t, 'product', false, expand, DEPTH, fs);
   return fs.map((f) => (f.flip ? 1 / f.t.value : f.t.value));
+}
+
+/** `a - b - c` implies `b + c`: the terms taken away, together (`a - (b + c)`). */
+function subtracted(parts: readonly { t: Tree; flip: boolean }[], push: (v: number) => void): void {
+  const off = parts.filter((p) => p.flip);
+  if (off.length >= 2 && off.length < parts.length) push(off.reduce((acc, p) => acc + p.t.value, 0));
 }
 
 /** `a*c + b*c` implies `a + b`: a factor (not 1) common to every term of a sum is taken out. */
