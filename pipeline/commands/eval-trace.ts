@@ -7,12 +7,15 @@
  * and applied to the other half).
  */
 import { createHash } from 'node:crypto';
-import type { PathRow, ScoredPath } from '../../schemas/index.ts';
+import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
 import { ingest } from '../../stages/ingest.ts';
 import { gsm8kSolutionsWith, normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
 import { align } from '../../stages/align.ts';
 import { score } from '../../stages/score.ts';
 import { aurocs, calibrate, evaluateThresholds, gridCounts, DEFAULT_GRID } from '../../stages/calibrate.ts';
+import { makeEq } from '../../stages/score/classes.ts';
+import { DEFAULT_THRESHOLDS, regionOf } from '../../stages/score.ts';
+import { wilson } from '../metrics.ts';
 
 export interface EvalTraceOptions {
   /** GSM8K `test_socratic.jsonl`. */
@@ -56,7 +59,28 @@ export interface EvalTraceSummary {
   aligned_share: number;
   /** Labelled paths the AUROCs are over: those of problems with at least one ARS node (PC defined). */
   auroc_paths: number;
+  /** What bounds reliable precision under TRACE.md (see `ceiling`). */
+  ceiling: Ceiling;
+  /**
+   * NOT TRACE's reliable region: the same thresholds, and also the final answer equal to at least
+   * one other path's (agreement on `F`, which TRACE keeps out of PC and GC). Measured on the
+   * held-out half, for the contract decision only; no stage uses it.
+   */
+  outside_contract: { rule: string; precision: number | null; precision_ci: [number, number]; coverage: number | null; n_reliable: number };
   split: string;
+}
+
+/**
+ * Why reliable precision stops where it does. `max_precision`: the best precision of any grid pair
+ * that leaves at least 50 labelled paths reliable (all paths, in sample: an upper bound).
+ * `reliable_incorrect`: held-out paths reliable at the calibrated thresholds whose final answer is
+ * wrong; `all_nodes_ok`: those among them with verdict ok on every intermediate node, so the error
+ * is in F's own step, where PC and GC, which exclude F, cannot see it.
+ */
+export interface Ceiling {
+  max_precision: { tau_pc: number; tau_gc: number; precision: number; coverage: number; n_reliable: number } | null;
+  reliable_incorrect: number;
+  all_nodes_ok: number;
 }
 
 /** Half of the problems by a hash of their id: the calibration half. */
@@ -97,6 +121,8 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     at_min_coverage,
     aligned_share,
     auroc_paths: scored.filter((s: ScoredPath) => s.final_correct !== null && s.PC !== null).length,
+    ceiling: ceiling(scored, evalHalf, cal.global.tau_pc, cal.global.tau_gc),
+    outside_contract: withFinalAgreement(evalHalf, finalAgreement(scored, ing.nodes), cal.global.tau_pc, cal.global.tau_gc),
     split: 'thresholds calibrated on problems whose sha256(problem_id) first byte is even, precision/coverage measured on the others',
   };
 }
@@ -115,4 +141,46 @@ function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[],
   if (!best) return null;
   const h = evaluateThresholds(held, best.tau_pc, best.tau_gc);
   return { min_coverage: minCoverage, tau_pc: best.tau_pc, tau_gc: best.tau_gc, cal_precision: best.precision, precision: h.precision, precision_ci: h.precision_ci, coverage: h.coverage };
+}
+
+/** See `Ceiling`. */
+export function ceiling(all: readonly ScoredPath[], held: readonly ScoredPath[], tau_pc: number, tau_gc: number): Ceiling {
+  const labeled = all.filter((p) => p.final_correct !== null);
+  const at = gridCounts(labeled, DEFAULT_GRID);
+  let max_precision: Ceiling['max_precision'] = null;
+  for (const [i, pc] of DEFAULT_GRID.entries()) {
+    for (const [j, gc] of DEFAULT_GRID.entries()) {
+      const e = at(i, j);
+      if (e.precision === null || e.n_reliable < 50) continue;
+      if (!max_precision || e.precision > max_precision.precision) max_precision = { tau_pc: pc, tau_gc: gc, precision: e.precision, coverage: e.coverage ?? 0, n_reliable: e.n_reliable };
+    }
+  }
+  const wrong = held.filter((p) => p.final_correct === false && regionOf(p.PC, p.GC, { ...DEFAULT_THRESHOLDS, tau_pc, tau_gc }) === 'reliable');
+  return { max_precision, reliable_incorrect: wrong.length, all_nodes_ok: wrong.filter((p) => p.verdicts.every((v) => v.node_id === 'F' || v.verdict === 'ok')).length };
+}
+
+/** Per path: whether at least one other path of its problem gives an equivalent final answer (F's answer spec). */
+export function finalAgreement(scored: readonly ScoredPath[], nodes: readonly Pick<ArsNode, 'problem_id' | 'is_final' | 'answer_spec'>[]): Map<string, boolean> {
+  const spec = new Map(nodes.filter((n) => n.is_final).map((n) => [n.problem_id, n.answer_spec]));
+  const byProblem = new Map<string, ScoredPath[]>();
+  for (const s of scored) (byProblem.get(s.problem_id) ?? byProblem.set(s.problem_id, []).get(s.problem_id)!).push(s);
+  const out = new Map<string, boolean>();
+  for (const [pid, paths] of byProblem) {
+    const sp = spec.get(pid);
+    const eq = sp ? makeEq(sp) : (x: string | null, y: string | null) => x !== null && x === y;
+    for (const p of paths) out.set(p.path_id, paths.some((q) => q !== p && eq(q.final_answer, p.final_answer)));
+  }
+  return out;
+}
+
+function withFinalAgreement(held: readonly ScoredPath[], agrees: ReadonlyMap<string, boolean>, tau_pc: number, tau_gc: number): EvalTraceSummary['outside_contract'] {
+  const labeled = held.filter((p) => p.final_correct !== null);
+  const correct = labeled.filter((p) => p.final_correct).length;
+  const kept = labeled.filter((p) => agrees.get(p.path_id) && regionOf(p.PC, p.GC, { ...DEFAULT_THRESHOLDS, tau_pc, tau_gc }) === 'reliable');
+  const hit = kept.filter((p) => p.final_correct).length;
+  return {
+    rule: 'reliable at the calibrated thresholds AND the final answer equals at least one other path\'s (not TRACE: agreement on F)',
+    precision: kept.length ? hit / kept.length : null, precision_ci: wilson(hit, kept.length),
+    coverage: correct ? hit / correct : null, n_reliable: kept.length,
+  };
 }
