@@ -13,7 +13,7 @@ import { createProgress } from './client/progress.ts';
 import { defaultGenerateConfig } from './client/config.ts';
 import { dirname } from 'node:path';
 import { align } from '../stages/align.ts';
-import { alignAllWithExtractor } from '../stages/align/extract-all.ts';
+import { alignAllWithExtractor, extractorGenerateConfig } from '../stages/align/extract-all.ts';
 import { score, type Thresholds } from '../stages/score.ts';
 import { calibrate } from '../stages/calibrate.ts';
 import { filter } from '../stages/filter.ts';
@@ -108,7 +108,7 @@ const alignStage: Stage = {
     let out: { paths: PathRow[] };
     if (a.mode === 'extractor') {
       if (!a.extractor) throw new ConfigError('align.mode is "extractor" but align.extractor (base_url, model) is not set');
-      const r = await alignAllWithExtractor(input, { model: a.extractor, generate: { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, ...(ctx.config.generate ? { concurrency: ctx.config.generate.concurrency } : {}) } }, { store: ctx.store, signal: ctx.signal, log: ctx.log });
+      const r = await alignAllWithExtractor(input, { model: a.extractor, generate: extractorGenerateConfig(ctx.config.generate?.concurrency) }, { store: ctx.store, signal: ctx.signal, log: ctx.log });
       await putRejects(ctx.store, 'align', r.rejects);
       out = r;
       extra = { ...r.stats };

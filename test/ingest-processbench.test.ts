@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { processbenchLabels, processbenchWith, readProcessbench } from '../stages/ingest/processbench.ts';
+import { processbenchTruth, processbenchWith, readProcessbench } from '../stages/ingest/processbench.ts';
 import { describeShared, sharedData } from './shared.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracepipe-pb-'));
@@ -44,7 +44,7 @@ describe('processbench adapter', () => {
       ['row 3', 'invalid_type', `row 3 of ${f}: steps should be a list of strings, got "not a list"`],
       ['row 2', 'invalid_reference', `row 2 of ${f}: problem matches no GSM8K problem in ${soc}, got "A problem not in GSM8K"`],
     ]);
-    expect([...(await processbenchLabels(f))]).toEqual([['gsm8k-0', -1], ['gsm8k-2', 0], ['gsm8k-4', 0]]);
+    expect([...(await processbenchTruth(f))].map(([id, t]) => [id, t.label])).toEqual([['gsm8k-0', -1], ['gsm8k-2', 0], ['gsm8k-4', 0]]);
   });
 });
 

@@ -19,14 +19,13 @@ import { join } from 'node:path';
 import type { ArsNode, PathRow, Problem, ScoredPath } from '../../schemas/index.ts';
 import { ingest } from '../../stages/ingest.ts';
 import { normaliseQuestion } from '../../stages/ingest/gsm8k.ts';
-import { readProcessbench } from '../../stages/ingest/processbench.ts';
+import { processbenchTruth, readProcessbench } from '../../stages/ingest/processbench.ts';
 import { align } from '../../stages/align.ts';
-import { valueGraphFailureStep } from '../../stages/align/rootcause.ts';
+import { goldValues, valueGraphFailureStep } from '../../stages/align/rootcause.ts';
 import { buildValueGraph } from '../../stages/align/valuegraph.ts';
 import { sameValue } from '../../stages/align/arith.ts';
-import { alignAllWithExtractor } from '../../stages/align/extract-all.ts';
-import { parseNumber } from '../equivalence/index.ts';
-import { DEFAULT_KEY_ENV, defaultGenerateConfig, redactModel, redactText } from '../client/config.ts';
+import { alignAllWithExtractor, extractorGenerateConfig } from '../../stages/align/extract-all.ts';
+import { DEFAULT_KEY_ENV, redactModel, redactText } from '../client/config.ts';
 import { ConfigError } from '../config.ts';
 import { Store } from '../store.ts';
 import { score } from '../../stages/score.ts';
@@ -124,7 +123,7 @@ export function numberRuleCeiling(rows: Iterable<CeilingRow>): NumberRuleCeiling
     if (r.label < 0) continue;
     if (r.final_answer_correct) { finalCorrect++; continue; }
     of++;
-    const golds = r.nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+    const golds = goldValues(r.nodes);
     const g = buildValueGraph(r.steps, r.nodes.find((n) => n.is_final)?.question ?? '');
     if (g.nodes.some((n) => n.step === r.label && n.kind !== 'given' && !golds.some((v) => sameValue(v, n.value)))) withNew++;
   }
@@ -185,14 +184,14 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
   const extracted = ext === null ? null : await extractorPredictions(ext, { problems, nodes, paths }, runId, log, opts.extractor?.signal);
 
   // Every prediction is made: only now are ProcessBench's labels and final-answer flags read.
-  const truth = new Map((await readProcessbench(opts.data)).rows.map((r) => [r.id, r]));
+  const truth = await processbenchTruth(opts.data);
   const labels = new Map([...truth].map(([id, r]) => [id, r.label]));
   const rowsWithLabel = predictions.filter((p) => labels.has(p.id));
   const metric = (ps: typeof rowsWithLabel) => processBenchF1(ps.map((p) => ({ label: labels.get(p.id)!, predicted: p.predicted })));
   const base = processBenchF1(rowsWithLabel.map((p) => ({ label: labels.get(p.id)!, predicted: p.fromScore })));
   const ceiling = numberRuleCeiling(rowsWithLabel.map((p) => {
     const t = truth.get(p.id)!;
-    return { steps: t.steps, nodes: nodesBy.get(p.problem_id) ?? [], label: t.label, final_answer_correct: t.final_answer_correct };
+    return { steps: byId.get(p.id)!.steps, nodes: nodesBy.get(p.problem_id) ?? [], label: t.label, final_answer_correct: t.final_answer_correct };
   }));
   let extractor: ExtractorSummary | undefined;
   if (extracted !== null) {
@@ -222,7 +221,7 @@ async function extractorPredictions(
   const secret = process.env[ext.apiKeyEnv];
   const say = (line: string) => log(redactText(line, secret));
   say(`extractor: ${ext.model} at ${redactModel(model).base_url} (key from $${ext.apiKeyEnv}${secret ? '' : ', which is unset: a placeholder is sent'}), request cache ${ext.state}`);
-  const cfg = { model, generate: { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, concurrency: ext.concurrency } };
+  const cfg = { model, generate: extractorGenerateConfig(ext.concurrency) };
   const store = await Store.open(ext.state);
   try {
     const r = await alignAllWithExtractor({ paths: input.paths, nodes: input.nodes }, cfg, { store, log: say, ...(signal ? { signal } : {}) });

@@ -15,7 +15,6 @@ import { score } from '../../stages/score.ts';
 import { aurocs, calibrate, evaluateThresholds, gridCounts, DEFAULT_GRID } from '../../stages/calibrate.ts';
 import { makeEq } from '../../stages/score/classes.ts';
 import { DEFAULT_THRESHOLDS, regionOf } from '../../stages/score.ts';
-import { wilson } from '../metrics.ts';
 
 export interface EvalTraceOptions {
   /** GSM8K `test_socratic.jsonl`. */
@@ -127,17 +126,23 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
   };
 }
 
-/** Thresholds with the best calibration-half precision at coverage >= `minCoverage`, applied to the held-out half. */
-function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[], minCoverage: number): EvalTraceSummary['at_min_coverage'] {
-  let best: { tau_pc: number; tau_gc: number; precision: number } | null = null;
-  const at = gridCounts(cal.filter((p) => p.final_correct !== null), DEFAULT_GRID);
+/** The grid pair with the highest precision among those `accept` lets through (first found on ties); null when none. */
+function bestOnGrid(labeled: readonly ScoredPath[], accept: (e: { precision: number; coverage: number | null; n_reliable: number }) => boolean) {
+  const at = gridCounts(labeled.filter((p) => p.final_correct !== null), DEFAULT_GRID);
+  let best: { tau_pc: number; tau_gc: number; precision: number; coverage: number; n_reliable: number } | null = null;
   for (const [i, tau_pc] of DEFAULT_GRID.entries()) {
     for (const [j, tau_gc] of DEFAULT_GRID.entries()) {
       const e = at(i, j);
-      if (e.precision === null || (e.coverage ?? 0) < minCoverage) continue;
-      if (!best || e.precision > best.precision) best = { tau_pc, tau_gc, precision: e.precision };
+      if (e.precision === null || !accept({ ...e, precision: e.precision })) continue;
+      if (!best || e.precision > best.precision) best = { tau_pc, tau_gc, precision: e.precision, coverage: e.coverage ?? 0, n_reliable: e.n_reliable };
     }
   }
+  return best;
+}
+
+/** Thresholds with the best calibration-half precision at coverage >= `minCoverage`, applied to the held-out half. */
+function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[], minCoverage: number): EvalTraceSummary['at_min_coverage'] {
+  const best = bestOnGrid(cal, (e) => (e.coverage ?? 0) >= minCoverage);
   if (!best) return null;
   const h = evaluateThresholds(held, best.tau_pc, best.tau_gc);
   return { min_coverage: minCoverage, tau_pc: best.tau_pc, tau_gc: best.tau_gc, cal_precision: best.precision, precision: h.precision, precision_ci: h.precision_ci, coverage: h.coverage };
@@ -145,16 +150,7 @@ function bestAtCoverage(cal: readonly ScoredPath[], held: readonly ScoredPath[],
 
 /** See `Ceiling`. */
 export function ceiling(all: readonly ScoredPath[], held: readonly ScoredPath[], tau_pc: number, tau_gc: number): Ceiling {
-  const labeled = all.filter((p) => p.final_correct !== null);
-  const at = gridCounts(labeled, DEFAULT_GRID);
-  let max_precision: Ceiling['max_precision'] = null;
-  for (const [i, pc] of DEFAULT_GRID.entries()) {
-    for (const [j, gc] of DEFAULT_GRID.entries()) {
-      const e = at(i, j);
-      if (e.precision === null || e.n_reliable < 50) continue;
-      if (!max_precision || e.precision > max_precision.precision) max_precision = { tau_pc: pc, tau_gc: gc, precision: e.precision, coverage: e.coverage ?? 0, n_reliable: e.n_reliable };
-    }
-  }
+  const max_precision = bestOnGrid(all, (e) => e.n_reliable >= 50);
   const wrong = held.filter((p) => p.final_correct === false && regionOf(p.PC, p.GC, { ...DEFAULT_THRESHOLDS, tau_pc, tau_gc }) === 'reliable');
   return { max_precision, reliable_incorrect: wrong.length, all_nodes_ok: wrong.filter((p) => p.verdicts.every((v) => v.node_id === 'F' || v.verdict === 'ok')).length };
 }
@@ -173,14 +169,11 @@ export function finalAgreement(scored: readonly ScoredPath[], nodes: readonly Pi
   return out;
 }
 
+/** `evaluateThresholds` with the paths no other path agrees with on F kept out of the reliable region (still counted as labelled). */
 function withFinalAgreement(held: readonly ScoredPath[], agrees: ReadonlyMap<string, boolean>, tau_pc: number, tau_gc: number): EvalTraceSummary['outside_contract'] {
-  const labeled = held.filter((p) => p.final_correct !== null);
-  const correct = labeled.filter((p) => p.final_correct).length;
-  const kept = labeled.filter((p) => agrees.get(p.path_id) && regionOf(p.PC, p.GC, { ...DEFAULT_THRESHOLDS, tau_pc, tau_gc }) === 'reliable');
-  const hit = kept.filter((p) => p.final_correct).length;
+  const e = evaluateThresholds(held.map((p) => (agrees.get(p.path_id) ? p : { ...p, PC: null })), tau_pc, tau_gc);
   return {
     rule: 'reliable at the calibrated thresholds AND the final answer equals at least one other path\'s (not TRACE: agreement on F)',
-    precision: kept.length ? hit / kept.length : null, precision_ci: wilson(hit, kept.length),
-    coverage: correct ? hit / correct : null, n_reliable: kept.length,
+    precision: e.precision, precision_ci: e.precision_ci, coverage: e.coverage, n_reliable: e.n_reliable,
   };
 }

@@ -8,9 +8,14 @@ import type { ArsNode, PathRow, Reject } from '../../schemas/index.ts';
 import type { Store } from '../../pipeline/store.ts';
 import { RequestCache } from '../../pipeline/client/cache.ts';
 import { ModelClient } from '../../pipeline/client/model.ts';
-import type { GenerateConfig, ModelConfig } from '../../pipeline/client/config.ts';
+import { defaultGenerateConfig, type GenerateConfig, type ModelConfig } from '../../pipeline/client/config.ts';
 import { alignWithExtractor } from './extractor.ts';
 import { align } from '../align.ts';
+
+/** The extractor's generation settings: deterministic (temperature 0, a fixed seed), one reply per request. */
+export function extractorGenerateConfig(concurrency = defaultGenerateConfig.concurrency): GenerateConfig {
+  return { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, concurrency };
+}
 
 export interface ExtractAllStats { extracted: number; fell_back: number; requests: number; cache_hits: number; tokens_in: number; tokens_out: number }
 

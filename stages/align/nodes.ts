@@ -8,6 +8,7 @@ import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
 import { parseNumber } from '../../pipeline/equivalence/numbers.ts';
 import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
 import { expanders, impliedValues, restsOn } from './implied.ts';
+import { goldValues } from './rootcause.ts';
 
 /** What alignment reads from a path once: its computations and stated numbers, step by step. */
 export interface PathFacts {
@@ -148,7 +149,7 @@ export function ffsStepForFree(path: { steps: readonly string[]; node_answers: r
  * where it first went its own way; null when every computation stays on gold values.
  */
 export function firstDeviation(facts: PathFacts, nodes: readonly ArsNode[]): number | null {
-  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  const golds = goldValues(nodes);
   const c = facts.comps.find((c) => !has(golds, c.stated) && !has(facts.given, c.stated));
   return c ? c.step : null;
 }

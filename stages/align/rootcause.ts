@@ -95,6 +95,11 @@ export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: num
   return id === undefined ? null : { id, step: g.nodes[id]!.step };
 }
 
+/** The numeric gold answers of ARS nodes (final included); answers that are not numbers are left out. */
+export function goldValues(nodes: readonly { answer: string | null }[]): number[] {
+  return nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+}
+
 /**
  * The step where a wrong free path first went wrong on its own value graph: the earliest step
  * with a suspect value whose operands are all trusted (gold ARS values and question numbers are
@@ -102,7 +107,7 @@ export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: num
  */
 export function valueGraphFailureStep(steps: readonly string[], finalAnswer: string | null, nodes: readonly { answer: string | null; is_final: boolean; question: string }[]): number | null {
   const question = nodes.find((n) => n.is_final)?.question ?? '';
-  const golds = nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  const golds = goldValues(nodes);
   const g = buildValueGraph(steps, question);
   return firstFailure(g, markValues(g, golds, { consistent: 'leads' }), finalAnswer === null ? null : parseNumber(finalAnswer));
 }

@@ -2,7 +2,7 @@
  * @module stages/ingest/processbench
  * ProcessBench (GSM8K half) as imported free paths: steps as given, `given_correct` =
  * `final_answer_correct`. Each problem is matched by question text to a GSM8K socratic problem,
- * whose ARS it uses. The step labels are kept apart (`processbenchLabels`) so that nothing on
+ * whose ARS it uses. The step labels are kept apart (`processbenchTruth`) so that nothing on
  * the scoring side can read them.
  */
 import { readFile } from 'node:fs/promises';
@@ -44,10 +44,10 @@ export async function readProcessbench(file: string): Promise<{ rows: Processben
   return { rows, rejects };
 }
 
-/** ProcessBench's gold `label` (earliest wrong step, -1 = none) per row id, for evaluation only. */
-export async function processbenchLabels(file: string): Promise<Map<string, number>> {
+/** ProcessBench's truth per row id, for evaluation only: `label` (earliest wrong step, -1 = none) and `final_answer_correct`. */
+export async function processbenchTruth(file: string): Promise<Map<string, { label: number; final_answer_correct: boolean }>> {
   const { rows } = await readProcessbench(file);
-  return new Map(rows.map((r) => [r.id, r.label]));
+  return new Map(rows.map((r) => [r.id, { label: r.label, final_answer_correct: r.final_answer_correct }]));
 }
 
 /** Adapter for a ProcessBench file whose problems take their ARS from the socratic file `ars`. */
