@@ -13,9 +13,9 @@ else
 endif
 VENV := $(CURDIR)/build/venv
 PIP_INDEX := --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels
-TP := node --enable-source-maps dist/pipeline/cli.js
+TP := node --enable-source-maps dist/pipeline/cli/main.js
 
-.PHONY: setup build demo test bench compat venv clean typecheck
+.PHONY: setup build demo test bench compat venv clean typecheck format format-check
 
 setup: node_modules/.installed
 
@@ -35,11 +35,18 @@ build: setup
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
+# One formatter, one line length (120, .prettierrc.json): `make format` rewrites, `make test` checks.
+format: setup
+	npx prettier --log-level warn --write "**/*.ts"
+
+format-check: setup
+	npx prettier --log-level warn --check "**/*.ts"
+
 demo: build
 	$(TP) demo
 
 # The last line is the plain 'N passed, N failed' summary that CI reads.
-test: build venv
+test: build venv format-check
 	@mkdir -p build
 	@TRACEPIPE_PYTHON=$(VENV)/bin/python npx vitest run --exclude 'test/compat/**' --reporter=default --reporter=json --outputFile.json=build/vitest.json; rc=$$?; \
 	  node -e 'const r=require("./build/vitest.json");console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests+r.numTodoTests} skipped`)' || true; exit $$rc

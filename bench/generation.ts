@@ -11,10 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generate } from '../stages/generate.ts';
-import { buildArs } from '../stages/ingest/ars.ts';
-import { Store } from '../pipeline/store.ts';
-import { defaultGenerateConfig, type GenerateConfig } from '../pipeline/client/config.ts';
+import { generate } from '../stages/generate/generate.ts';
+import { buildArs } from '../stages/lib/ars.ts';
+import { Store } from '../pipeline/io/store.ts';
+import { defaultGenerateConfig, type GenerateConfig } from '../pipeline/io/client/config.ts';
 import { synth, type SynthProblem } from '../sim/synth.ts';
 import type { SimulatorOptions } from '../sim/server.ts';
 import type { ArsNode, Problem } from '../schemas/index.ts';
@@ -26,28 +26,52 @@ export function synthInput(bank: readonly SynthProblem[]): { problems: Problem[]
   for (const sp of bank) {
     const p = sp.input;
     const built = buildArs(p.problem_id, p.ars, { question: p.question, answer: p.answer, answer_spec: p.answer_spec });
-    if ('issues' in built) throw new Error(`synth problem ${p.problem_id} has an invalid ARS: ${built.issues.map((i) => i.message).join('; ')}`);
-    problems.push({ problem_id: p.problem_id, domain: p.domain, question: p.question, images: p.images, choices: p.choices, answer: p.answer, answer_spec: p.answer_spec, source: 'synth', content_hash: p.problem_id });
+    if ('issues' in built)
+      throw new Error(
+        `synth problem ${p.problem_id} has an invalid ARS: ${built.issues.map((i) => i.message).join('; ')}`,
+      );
+    problems.push({
+      problem_id: p.problem_id,
+      domain: p.domain,
+      question: p.question,
+      images: p.images,
+      choices: p.choices,
+      answer: p.answer,
+      answer_spec: p.answer_spec,
+      source: 'synth',
+      content_hash: p.problem_id,
+    });
     nodes.push(...built.nodes);
   }
   return { problems, nodes };
 }
 
-export interface SimChild { url: string; child: ChildProcess; close(): Promise<void> }
+export interface SimChild {
+  url: string;
+  child: ChildProcess;
+  close(): Promise<void>;
+}
 
 /** Starts the simulator in a child process (this file with `--sim-child`); resolves with its base URL. */
 export async function startSimChild(opts: SimulatorOptions): Promise<SimChild> {
   const self = fileURLToPath(import.meta.url);
   const flags = self.endsWith('.ts') ? ['--experimental-transform-types', '--no-warnings'] : [];
-  const child = spawn(process.execPath, [...flags, self, '--sim-child', JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, self, '--sim-child', JSON.stringify(opts)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     lines.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`simulator child exited with code ${code} before it listened`)));
   });
   return {
-    url, child,
-    close: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.stdin!.end(); }),
+    url,
+    child,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+      }),
   };
 }
 
@@ -66,7 +90,9 @@ export interface GenerationBench {
 }
 
 /** Runs the cold and warm generation benchmark and returns its numbers. */
-export async function benchGeneration(opts: { problems?: number; k?: number; latencyMs?: number; concurrency?: number } = {}): Promise<GenerationBench> {
+export async function benchGeneration(
+  opts: { problems?: number; k?: number; latencyMs?: number; concurrency?: number } = {},
+): Promise<GenerationBench> {
   const n = opts.problems ?? 625;
   const k = opts.k ?? 8;
   const latencyMs = opts.latencyMs ?? 200;
@@ -74,10 +100,21 @@ export async function benchGeneration(opts: { problems?: number; k?: number; lat
   const sim = await startSimChild({ seed: 1, n, latencyMs, maxConcurrency: concurrency });
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-gen-'));
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
   try {
     const input = synthInput(synth({ n, seed: 1 }));
-    const generateCfg: GenerateConfig = { ...defaultGenerateConfig, k, modes: ['ars-guided'], use_n: false, concurrency, seed: 1, max_tokens: 2048, timeout_ms: 30_000 };
+    const generateCfg: GenerateConfig = {
+      ...defaultGenerateConfig,
+      k,
+      modes: ['ars-guided'],
+      use_n: false,
+      concurrency,
+      seed: 1,
+      max_tokens: 2048,
+      timeout_ms: 30_000,
+    };
     const cfg = { model: { base_url: `${sim.url}/v1`, model: 'sim' }, generate: generateCfg, runId: 'bench' };
     const store = await Store.open(join(dir, 'state.duckdb'));
     const cpu0 = process.cpuUsage();
@@ -115,5 +152,12 @@ if (process.argv[2] === '--sim-child') {
   const sim = await startSimulator(JSON.parse(process.argv[3] ?? '{}') as SimulatorOptions);
   process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
   process.stdin.resume();
-  process.stdin.on('end', () => void sim.close().then(() => { process.exitCode = 0; process.stdin.destroy(); }));
+  process.stdin.on(
+    'end',
+    () =>
+      void sim.close().then(() => {
+        process.exitCode = 0;
+        process.stdin.destroy();
+      }),
+  );
 }

@@ -8,7 +8,10 @@ export const BENCHMARKS: Record<string, () => Promise<object>> = {
 };
 
 /** Runs the named benchmarks (all by default) one after another, never in parallel. */
-export async function runBenchmarks(names: readonly string[] | undefined, print: (line: string) => void): Promise<void> {
+export async function runBenchmarks(
+  names: readonly string[] | undefined,
+  print: (line: string) => void,
+): Promise<void> {
   for (const name of names ?? Object.keys(BENCHMARKS)) {
     const run = BENCHMARKS[name];
     if (!run) throw new Error(`no benchmark named ${name}; there are ${Object.keys(BENCHMARKS).join(', ')}`);

@@ -6,7 +6,15 @@
 
 /** One problem found while validating a value; becomes a row of `rejects`. */
 export interface Issue {
-  code: 'invalid_type' | 'missing' | 'invalid_value' | 'invalid_json' | 'invalid_ars' | 'invalid_reference' | 'invalid_path' | 'too_big';
+  code:
+    | 'invalid_type'
+    | 'missing'
+    | 'invalid_value'
+    | 'invalid_json'
+    | 'invalid_ars'
+    | 'invalid_reference'
+    | 'invalid_path'
+    | 'too_big';
   /** Dotted field path, e.g. `ars.2.depends_on`. */
   path: string;
   message: string;
@@ -26,9 +34,19 @@ export interface Col<T> {
 }
 
 /** A `datasets` feature: a dtype, a sequence of a dtype, or a list of named fields. */
-export type HfFeature = { dtype: string } | { sequence: HfFeature } | { struct: ({ name: string } & HfFeature)[] } | { list: ({ name: string } & HfFeature)[] };
+export type HfFeature =
+  | { dtype: string }
+  | { sequence: HfFeature }
+  | { struct: ({ name: string } & HfFeature)[] }
+  | { list: ({ name: string } & HfFeature)[] };
 
-const HF_DTYPE: Record<string, string> = { VARCHAR: 'string', INTEGER: 'int32', BIGINT: 'int64', DOUBLE: 'float64', BOOLEAN: 'bool' };
+const HF_DTYPE: Record<string, string> = {
+  VARCHAR: 'string',
+  INTEGER: 'int32',
+  BIGINT: 'int64',
+  DOUBLE: 'float64',
+  BOOLEAN: 'bool',
+};
 
 export type Infer<C> = C extends Col<infer T> ? T : never;
 export type Shape = Record<string, Col<unknown>>;
@@ -49,10 +67,15 @@ export function describe(v: unknown): string {
 
 function prim<T>(sql: string, expected: string, ok: (v: unknown) => boolean): Col<T> {
   return {
-    sql, nullable: false, expected, hf: { dtype: HF_DTYPE[sql] ?? 'string' },
+    sql,
+    nullable: false,
+    expected,
+    hf: { dtype: HF_DTYPE[sql] ?? 'string' },
     check(v, path, issues) {
-      if (v === undefined || v === null) issues.push({ code: 'missing', path, message: `${path} is required (${expected}), got ${describe(v)}` });
-      else if (!ok(v)) issues.push({ code: 'invalid_type', path, message: `${path} should be ${expected}, got ${describe(v)}` });
+      if (v === undefined || v === null)
+        issues.push({ code: 'missing', path, message: `${path} is required (${expected}), got ${describe(v)}` });
+      else if (!ok(v))
+        issues.push({ code: 'invalid_type', path, message: `${path} should be ${expected}, got ${describe(v)}` });
       return v as T;
     },
   };
@@ -64,8 +87,21 @@ export const t = {
   text: (): Col<string> => prim('VARCHAR', 'a non-empty string', (v) => typeof v === 'string' && v.trim() !== ''),
   /** An answer value: a string, or a number written as its shortest decimal string. */
   answer: (): Col<string> => {
-    const c = prim<string | number>('VARCHAR', 'a string or a number', (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-    return { sql: c.sql, nullable: false, expected: c.expected, hf: c.hf, check: (v, path, issues) => { const x = c.check(v, path, issues); return typeof x === 'number' ? String(x) : x; } };
+    const c = prim<string | number>(
+      'VARCHAR',
+      'a string or a number',
+      (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)),
+    );
+    return {
+      sql: c.sql,
+      nullable: false,
+      expected: c.expected,
+      hf: c.hf,
+      check: (v, path, issues) => {
+        const x = c.check(v, path, issues);
+        return typeof x === 'number' ? String(x) : x;
+      },
+    };
   },
   int: (): Col<number> => prim('INTEGER', 'an integer', (v) => Number.isInteger(v)),
   bigint: (): Col<number> => prim('BIGINT', 'an integer', (v) => Number.isInteger(v)),
@@ -80,26 +116,48 @@ export const t = {
   /** A column that may be null; on input it may also be absent. */
   nullable<T>(inner: Col<T>): Col<T | null> {
     return {
-      sql: inner.sql, nullable: true, expected: `${inner.expected} or null`, hf: inner.hf,
-      check(v, path, issues) { return v === undefined || v === null ? null : inner.check(v, path, issues); },
+      sql: inner.sql,
+      nullable: true,
+      expected: `${inner.expected} or null`,
+      hf: inner.hf,
+      check(v, path, issues) {
+        return v === undefined || v === null ? null : inner.check(v, path, issues);
+      },
     };
   },
 
   /** A column that takes a default when absent on input (never null once validated). */
   withDefault<T>(inner: Col<T>, fallback: () => T): Col<T> {
     return {
-      sql: inner.sql, nullable: false, expected: inner.expected, hf: inner.hf,
-      check(v, path, issues) { return v === undefined || v === null ? fallback() : inner.check(v, path, issues); },
+      sql: inner.sql,
+      nullable: false,
+      expected: inner.expected,
+      hf: inner.hf,
+      check(v, path, issues) {
+        return v === undefined || v === null ? fallback() : inner.check(v, path, issues);
+      },
     };
   },
 
   list<T>(inner: Col<T>): Col<T[]> {
     return {
-      sql: `${inner.sql}[]`, nullable: false, expected: `a list of ${inner.expected}`,
+      sql: `${inner.sql}[]`,
+      nullable: false,
+      expected: `a list of ${inner.expected}`,
       hf: 'struct' in inner.hf ? { list: inner.hf.struct } : { sequence: inner.hf },
       check(v, path, issues) {
-        if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (a list), got ${describe(v)}` }); return []; }
-        if (!Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be a list of ${inner.expected}, got ${describe(v)}` }); return []; }
+        if (v === undefined || v === null) {
+          issues.push({ code: 'missing', path, message: `${path} is required (a list), got ${describe(v)}` });
+          return [];
+        }
+        if (!Array.isArray(v)) {
+          issues.push({
+            code: 'invalid_type',
+            path,
+            message: `${path} should be a list of ${inner.expected}, got ${describe(v)}`,
+          });
+          return [];
+        }
         return v.map((x, i) => inner.check(x, `${path}.${i}`, issues));
       },
     };
@@ -109,18 +167,31 @@ export const t = {
     const fields = Object.entries(shape);
     const sql = `STRUCT(${fields.map(([k, c]) => `"${k}" ${c.sql}`).join(', ')})`;
     return {
-      sql, nullable: false, expected: `an object with ${fields.map(([k]) => k).join(', ')}`,
+      sql,
+      nullable: false,
+      expected: `an object with ${fields.map(([k]) => k).join(', ')}`,
       hf: { struct: fields.map(([name, c]) => ({ name, ...c.hf })) },
       check(v, path, issues) {
-        if (v === undefined || v === null) { issues.push({ code: 'missing', path, message: `${path} is required (an object), got ${describe(v)}` }); return v as unknown as RowOf<S>; }
-        if (typeof v !== 'object' || Array.isArray(v)) { issues.push({ code: 'invalid_type', path, message: `${path} should be an object, got ${describe(v)}` }); return v as unknown as RowOf<S>; }
+        if (v === undefined || v === null) {
+          issues.push({ code: 'missing', path, message: `${path} is required (an object), got ${describe(v)}` });
+          return v as unknown as RowOf<S>;
+        }
+        if (typeof v !== 'object' || Array.isArray(v)) {
+          issues.push({ code: 'invalid_type', path, message: `${path} should be an object, got ${describe(v)}` });
+          return v as unknown as RowOf<S>;
+        }
         return checkShape(shape, v as Record<string, unknown>, path, issues);
       },
     };
   },
 };
 
-function checkShape<S extends Shape>(shape: S, obj: Record<string, unknown>, prefix: string, issues: Issue[]): RowOf<S> {
+function checkShape<S extends Shape>(
+  shape: S,
+  obj: Record<string, unknown>,
+  prefix: string,
+  issues: Issue[],
+): RowOf<S> {
   const out: Record<string, unknown> = {};
   for (const [k, col] of Object.entries(shape)) out[k] = col.check(obj[k], prefix ? `${prefix}.${k}` : k, issues);
   return out as RowOf<S>;
@@ -154,18 +225,30 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export function table<S extends Shape>(name: string, shape: S): Table<S> {
   const columns = Object.keys(shape);
   return {
-    name, shape, columns,
-    ddl: (n = name) => `CREATE TABLE IF NOT EXISTS "${n}" (${Object.entries(shape).map(([k, c]) => `"${k}" ${c.sql}${c.nullable ? '' : ' NOT NULL'}`).join(', ')})`,
-    jsonColumns: () => `{${Object.entries(shape).map(([k, c]) => `${sqlString(k)}: ${sqlString(c.sql)}`).join(', ')}}`,
+    name,
+    shape,
+    columns,
+    ddl: (n = name) =>
+      `CREATE TABLE IF NOT EXISTS "${n}" (${Object.entries(shape)
+        .map(([k, c]) => `"${k}" ${c.sql}${c.nullable ? '' : ' NOT NULL'}`)
+        .join(', ')})`,
+    jsonColumns: () =>
+      `{${Object.entries(shape)
+        .map(([k, c]) => `${sqlString(k)}: ${sqlString(c.sql)}`)
+        .join(', ')}}`,
     validate(v) {
       const issues: Issue[] = [];
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        return { ok: false, issues: [{ code: 'invalid_type', path: '', message: `row should be an object, got ${describe(v)}` }] };
+        return {
+          ok: false,
+          issues: [{ code: 'invalid_type', path: '', message: `row should be an object, got ${describe(v)}` }],
+        };
       }
       const value = checkShape(shape, v as Record<string, unknown>, '', issues);
       return issues.length ? { ok: false, issues } : { ok: true, value };
     },
     as: (n) => table(n, shape),
-    without: (...cols) => table(name, Object.fromEntries(Object.entries(shape).filter(([k]) => !cols.includes(k))) as Shape),
+    without: (...cols) =>
+      table(name, Object.fromEntries(Object.entries(shape).filter(([k]) => !cols.includes(k))) as Shape),
   };
 }

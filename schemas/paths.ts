@@ -5,7 +5,13 @@ import { DOMAINS } from './problems.ts';
 export const PATH_MODES = ['ars-guided', 'free'] as const;
 export const VERDICTS = ['ok', 'missing', 'contested', 'fail'] as const;
 export const REGIONS = ['reliable', 'uncertain', 'unreliable'] as const;
-export const CATEGORIES = ['reliable-correct', 'reliable-incorrect', 'unreliable-correct', 'unreliable-incorrect', 'uncertain'] as const;
+export const CATEGORIES = [
+  'reliable-correct',
+  'reliable-incorrect',
+  'unreliable-correct',
+  'unreliable-incorrect',
+  'uncertain',
+] as const;
 export const LABEL_SOURCES = ['gold', 'consensus', 'given', 'none'] as const;
 export type PathMode = (typeof PATH_MODES)[number];
 export type Verdict = (typeof VERDICTS)[number];

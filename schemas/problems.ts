@@ -54,13 +54,18 @@ export type ArsNode = Row<typeof arsNodes>;
 /** The project's own input format: a problem with an optional ARS (JSONL line or Parquet row). */
 export const problemInput = table('problem_input', {
   ...problemFields,
-  ars: t.withDefault(t.list(t.struct({
-    node_id: t.text(),
-    question: t.text(),
-    depends_on: t.withDefault(t.list(t.string()), () => []),
-    answer: t.nullable(t.answer()),
-    answer_spec: t.withDefault(answerSpec, defaultSpec),
-    uses_image: t.withDefault(t.bool(), () => false),
-  })), () => []),
+  ars: t.withDefault(
+    t.list(
+      t.struct({
+        node_id: t.text(),
+        question: t.text(),
+        depends_on: t.withDefault(t.list(t.string()), () => []),
+        answer: t.nullable(t.answer()),
+        answer_spec: t.withDefault(answerSpec, defaultSpec),
+        uses_image: t.withDefault(t.bool(), () => false),
+      }),
+    ),
+    () => [],
+  ),
 });
 export type ProblemInput = Row<typeof problemInput>;

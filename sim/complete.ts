@@ -11,7 +11,9 @@ import { choiceFault, malform, truncate, type ChoiceFault, type FaultRates } fro
 export const FINGERPRINT = 'tracepipe-simulator';
 
 /** OpenAI-style error body. */
-export const errorBody = (message: string, type: string, param: string | null, code: string | null) => ({ error: { message, type, param, code } });
+export const errorBody = (message: string, type: string, param: string | null, code: string | null) => ({
+  error: { message, type, param, code },
+});
 
 export interface CheckedRequest {
   problem: SynthProblem;
@@ -24,7 +26,9 @@ export interface CheckedRequest {
   maxTokens: number | undefined;
   promptChars: number;
 }
-export type Checked = { ok: true; req: CheckedRequest } | { ok: false; status: number; body: ReturnType<typeof errorBody>; outcome: 'refused_n' | 'bad_request' };
+export type Checked =
+  | { ok: true; req: CheckedRequest }
+  | { ok: false; status: number; body: ReturnType<typeof errorBody>; outcome: 'refused_n' | 'bad_request' };
 
 /** Indexes a bank by normalised question text. */
 export function indexBank(bank: readonly SynthProblem[]): Map<string, SynthProblem> {
@@ -32,8 +36,15 @@ export function indexBank(bank: readonly SynthProblem[]): Map<string, SynthProbl
 }
 
 const textOf = (content: unknown): string =>
-  typeof content === 'string' ? content
-    : Array.isArray(content) ? content.map((c: { type?: unknown; text?: unknown }) => (c?.type === 'text' && typeof c.text === 'string' ? c.text : '')).join('\n') : '';
+  typeof content === 'string'
+    ? content
+    : Array.isArray(content)
+      ? content
+          .map((c: { type?: unknown; text?: unknown }) =>
+            c?.type === 'text' && typeof c.text === 'string' ? c.text : '',
+          )
+          .join('\n')
+      : '';
 
 /** The problem whose question follows "Problem:\n" in `text` (the question may end at any blank line). */
 export function findProblem(index: ReadonlyMap<string, SynthProblem>, text: string): SynthProblem | undefined {
@@ -47,17 +58,41 @@ export function findProblem(index: ReadonlyMap<string, SynthProblem>, text: stri
   return index.get(normQuestion(rest));
 }
 
-const bad = (message: string, param: string | null, code: string): Checked =>
-  ({ ok: false, status: 400, body: errorBody(message, 'invalid_request_error', param, code), outcome: 'bad_request' });
+const bad = (message: string, param: string | null, code: string): Checked => ({
+  ok: false,
+  status: 400,
+  body: errorBody(message, 'invalid_request_error', param, code),
+  outcome: 'bad_request',
+});
 
 /** Checks a request body; `refuseN` makes n > 1 a 400 as servers without multi-sampling do. */
-export function checkRequest(body: Record<string, unknown>, index: ReadonlyMap<string, SynthProblem>, refuseN: boolean): Checked {
+export function checkRequest(
+  body: Record<string, unknown>,
+  index: ReadonlyMap<string, SynthProblem>,
+  refuseN: boolean,
+): Checked {
   const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return bad(`'messages' should be a non-empty list, got ${JSON.stringify(messages)?.slice(0, 60)}`, 'messages', 'invalid_value');
+  if (!Array.isArray(messages) || messages.length === 0)
+    return bad(
+      `'messages' should be a non-empty list, got ${JSON.stringify(messages)?.slice(0, 60)}`,
+      'messages',
+      'invalid_value',
+    );
   const n = body.n ?? 1;
-  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 128) return bad(`'n' should be an integer from 1 to 128, got ${JSON.stringify(n)}`, 'n', 'invalid_value');
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 128)
+    return bad(`'n' should be an integer from 1 to 128, got ${JSON.stringify(n)}`, 'n', 'invalid_value');
   if (refuseN && (n as number) > 1) {
-    return { ok: false, status: 400, outcome: 'refused_n', body: errorBody(`Unsupported value: 'n' does not support ${n as number} with this model. Supported values are: 1. (tracepipe simulator, refuseN is on)`, 'invalid_request_error', 'n', 'unsupported_value') };
+    return {
+      ok: false,
+      status: 400,
+      outcome: 'refused_n',
+      body: errorBody(
+        `Unsupported value: 'n' does not support ${n as number} with this model. Supported values are: 1. (tracepipe simulator, refuseN is on)`,
+        'invalid_request_error',
+        'n',
+        'unsupported_value',
+      ),
+    };
   }
   let promptChars = 0;
   let user = '';
@@ -69,17 +104,33 @@ export function checkRequest(body: Record<string, unknown>, index: ReadonlyMap<s
   const problem = findProblem(index, user);
   if (!problem) {
     const q = user.split('Problem:\n')[1]?.split('\n\n')[0] ?? user;
-    return bad(`tracepipe simulator knows only its synth bank; the problem ${JSON.stringify(q.slice(0, 80))} is not in it (start the simulator with the seed and n, or the problems file, that made the input)`, 'messages', 'unknown_problem');
+    return bad(
+      `tracepipe simulator knows only its synth bank; the problem ${JSON.stringify(q.slice(0, 80))} is not in it (start the simulator with the seed and n, or the problems file, that made the input)`,
+      'messages',
+      'unknown_problem',
+    );
   }
-  const rf = body.response_format as { type?: unknown; json_schema?: { schema?: { properties?: { steps?: { items?: { properties?: { node_id?: { enum?: unknown } } } } } } } } | undefined;
+  const rf = body.response_format as
+    | {
+        type?: unknown;
+        json_schema?: {
+          schema?: { properties?: { steps?: { items?: { properties?: { node_id?: { enum?: unknown } } } } } };
+        };
+      }
+    | undefined;
   const guided = rf?.type === 'json_schema' || rf?.type === 'json_object';
   const en = rf?.json_schema?.schema?.properties?.steps?.items?.properties?.node_id?.enum;
-  const order = Array.isArray(en) && en.every((x) => typeof x === 'string') && en[0] !== 'none' ? (en as string[]) : undefined;
+  const order =
+    Array.isArray(en) && en.every((x) => typeof x === 'string') && en[0] !== 'none' ? (en as string[]) : undefined;
   const mt = body.max_completion_tokens ?? body.max_tokens;
   return {
     ok: true,
     req: {
-      problem, n: n as number, guided, order, promptChars,
+      problem,
+      n: n as number,
+      guided,
+      order,
+      promptChars,
       seed: Number.isInteger(body.seed) ? (body.seed as number) : undefined,
       model: typeof body.model === 'string' ? body.model : FINGERPRINT,
       maxTokens: Number.isInteger(mt) && (mt as number) > 0 ? (mt as number) : undefined,
@@ -115,17 +166,36 @@ export function completion(req: CheckedRequest, em: ErrorModel, faults: FaultRat
     let finish = 'stop';
     const fault = choiceFault(faults, faultRng.next());
     if (fault === 'malformed') content = malform(content, req.guided, faultRng);
-    if (fault === 'truncated') { content = truncate(content, faultRng); finish = 'length'; }
-    if (req.maxTokens !== undefined && tokens(content.length) > req.maxTokens) { content = content.slice(0, req.maxTokens * 4); finish = 'length'; }
+    if (fault === 'truncated') {
+      content = truncate(content, faultRng);
+      finish = 'length';
+    }
+    if (req.maxTokens !== undefined && tokens(content.length) > req.maxTokens) {
+      content = content.slice(0, req.maxTokens * 4);
+      finish = 'length';
+    }
     choiceFaults.push(fault);
     completionTokens += tokens(content.length);
-    choices.push({ index: i, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish });
+    choices.push({
+      index: i,
+      message: { role: 'assistant', content, refusal: null },
+      logprobs: null,
+      finish_reason: finish,
+    });
   }
   const promptTokens = tokens(req.promptChars);
   const body = {
-    id, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: req.model,
-    system_fingerprint: FINGERPRINT, choices,
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: req.model,
+    system_fingerprint: FINGERPRINT,
+    choices,
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
   return { body, choiceFaults };
 }

@@ -38,7 +38,9 @@ export function choiceFault(f: FaultRates, u: number): ChoiceFault {
 export function malform(content: string, guided: boolean, r: Rng): string {
   if (!guided) {
     const lines = content.split('\n').filter((l) => !/^final answer/i.test(l));
-    return lines.map((l) => l.replace(/^Step \d+:\s*/, '')).join(' ') + ' I think that is the answer, but I am not sure';
+    return (
+      lines.map((l) => l.replace(/^Step \d+:\s*/, '')).join(' ') + ' I think that is the answer, but I am not sure'
+    );
   }
   const k = r.int(0, 2);
   if (k === 0) return `Sure! Here is my solution:\n${content}\nLet me know if you need more detail.`;

@@ -59,7 +59,7 @@ export function s(strings: TemplateStringsArray, ...xs: Array<number | string>):
   let out = strings[0] ?? '';
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i];
-    out += (typeof x === 'number' ? fmt(x) : x ?? '') + (strings[i + 1] ?? '');
+    out += (typeof x === 'number' ? fmt(x) : (x ?? '')) + (strings[i + 1] ?? '');
   }
   return out;
 }

@@ -20,7 +20,13 @@ export interface ErrorModel {
   freeErrorScale: number;
 }
 
-export const DEFAULT_ERROR_MODEL: ErrorModel = { pError: 0.15, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03, freeErrorScale: 1.5 };
+export const DEFAULT_ERROR_MODEL: ErrorModel = {
+  pError: 0.15,
+  difficultySpread: 1.5,
+  pSilent: 0.03,
+  pLastStep: 0.03,
+  freeErrorScale: 1.5,
+};
 
 /** Which nodes of one path go wrong. */
 export interface PathPlan {
@@ -30,8 +36,16 @@ export interface PathPlan {
   lastStep: boolean;
 }
 
-export interface StepOut { node_id: string; value: number; answer: string; text: string }
-export interface SolvedPath { steps: StepOut[]; final: StepOut }
+export interface StepOut {
+  node_id: string;
+  value: number;
+  answer: string;
+  text: string;
+}
+export interface SolvedPath {
+  steps: StepOut[];
+  final: StepOut;
+}
 
 const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -108,7 +122,8 @@ export function solvePath(p: SynthProblem, plan: PathPlan, r: Rng): SolvedPath {
 }
 
 /** The seeded random source of one sample: the same (problem, request seed, choice) gives the same path. */
-export const sampleRng = (p: SynthProblem, requestSeed: number, choice: number) => rng(hash('sample', p.seed, p.index, requestSeed, choice));
+export const sampleRng = (p: SynthProblem, requestSeed: number, choice: number) =>
+  rng(hash('sample', p.seed, p.index, requestSeed, choice));
 
 /** Guided reply: the JSON object `parseGuided` reads, steps in the requested node order. */
 export function guidedContent(sol: SolvedPath, order?: readonly string[]): string {

@@ -16,7 +16,9 @@ import { chemistryTemplates } from './templates/chemistry.ts';
 
 export const SYNTH_DOMAINS = ['math', 'physics', 'chemistry'] as const satisfies readonly Domain[];
 export const TEMPLATES: Readonly<Record<(typeof SYNTH_DOMAINS)[number], readonly Template[]>> = {
-  math: mathTemplates, physics: physicsTemplates, chemistry: chemistryTemplates,
+  math: mathTemplates,
+  physics: physicsTemplates,
+  chemistry: chemistryTemplates,
 };
 
 /** One node's formula, kept beside the problem so the simulator can recompute from any parent values. */
@@ -36,7 +38,10 @@ export interface SynthProblem {
   final: SynthStep;
 }
 
-export interface SynthOptions { n: number; seed: number }
+export interface SynthOptions {
+  n: number;
+  seed: number;
+}
 
 /** Relative tolerance of every synth answer spec. */
 export const SYNTH_TOLERANCE = 1e-3;
@@ -47,7 +52,11 @@ export const normQuestion = (q: string) => q.replace(/\s+/g, ' ').trim().toLower
 export const synthId = (seed: number, index: number) => `synth-${seed}-${String(index).padStart(4, '0')}`;
 
 /** Computes a step from the givens and its declared parents only (rounded to 4 significant digits). */
-export function evalStep(step: SynthStep, givens: Readonly<Record<string, number>>, values: Readonly<Record<string, number>>): number {
+export function evalStep(
+  step: SynthStep,
+  givens: Readonly<Record<string, number>>,
+  values: Readonly<Record<string, number>>,
+): number {
   const scope: Record<string, number> = { ...givens };
   for (const d of step.deps) {
     const x = values[d];
@@ -65,7 +74,9 @@ export function goldValues(p: Pick<SynthProblem, 'steps' | 'final' | 'givens'>):
 }
 
 const specOf = (unit: string | null): AnswerSpec =>
-  unit ? { kind: 'quantity', tolerance: SYNTH_TOLERANCE, unit } : { kind: 'number', tolerance: SYNTH_TOLERANCE, unit: null };
+  unit
+    ? { kind: 'quantity', tolerance: SYNTH_TOLERANCE, unit }
+    : { kind: 'number', tolerance: SYNTH_TOLERANCE, unit: null };
 
 const subQuestion = (st: StepDef) => `What is ${st.what}${st.unit ? ` in ${st.unit}` : ''}?`;
 
@@ -74,12 +85,14 @@ function build(t: Template, seed: number, index: number, attempt: number): Synth
   const steps: SynthStep[] = t.nodes.map((st, i) => ({ ...st, node_id: `Q${i + 1}` }));
   const final: SynthStep = { ...t.final, node_id: 'F' };
   const where = `template ${t.name} (problem ${index} of seed ${seed})`;
-  if (steps.length < 2 || steps.length > 6) throw new Error(`${where} has ${steps.length} intermediate nodes, expected 2 to 6`);
+  if (steps.length < 2 || steps.length > 6)
+    throw new Error(`${where} has ${steps.length} intermediate nodes, expected 2 to 6`);
   const used = new Set<string>();
   for (const [i, st] of [...steps, final].entries()) {
     for (const d of st.deps) {
       const j = Number(d.slice(1)) - 1;
-      if (!(j >= 0 && j < Math.min(i, steps.length))) throw new Error(`${where}: node ${st.node_id} depends on ${d}, expected an earlier node`);
+      if (!(j >= 0 && j < Math.min(i, steps.length)))
+        throw new Error(`${where}: node ${st.node_id} depends on ${d}, expected an earlier node`);
       used.add(d);
     }
   }
@@ -88,13 +101,23 @@ function build(t: Template, seed: number, index: number, attempt: number): Synth
   if (unreached.length) throw new Error(`${where}: final formula does not use sink node(s) ${unreached.join(', ')}`);
   const problem = { steps, final, givens };
   const gold = goldValues(problem);
-  for (const [id, x] of Object.entries(gold)) if (!Number.isFinite(x)) throw new Error(`${where}: node ${id} computed ${x}, expected a finite number`);
+  for (const [id, x] of Object.entries(gold))
+    if (!Number.isFinite(x)) throw new Error(`${where}: node ${id} computed ${x}, expected a finite number`);
   const input: ProblemInput = {
-    problem_id: synthId(seed, index), domain: t.domain, question: t.question(givens), images: [], choices: [],
-    answer: fmt(gold.F ?? NaN), answer_spec: specOf(final.unit),
+    problem_id: synthId(seed, index),
+    domain: t.domain,
+    question: t.question(givens),
+    images: [],
+    choices: [],
+    answer: fmt(gold.F ?? NaN),
+    answer_spec: specOf(final.unit),
     ars: steps.map((st) => ({
-      node_id: st.node_id, question: subQuestion(st), depends_on: [...st.deps],
-      answer: fmt(gold[st.node_id] ?? NaN), answer_spec: specOf(st.unit), uses_image: false,
+      node_id: st.node_id,
+      question: subQuestion(st),
+      depends_on: [...st.deps],
+      answer: fmt(gold[st.node_id] ?? NaN),
+      answer_spec: specOf(st.unit),
+      uses_image: false,
     })),
   };
   return { input, seed, index, template: t.name, givens, steps, final };
@@ -103,7 +126,8 @@ function build(t: Template, seed: number, index: number, attempt: number): Synth
 /** Generates `n` problems for `seed`, cycling math, physics, chemistry; questions are unique. */
 export function synth({ n, seed }: SynthOptions): SynthProblem[] {
   if (!Number.isInteger(n) || n < 0) throw new Error(`synth expected n to be a non-negative integer, got ${n}`);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`synth expected seed to be a non-negative integer, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new Error(`synth expected seed to be a non-negative integer, got ${seed}`);
   const seen = new Set<string>();
   const out: SynthProblem[] = [];
   for (let index = 0; index < n; index++) {
@@ -113,8 +137,15 @@ export function synth({ n, seed }: SynthOptions): SynthProblem[] {
       const t = rng(hash('template', seed, index, Math.floor(attempt / 20))).pick(TEMPLATES[domain]);
       const p = build(t, seed, index, attempt);
       const key = normQuestion(p.input.question);
-      if (!seen.has(key)) { seen.add(key); out.push(p); break; }
-      if (attempt > 400) throw new Error(`synth could not find a new question for problem ${index} of seed ${seed} (the ${domain} templates are exhausted)`);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(p);
+        break;
+      }
+      if (attempt > 400)
+        throw new Error(
+          `synth could not find a new question for problem ${index} of seed ${seed} (the ${domain} templates are exhausted)`,
+        );
     }
   }
   return out;
@@ -149,9 +180,13 @@ export async function loadSynthFile(file: string, seed?: number): Promise<SynthP
     if (!text.trim()) continue;
     const row = JSON.parse(text) as { problem_id?: unknown; question?: unknown };
     const m = /^synth-(\d+)-(\d+)$/.exec(String(row.problem_id));
-    if (!m) throw new Error(`${file}:${i + 1}: problem_id ${JSON.stringify(row.problem_id)} is not a synth id (expected synth-<seed>-<index>)`);
+    if (!m)
+      throw new Error(
+        `${file}:${i + 1}: problem_id ${JSON.stringify(row.problem_id)} is not a synth id (expected synth-<seed>-<index>)`,
+      );
     const s = Number(m[1]);
-    if (seed !== undefined && s !== seed) throw new Error(`${file}:${i + 1}: problem ${String(row.problem_id)} is from seed ${s}, expected seed ${seed}`);
+    if (seed !== undefined && s !== seed)
+      throw new Error(`${file}:${i + 1}: problem ${String(row.problem_id)} is from seed ${s}, expected seed ${seed}`);
     wanted.push({ line: i + 1, seed: s, index: Number(m[2]), question: row.question });
   }
   const banks = new Map<number, SynthProblem[]>();
@@ -160,7 +195,10 @@ export async function loadSynthFile(file: string, seed?: number): Promise<SynthP
   }
   return wanted.map((w) => {
     const p = banks.get(w.seed)?.[w.index];
-    if (!p || p.input.question !== w.question) throw new Error(`${file}:${w.line}: question of ${synthId(w.seed, w.index)} does not match the regenerated synth bank (edited file, or another synth version?)`);
+    if (!p || p.input.question !== w.question)
+      throw new Error(
+        `${file}:${w.line}: question of ${synthId(w.seed, w.index)} does not match the regenerated synth bank (edited file, or another synth version?)`,
+      );
     return p;
   });
 }

@@ -17,7 +17,8 @@ export const sharedData = (...parts: string[]) => join(sharedDataDir, ...parts);
 
 if (!hasShared) {
   const msg = `../shared/data not found at ${sharedDataDir}: tests on public data are SKIPPED`;
-  if (process.env.TRACEPIPE_REQUIRE_SHARED === '1') throw new Error(`${msg} (TRACEPIPE_REQUIRE_SHARED=1 makes this a failure)`);
+  if (process.env.TRACEPIPE_REQUIRE_SHARED === '1')
+    throw new Error(`${msg} (TRACEPIPE_REQUIRE_SHARED=1 makes this a failure)`);
   console.warn(`\n*** ${msg} ***\n`);
 }
 

@@ -19,7 +19,13 @@ export interface StepDef {
 }
 
 /** A step as a template writes it: `[what, unit, deps, formula, shown computation]`. */
-export type StepTuple<G extends string> = readonly [what: string, unit: string | null, deps: readonly NodeId[], fn: (v: Vals<G>) => number, show: (v: Vals<G>) => string];
+export type StepTuple<G extends string> = readonly [
+  what: string,
+  unit: string | null,
+  deps: readonly NodeId[],
+  fn: (v: Vals<G>) => number,
+  show: (v: Vals<G>) => string,
+];
 
 export interface Template {
   name: string;
@@ -41,14 +47,22 @@ interface TemplateSource<G extends string> {
   final: StepTuple<G>;
 }
 
-const toStep = <G extends string>([what, unit, deps, fn, show]: StepTuple<G>): StepDef =>
-  ({ what, unit, deps, fn: fn as StepDef['fn'], show: show as StepDef['show'] });
+const toStep = <G extends string>([what, unit, deps, fn, show]: StepTuple<G>): StepDef => ({
+  what,
+  unit,
+  deps,
+  fn: fn as StepDef['fn'],
+  show: show as StepDef['show'],
+});
 
 /** Declares a template; the given names type the formulas. */
 export function template<const G extends string>(t: TemplateSource<G>): Template {
   return {
-    name: t.name, domain: t.domain, givens: t.givens,
+    name: t.name,
+    domain: t.domain,
+    givens: t.givens,
     question: t.question as Template['question'],
-    nodes: t.nodes.map(toStep), final: toStep(t.final),
+    nodes: t.nodes.map(toStep),
+    final: toStep(t.final),
   };
 }

@@ -6,10 +6,19 @@
  */
 
 /** An arithmetic expression read from text: its value, its literal operands in order, its operators, its parse tree. */
-export interface Expr { value: number; operands: number[]; ops: string[]; tree: Tree }
+export interface Expr {
+  value: number;
+  operands: number[];
+  ops: string[];
+  tree: Tree;
+}
 
 /** Parse tree of an expression: a literal (`op` null; `50%` is 0.5), or an operator over its arguments (`neg`: unary minus). */
-export interface Tree { op: '+' | '-' | '*' | '/' | '^' | 'neg' | null; value: number; args: Tree[] }
+export interface Tree {
+  op: '+' | '-' | '*' | '/' | '^' | 'neg' | null;
+  value: number;
+  args: Tree[];
+}
 
 /** One `lhs = stated` found in a step; `actual` is the value of `lhs`. */
 export interface Computation {
@@ -36,7 +45,8 @@ function tokenize(s: string): Tok[] {
     else if (m[3] !== undefined) out.push({ k: 'pct' });
     else if (m[4] !== undefined) out.push({ k: 'lp' });
     else if (m[5] !== undefined) out.push({ k: 'rp' });
-    else if (m[6] !== undefined) continue; // currency sign: not arithmetic
+    else if (m[6] !== undefined)
+      continue; // currency sign: not arithmetic
     else if (m[7] !== undefined) out.push({ k: 'bad' });
   }
   return out;
@@ -52,16 +62,39 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
   function primary(): Tree | null {
     const t = peek();
     if (!t) return null;
-    if (t.k === 'num') { i++; operands.push(t.v); if (peek()?.k === 'pct') { i++; return node(null, t.v / 100); } return node(null, t.v); }
-    if (t.k === 'lp') { i++; const v = sum(); if (v === null || peek()?.k !== 'rp') return null; i++; return v; }
-    if (t.k === 'op' && t.v === '-') { i++; const v = primary(); return v === null ? null : node('neg', -v.value, v); }
+    if (t.k === 'num') {
+      i++;
+      operands.push(t.v);
+      if (peek()?.k === 'pct') {
+        i++;
+        return node(null, t.v / 100);
+      }
+      return node(null, t.v);
+    }
+    if (t.k === 'lp') {
+      i++;
+      const v = sum();
+      if (v === null || peek()?.k !== 'rp') return null;
+      i++;
+      return v;
+    }
+    if (t.k === 'op' && t.v === '-') {
+      i++;
+      const v = primary();
+      return v === null ? null : node('neg', -v.value, v);
+    }
     return null;
   }
   function power(): Tree | null {
     const b = primary();
     if (b === null) return null;
     const t = peek();
-    if (t?.k === 'op' && t.v === '^') { i++; ops.push('^'); const e = power(); return e === null ? null : node('^', b.value ** e.value, b, e); }
+    if (t?.k === 'op' && t.v === '^') {
+      i++;
+      ops.push('^');
+      const e = power();
+      return e === null ? null : node('^', b.value ** e.value, b, e);
+    }
     return b;
   }
   function product(): Tree | null {
@@ -69,11 +102,13 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
     while (v !== null) {
       const t = peek();
       if (t?.k === 'op' && (t.v === '*' || t.v === '/')) {
-        i++; ops.push(t.v);
+        i++;
+        ops.push(t.v);
         const r = power();
         if (r === null) return null;
         v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, v, r);
-      } else if (t?.k === 'lp') { // implicit product: 2(3+4)
+      } else if (t?.k === 'lp') {
+        // implicit product: 2(3+4)
         ops.push('*');
         const r = power();
         if (r === null) return null;
@@ -87,7 +122,8 @@ function parseTokens(toks: Tok[], from: number): Expr | null {
     while (v !== null) {
       const t = peek();
       if (t?.k === 'op' && (t.v === '+' || t.v === '-')) {
-        i++; ops.push(t.v);
+        i++;
+        ops.push(t.v);
         const r = product();
         if (r === null) return null;
         v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, v, r);
@@ -119,7 +155,21 @@ function expressionSuffix(s: string): { text: string; expr: Expr } | null {
 }
 
 function tokensText(toks: Tok[]): string {
-  return toks.map((t) => (t.k === 'num' ? String(t.v) : t.k === 'op' ? t.v : t.k === 'pct' ? '%' : t.k === 'lp' ? '(' : t.k === 'rp' ? ')' : '?')).join('');
+  return toks
+    .map((t) =>
+      t.k === 'num'
+        ? String(t.v)
+        : t.k === 'op'
+          ? t.v
+          : t.k === 'pct'
+            ? '%'
+            : t.k === 'lp'
+              ? '('
+              : t.k === 'rp'
+                ? ')'
+                : '?',
+    )
+    .join('');
 }
 
 /** Rewrites LaTeX and prose arithmetic into plain `a * b = c` text; `<<...>>` annotations are removed. */
@@ -128,8 +178,17 @@ export function normaliseMath(text: string): string {
   s = s.replace(/\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, '(($1)/($2))');
   s = s.replace(/\\boxed\s*\{([^{}]*)\}/g, ' $1 ');
   s = s.replace(/\\text(?:bf|rm)?\s*\{[^{}]*\}/g, ' ');
-  s = s.replace(/\\(?:times|cdot|ast)/g, '*').replace(/\\div/g, '/').replace(/[×∙·]/g, '*').replace(/÷/g, '/').replace(/[−–]/g, '-');
-  s = s.replace(/\\%/g, '%').replace(/\\\$/g, '$').replace(/\\(?:left|right)/g, '').replace(/\\[(),\][!; ]/g, ' ');
+  s = s
+    .replace(/\\(?:times|cdot|ast)/g, '*')
+    .replace(/\\div/g, '/')
+    .replace(/[×∙·]/g, '*')
+    .replace(/÷/g, '/')
+    .replace(/[−–]/g, '-');
+  s = s
+    .replace(/\\%/g, '%')
+    .replace(/\\\$/g, '$')
+    .replace(/\\(?:left|right)/g, '')
+    .replace(/\\[(),\][!; ]/g, ' ');
   s = s.replace(/\\[a-zA-Z]+/g, ' ').replace(/[{}]/g, ' ');
   s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
   s = s.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
@@ -162,11 +221,22 @@ export function computations(stepText: string, step: number): Computation[] {
   const push = (lhs: { text: string; expr: Expr }, statedText: string, pct: boolean) => {
     const stated = Number(statedText);
     const candidates = pct ? [stated, stated / 100] : [stated];
-    const correct = candidates.some((c) => statedMatches(lhs.expr.value, c, statedText)) || (pct && statedMatches(lhs.expr.value * 100, stated, statedText));
+    const correct =
+      candidates.some((c) => statedMatches(lhs.expr.value, c, statedText)) ||
+      (pct && statedMatches(lhs.expr.value * 100, stated, statedText));
     const key = `${lhs.expr.operands.join(',')}|${lhs.expr.ops.join('')}|${stated}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ step, expr: lhs.text, operands: lhs.expr.operands, ops: lhs.expr.ops, tree: lhs.expr.tree, stated, actual: lhs.expr.value, correct });
+    out.push({
+      step,
+      expr: lhs.text,
+      operands: lhs.expr.operands,
+      ops: lhs.expr.ops,
+      tree: lhs.expr.tree,
+      stated,
+      actual: lhs.expr.value,
+      correct,
+    });
   };
   for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
     const lhs = expressionSuffix(normaliseMath(m[1]!));
@@ -181,7 +251,10 @@ export function computations(stepText: string, step: number): Computation[] {
       if (!lhs) continue;
       // "a * b + c = d + c = e": a right side that is itself an expression is compared by value.
       const rhsExpr = i + 2 < parts.length ? evaluate(parts[i + 1]!) : null;
-      if (rhsExpr && rhsExpr.ops.length > 0) { push(lhs, String(rhsExpr.value), false); continue; }
+      if (rhsExpr && rhsExpr.ops.length > 0) {
+        push(lhs, String(rhsExpr.value), false);
+        continue;
+      }
       const rhs = NUMBER_AT_START.exec(parts[i + 1]!);
       if (!rhs) continue;
       const rest = parts[i + 1]!.slice(rhs[0].length);
@@ -193,7 +266,11 @@ export function computations(stepText: string, step: number): Computation[] {
 }
 
 /** A number a step states, with where it stands in the step. */
-export interface Stated { step: number; value: number; index: number }
+export interface Stated {
+  step: number;
+  value: number;
+  index: number;
+}
 
 /** All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading order. */
 export function statedNumbers(stepText: string, step: number): Stated[] {
@@ -204,8 +281,14 @@ export function statedNumbers(stepText: string, step: number): Stated[] {
 }
 
 /** Misstated arithmetic in a solution: steps where `lhs = stated` but `lhs` evaluates to something else. */
-export function arithmeticErrors(steps: readonly string[]): { step: number; expr: string; stated: number; actual: number }[] {
-  return steps.flatMap((s, i) => computations(s, i).filter((c) => !c.correct).map((c) => ({ step: c.step, expr: c.expr, stated: c.stated, actual: c.actual })));
+export function arithmeticErrors(
+  steps: readonly string[],
+): { step: number; expr: string; stated: number; actual: number }[] {
+  return steps.flatMap((s, i) =>
+    computations(s, i)
+      .filter((c) => !c.correct)
+      .map((c) => ({ step: c.step, expr: c.expr, stated: c.stated, actual: c.actual })),
+  );
 }
 
 /** Two numbers are the same value (relative 1e-6). */

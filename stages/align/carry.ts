@@ -5,11 +5,14 @@
  * ARS's sense: every node reaches `F`, so a path's answer to a node is the value it carries there.
  */
 import type { NodeAnswer } from '../../schemas/index.ts';
-import { parseNumber } from '../../pipeline/equivalence/numbers.ts';
+import { parseNumber } from '../lib/equivalence/numbers.ts';
 import { sameValue, type Computation } from './arith.ts';
 import type { PathFacts } from './nodes.ts';
 
-const has = (xs: Iterable<number>, v: number) => { for (const x of xs) if (sameValue(x, v)) return true; return false; };
+const has = (xs: Iterable<number>, v: number) => {
+  for (const x of xs) if (sameValue(x, v)) return true;
+  return false;
+};
 
 /**
  * The values the final answer is derived from: the final value, and the operands (and implied
@@ -17,10 +20,17 @@ const has = (xs: Iterable<number>, v: number) => { for (const x of xs) if (sameV
  * computation (its stated value is not what its operands give) carries nothing back.
  * Null when no computation states the final value (nothing to follow). Time O(computations²).
  */
-export function carriedValues(facts: PathFacts, finalValue: number): { values: number[]; finalComp: Computation } | null {
+export function carriedValues(
+  facts: PathFacts,
+  finalValue: number,
+): { values: number[]; finalComp: Computation } | null {
   const comps = facts.comps;
   let fi = -1;
-  for (let i = comps.length - 1; i >= 0; i--) if (sameValue(comps[i]!.stated, finalValue)) { fi = i; break; }
+  for (let i = comps.length - 1; i >= 0; i--)
+    if (sameValue(comps[i]!.stated, finalValue)) {
+      fi = i;
+      break;
+    }
   if (fi < 0) return null;
   const values: number[] = [finalValue];
   const seen = new Set<number>();
@@ -35,7 +45,11 @@ export function carriedValues(facts: PathFacts, finalValue: number): { values: n
     for (const o of c.operands) {
       if (!has(values, o)) values.push(o);
       // The latest earlier computation that states this operand produced it.
-      for (let j = i - 1; j >= 0; j--) if (sameValue(comps[j]!.stated, o)) { stack.push(j); break; }
+      for (let j = i - 1; j >= 0; j--)
+        if (sameValue(comps[j]!.stated, o)) {
+          stack.push(j);
+          break;
+        }
     }
   }
   return { values, finalComp: comps[fi]! };
@@ -50,7 +64,12 @@ export function carriedValues(facts: PathFacts, finalValue: number): { values: n
  * are kept as they are when the final answer cannot be followed back (no final value, or no
  * computation states it).
  */
-export function keepCarried(answers: readonly NodeAnswer[], facts: PathFacts, finalAnswer: string | null, finalParents: readonly string[] = []): NodeAnswer[] {
+export function keepCarried(
+  answers: readonly NodeAnswer[],
+  facts: PathFacts,
+  finalAnswer: string | null,
+  finalParents: readonly string[] = [],
+): NodeAnswer[] {
   const fv = finalAnswer === null ? null : parseNumber(finalAnswer);
   const carried = fv === null ? null : carriedValues(facts, fv);
   if (!carried) return [...answers];

@@ -16,17 +16,39 @@ const MAX_TERMS = 8;
 const DEPTH = 2;
 
 type Kind = 'sum' | 'product';
-const kindOf = (t: Tree): Kind | null => (t.op === '+' || t.op === '-' || t.op === 'neg' ? 'sum' : t.op === '*' || t.op === '/' ? 'product' : null);
+const kindOf = (t: Tree): Kind | null =>
+  t.op === '+' || t.op === '-' || t.op === 'neg' ? 'sum' : t.op === '*' || t.op === '/' ? 'product' : null;
 
 /** The terms of a sum (`flip`: subtracted) or the factors of a product (`flip`: divided by). */
-function flatten(t: Tree, kind: Kind, flip: boolean, expand: (v: number) => Tree | null, depth: number, out: { t: Tree; flip: boolean }[]): void {
+function flatten(
+  t: Tree,
+  kind: Kind,
+  flip: boolean,
+  expand: (v: number) => Tree | null,
+  depth: number,
+  out: { t: Tree; flip: boolean }[],
+): void {
   const [a, b] = t.args;
-  if (kind === 'sum' && (t.op === '+' || t.op === '-') && a && b) { flatten(a, kind, flip, expand, depth, out); flatten(b, kind, t.op === '-' ? !flip : flip, expand, depth, out); return; }
-  if (kind === 'sum' && t.op === 'neg' && a) { flatten(a, kind, !flip, expand, depth, out); return; }
-  if (kind === 'product' && (t.op === '*' || t.op === '/') && a && b) { flatten(a, kind, flip, expand, depth, out); flatten(b, kind, t.op === '/' ? !flip : flip, expand, depth, out); return; }
+  if (kind === 'sum' && (t.op === '+' || t.op === '-') && a && b) {
+    flatten(a, kind, flip, expand, depth, out);
+    flatten(b, kind, t.op === '-' ? !flip : flip, expand, depth, out);
+    return;
+  }
+  if (kind === 'sum' && t.op === 'neg' && a) {
+    flatten(a, kind, !flip, expand, depth, out);
+    return;
+  }
+  if (kind === 'product' && (t.op === '*' || t.op === '/') && a && b) {
+    flatten(a, kind, flip, expand, depth, out);
+    flatten(b, kind, t.op === '/' ? !flip : flip, expand, depth, out);
+    return;
+  }
   if (t.op === null && depth > 0) {
     const e = expand(t.value);
-    if (e && kindOf(e) === kind) { flatten(e, kind, flip, expand, depth - 1, out); return; }
+    if (e && kindOf(e) === kind) {
+      flatten(e, kind, flip, expand, depth - 1, out);
+      return;
+    }
   }
   out.push({ t, flip });
 }
@@ -40,12 +62,17 @@ function flatten(t: Tree, kind: Kind, flip: boolean, expand: (v: number) => Tree
  */
 export function impliedValues(tree: Tree, expand: (v: number) => Tree | null = () => null): number[] {
   const out: number[] = [];
-  const push = (v: number) => { if (Number.isFinite(v) && !out.some((x) => sameValue(x, v))) out.push(v); };
+  const push = (v: number) => {
+    if (Number.isFinite(v) && !out.some((x) => sameValue(x, v))) out.push(v);
+  };
   const visit = (t: Tree, root: boolean): void => {
     if (t.op === null) return;
     if (!root) push(t.value);
     const kind = kindOf(t);
-    if (kind === null) { for (const a of t.args) visit(a, false); return; }
+    if (kind === null) {
+      for (const a of t.args) visit(a, false);
+      return;
+    }
     const parts: { t: Tree; flip: boolean }[] = [];
     flatten(t, kind, false, expand, DEPTH, parts);
     const n = parts.length;
@@ -53,7 +80,9 @@ export function impliedValues(tree: Tree, expand: (v: number) => Tree | null = (
     // terms match node values by chance far more often than they answer them.
     if (kind === 'product' && n > 2 && n <= MAX_TERMS) {
       for (let mask = 1; mask < (1 << n) - 1; mask++) {
-        let size = 0, acc = 1, plain = false;
+        let size = 0,
+          acc = 1,
+          plain = false;
         for (let i = 0; i < n; i++) {
           if (!(mask & (1 << i))) continue;
           const p = parts[i]!;
@@ -64,8 +93,10 @@ export function impliedValues(tree: Tree, expand: (v: number) => Tree | null = (
         if (size >= 2 && plain) push(acc);
       }
     }
-    if (kind === 'sum') { factorOut(parts, expand, push); subtracted(parts, push); }
-    else distribute(parts, expand, push);
+    if (kind === 'sum') {
+      factorOut(parts, expand, push);
+      subtracted(parts, push);
+    } else distribute(parts, expand, push);
     for (const p of parts) visit(p.t, false);
   };
   visit(tree, true);
@@ -86,16 +117,25 @@ function subtracted(parts: readonly { t: Tree; flip: boolean }[], push: (v: numb
 }
 
 /** `a*c + b*c` implies `a + b`: a factor (not 1) common to every term of a sum is taken out. */
-function factorOut(parts: readonly { t: Tree; flip: boolean }[], expand: (v: number) => Tree | null, push: (v: number) => void): void {
+function factorOut(
+  parts: readonly { t: Tree; flip: boolean }[],
+  expand: (v: number) => Tree | null,
+  push: (v: number) => void,
+): void {
   if (parts.length < 2) return;
   const lists = parts.map((p) => factorsOf(p.t, expand));
   if (lists.some((l) => l.length < 2)) return;
   const total = parts.reduce((acc, p) => acc + (p.flip ? -p.t.value : p.t.value), 0);
-  for (const f of lists[0]!) if (!sameValue(f, 1) && f !== 0 && lists.every((l) => l.some((x) => sameValue(x, f)))) push(Math.abs(total / f));
+  for (const f of lists[0]!)
+    if (!sameValue(f, 1) && f !== 0 && lists.every((l) => l.some((x) => sameValue(x, f)))) push(Math.abs(total / f));
 }
 
 /** `(a - b) * c` implies `a * c` and `b * c`: a factor that is a sum is multiplied out. */
-function distribute(parts: readonly { t: Tree; flip: boolean }[], expand: (v: number) => Tree | null, push: (v: number) => void): void {
+function distribute(
+  parts: readonly { t: Tree; flip: boolean }[],
+  expand: (v: number) => Tree | null,
+  push: (v: number) => void,
+): void {
   parts.forEach((p, i) => {
     const t = p.t.op === null ? expand(p.t.value) : p.t;
     if (p.flip || !t || kindOf(t) !== 'sum') return;
@@ -113,7 +153,8 @@ function distribute(parts: readonly { t: Tree; flip: boolean }[], expand: (v: nu
 export function expanders(comps: readonly Computation[], given: readonly number[]): ((v: number) => Tree | null)[] {
   return comps.map((_, i) => (v: number) => {
     if (given.some((g) => sameValue(g, v))) return null;
-    for (let j = i - 1; j >= 0; j--) if (sameValue(comps[j]!.stated, v)) return comps[j]!.correct ? comps[j]!.tree : null;
+    for (let j = i - 1; j >= 0; j--)
+      if (sameValue(comps[j]!.stated, v)) return comps[j]!.correct ? comps[j]!.tree : null;
     return null;
   });
 }
@@ -129,7 +170,11 @@ export function restsOn(comps: readonly Computation[], i: number): number[] {
     seen.add(k);
     for (const o of comps[k]!.operands) {
       if (!values.some((x) => sameValue(x, o))) values.push(o);
-      for (let j = k - 1; j >= 0; j--) if (sameValue(comps[j]!.stated, o)) { stack.push(j); break; }
+      for (let j = k - 1; j >= 0; j--)
+        if (sameValue(comps[j]!.stated, o)) {
+          stack.push(j);
+          break;
+        }
     }
   }
   return values;

@@ -5,7 +5,7 @@
  * (wrong) answers to the node's parents, so that errors are found and followed, not only gold.
  */
 import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
-import { parseNumber } from '../../pipeline/equivalence/numbers.ts';
+import { parseNumber } from '../lib/equivalence/numbers.ts';
 import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
 import { expanders, impliedValues, restsOn } from './implied.ts';
 import { goldValues } from './rootcause.ts';
@@ -42,7 +42,8 @@ const fmt = (n: number) => String(Number(n.toPrecision(12)));
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
 
 /** Why a node got its answer; kept for tests and debugging. */
-export type MatchRule = 'gold-computed' | 'gold-implied' | 'gold-stated' | 'given-used' | 'propagated' | 'recomputed' | 'from-given' | 'none';
+export type MatchRule =
+  'gold-computed' | 'gold-implied' | 'gold-stated' | 'given-used' | 'propagated' | 'recomputed' | 'from-given' | 'none';
 
 /**
  * Node answers for the intermediate nodes of one path (in node order), `F` excluded.
@@ -53,12 +54,18 @@ export type MatchRule = 'gold-computed' | 'gold-implied' | 'gold-stated' | 'give
  * carry check, pass false. A node whose gold value the problem gives, with no parents, is
  * answered when a computation uses that number (`given-used`). Time O(nodes × computations).
  */
-export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[], opts: { implicit?: boolean } = {}): { answers: NodeAnswer[]; rules: MatchRule[] } {
+export function alignNodes(
+  facts: PathFacts,
+  nodes: readonly ArsNode[],
+  opts: { implicit?: boolean } = {},
+): { answers: NodeAnswer[]; rules: MatchRule[] } {
   const implicit = opts.implicit ?? true;
   const inter = nodes.filter((n) => !n.is_final).sort((a, b) => a.position - b.position);
   const gold = new Map(inter.map((n) => [n.node_id, n.answer === null ? null : parseNumber(n.answer)]));
   const final = nodes.find((n) => n.is_final);
-  const allGold = [...gold.values(), final?.answer ? parseNumber(final.answer) : null].filter((v): v is number => v !== null);
+  const allGold = [...gold.values(), final?.answer ? parseNumber(final.answer) : null].filter(
+    (v): v is number => v !== null,
+  );
   const used = new Set<Computation>();
   const index = new Map(facts.comps.map((c, i) => [c, i]));
   const implied = (c: Computation) => facts.implied[index.get(c)!] ?? [];
@@ -74,44 +81,100 @@ export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[], opts: { 
 
   for (const n of inter) {
     const g = gold.get(n.node_id) ?? null;
-    const parents = n.depends_on.map((p) => ({ id: p, got: got.get(p), gold: gold.get(p) ?? null })).filter((p) => gold.has(p.id));
+    const parents = n.depends_on
+      .map((p) => ({ id: p, got: got.get(p), gold: gold.get(p) ?? null }))
+      .filter((p) => gold.has(p.id));
     const after = Math.max(0, ...parents.map((p) => p.got?.step ?? 0));
     // 1. The path computes or states the gold value.
     if (g !== null) {
       const pv = parents.flatMap((p) => (p.got ? [p.got.value] : []));
       const hits = facts.comps.filter((c) => !used.has(c) && c.step >= after && sameValue(c.stated, g));
       // With answered parents, the computation must rest on one of their values (not a coincidence elsewhere).
-      const c = pv.length ? hits.find((c) => pv.some((v) => has(c.operands, v))) ?? (implicit ? hits.find((c) => pv.some((v) => has(rests(c), v) || has(implied(c), v))) : undefined) : hits[0];
-      if (c) { used.add(c); take(n, g, c.step, 'gold-computed'); continue; }
+      const c = pv.length
+        ? (hits.find((c) => pv.some((v) => has(c.operands, v))) ??
+          (implicit ? hits.find((c) => pv.some((v) => has(rests(c), v) || has(implied(c), v))) : undefined))
+        : hits[0];
+      if (c) {
+        used.add(c);
+        take(n, g, c.step, 'gold-computed');
+        continue;
+      }
       // A computation that groups the same arithmetic otherwise implies the gold value.
-      const im = !implicit ? undefined : facts.comps.find((c) => c.step >= after && has(implied(c), g) && (!pv.length || pv.some((v) => has(rests(c), v) || has(implied(c), v))));
-      if (im) { take(n, g, im.step, 'gold-implied'); continue; }
+      const im = !implicit
+        ? undefined
+        : facts.comps.find(
+            (c) =>
+              c.step >= after &&
+              has(implied(c), g) &&
+              (!pv.length || pv.some((v) => has(rests(c), v) || has(implied(c), v))),
+          );
+      if (im) {
+        take(n, g, im.step, 'gold-implied');
+        continue;
+      }
       // A node whose gold value the problem gives is answered by using that number (never by another computation).
       if (has(facts.given, g) && !parents.length) {
         const u = facts.comps.find((c) => c.step >= after && has(c.operands, g));
         take(n, u ? g : null, u ? u.step : null, u ? 'given-used' : 'none');
         continue;
       }
-      const s = has(facts.given, g) || pv.length ? undefined : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
-      if (s) { take(n, g, s.step, 'gold-stated'); continue; }
+      const s =
+        has(facts.given, g) || pv.length
+          ? undefined
+          : facts.stated.find((s) => s.step >= after && sameValue(s.value, g));
+      if (s) {
+        take(n, g, s.step, 'gold-stated');
+        continue;
+      }
     }
     // 2. A parent was answered wrongly and a later computation uses that wrong value: the error flows here.
     const wrong = parents.filter((p) => p.got && p.gold !== null && !sameValue(p.got.value, p.gold));
     if (wrong.length) {
-      const c = facts.comps.find((c) => !used.has(c) && c.step >= after && wrong.some((p) => has(c.operands, p.got!.value)) && !has(allGold, c.stated));
-      if (c) { used.add(c); take(n, c.stated, c.step, 'propagated'); continue; }
+      const c = facts.comps.find(
+        (c) =>
+          !used.has(c) &&
+          c.step >= after &&
+          wrong.some((p) => has(c.operands, p.got!.value)) &&
+          !has(allGold, c.stated),
+      );
+      if (c) {
+        used.add(c);
+        take(n, c.stated, c.step, 'propagated');
+        continue;
+      }
     }
     // 3. Every parent was answered and a computation uses all their values but gets another result.
     if (parents.length && parents.every((p) => p.got)) {
-      const c = facts.comps.find((c) => !used.has(c) && c.step >= after && parents.every((p) => has(c.operands, p.got!.value)) && !has(allGold, c.stated));
-      if (c) { used.add(c); take(n, c.stated, c.step, 'recomputed'); continue; }
+      const c = facts.comps.find(
+        (c) =>
+          !used.has(c) &&
+          c.step >= after &&
+          parents.every((p) => has(c.operands, p.got!.value)) &&
+          !has(allGold, c.stated),
+      );
+      if (c) {
+        used.add(c);
+        take(n, c.stated, c.step, 'recomputed');
+        continue;
+      }
     }
     // 4. A node computed from the problem's numbers alone: the first unclaimed computation over
     //    given numbers after the previous node's step, whose result no node has as gold.
     if (!parents.length) {
       const prev = Math.max(0, ...[...got.values()].map((v) => v.step));
-      const c = facts.comps.find((c) => !used.has(c) && c.step >= prev && c.operands.some((o) => has(facts.given, o)) && c.operands.every((o) => has(facts.given, o) || ![...got.values()].some((v) => sameValue(v.value, o))) && !has(allGold, c.stated));
-      if (c) { used.add(c); take(n, c.stated, c.step, 'from-given'); continue; }
+      const c = facts.comps.find(
+        (c) =>
+          !used.has(c) &&
+          c.step >= prev &&
+          c.operands.some((o) => has(facts.given, o)) &&
+          c.operands.every((o) => has(facts.given, o) || ![...got.values()].some((v) => sameValue(v.value, o))) &&
+          !has(allGold, c.stated),
+      );
+      if (c) {
+        used.add(c);
+        take(n, c.stated, c.step, 'from-given');
+        continue;
+      }
     }
     take(n, null, null, 'none');
   }
@@ -124,7 +187,12 @@ export function alignNodes(facts: PathFacts, nodes: readonly ArsNode[], opts: { 
  * that answered an earlier node which does new arithmetic (a computation, or a number neither
  * given nor already answered); the last step when none does.
  */
-export function ffsStepForFree(path: { steps: readonly string[]; node_answers: readonly NodeAnswer[] }, nodes: readonly ArsNode[], ffsNodeId: string, facts?: PathFacts): number {
+export function ffsStepForFree(
+  path: { steps: readonly string[]; node_answers: readonly NodeAnswer[] },
+  nodes: readonly ArsNode[],
+  ffsNodeId: string,
+  facts?: PathFacts,
+): number {
   const node = nodes.find((n) => n.node_id === ffsNodeId);
   const last = Math.max(0, path.steps.length - 1);
   if (!node) return -1;
@@ -137,7 +205,8 @@ export function ffsStepForFree(path: { steps: readonly string[]; node_answers: r
   const start = Math.max(-1, ...known.map((a) => a.step!)) + 1;
   const knownValues = [...f.given, ...known.map((a) => parseNumber(a.answer!)).filter((v): v is number => v !== null)];
   for (let s = start; s <= last; s++) {
-    const doesArithmetic = f.comps.some((c) => c.step === s) || f.stated.some((x) => x.step === s && !has(knownValues, x.value));
+    const doesArithmetic =
+      f.comps.some((c) => c.step === s) || f.stated.some((x) => x.step === s && !has(knownValues, x.value));
     if (doesArithmetic) return s;
   }
   return Math.min(Math.max(start, 0), last);

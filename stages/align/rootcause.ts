@@ -7,7 +7,7 @@
  */
 import { sameValue } from './arith.ts';
 import { ancestors, buildValueGraph, oneOp, type ValueGraph } from './valuegraph.ts';
-import { parseNumber } from '../../pipeline/equivalence/index.ts';
+import { parseNumber } from '../lib/equivalence/index.ts';
 
 export type Mark = 'trusted' | 'suspect';
 
@@ -68,7 +68,9 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
  * neither exists (no suspect value and no node with the final value).
  */
 export function firstFailure(g: ValueGraph, marks: readonly Mark[], finalValue: number | null): number | null {
-  const steps = g.nodes.filter((n) => n.step >= 0 && marks[n.id] === 'suspect' && n.operands.every((o) => marks[o] !== 'suspect')).map((n) => n.step);
+  const steps = g.nodes
+    .filter((n) => n.step >= 0 && marks[n.id] === 'suspect' && n.operands.every((o) => marks[o] !== 'suspect'))
+    .map((n) => n.step);
   const fin = finalValue === null ? -1 : finalNode(g, finalValue);
   if (fin >= 0) steps.push(g.nodes[fin]!.step);
   return steps.length ? Math.min(...steps) : null;
@@ -76,7 +78,8 @@ export function firstFailure(g: ValueGraph, marks: readonly Mark[], finalValue: 
 
 /** The latest node of a step (not the question) holding the final value; -1 when none. */
 export function finalNode(g: ValueGraph, finalValue: number): number {
-  for (let i = g.nodes.length - 1; i >= 0; i--) if (g.nodes[i]!.step >= 0 && sameValue(g.nodes[i]!.value, finalValue)) return i;
+  for (let i = g.nodes.length - 1; i >= 0; i--)
+    if (g.nodes[i]!.step >= 0 && sameValue(g.nodes[i]!.value, finalValue)) return i;
   return -1;
 }
 
@@ -85,11 +88,17 @@ export function finalNode(g: ValueGraph, finalValue: number): number {
  * among the final value's node and its ancestors whose operands are all trusted; the final
  * value's node itself counts as suspect. Null when no node holds the final value.
  */
-export function rootCause(g: ValueGraph, marks: readonly Mark[], finalValue: number): { id: number; step: number } | null {
+export function rootCause(
+  g: ValueGraph,
+  marks: readonly Mark[],
+  finalValue: number,
+): { id: number; step: number } | null {
   const fin = finalNode(g, finalValue);
   if (fin < 0) return null;
   const suspect = (i: number) => i === fin || marks[i] === 'suspect';
-  const ids = [...ancestors(g, fin), fin].filter((i) => g.nodes[i]!.step >= 0 && suspect(i) && g.nodes[i]!.operands.every((o) => !suspect(o)));
+  const ids = [...ancestors(g, fin), fin].filter(
+    (i) => g.nodes[i]!.step >= 0 && suspect(i) && g.nodes[i]!.operands.every((o) => !suspect(o)),
+  );
   ids.sort((a, b) => g.nodes[a]!.step - g.nodes[b]!.step || a - b);
   const id = ids[0];
   return id === undefined ? null : { id, step: g.nodes[id]!.step };
@@ -105,9 +114,17 @@ export function goldValues(nodes: readonly { answer: string | null }[]): number[
  * with a suspect value whose operands are all trusted (gold ARS values and question numbers are
  * trusted), or the step holding the wrong final value; null when none is found.
  */
-export function valueGraphFailureStep(steps: readonly string[], finalAnswer: string | null, nodes: readonly { answer: string | null; is_final: boolean; question: string }[]): number | null {
+export function valueGraphFailureStep(
+  steps: readonly string[],
+  finalAnswer: string | null,
+  nodes: readonly { answer: string | null; is_final: boolean; question: string }[],
+): number | null {
   const question = nodes.find((n) => n.is_final)?.question ?? '';
   const golds = goldValues(nodes);
   const g = buildValueGraph(steps, question);
-  return firstFailure(g, markValues(g, golds, { consistent: 'leads' }), finalAnswer === null ? null : parseNumber(finalAnswer));
+  return firstFailure(
+    g,
+    markValues(g, golds, { consistent: 'leads' }),
+    finalAnswer === null ? null : parseNumber(finalAnswer),
+  );
 }

@@ -24,15 +24,63 @@ export interface ValueNode {
   correct: boolean;
 }
 
-export interface ValueGraph { nodes: ValueNode[] }
+export interface ValueGraph {
+  nodes: ValueNode[];
+}
 
 const WORDS: Record<string, number[]> = {
-  one: [1], two: [2], three: [3], four: [4], five: [5], six: [6], seven: [7], eight: [8], nine: [9], ten: [10],
-  eleven: [11], twelve: [12], thirteen: [13], fourteen: [14], fifteen: [15], sixteen: [16], seventeen: [17], eighteen: [18],
-  nineteen: [19], twenty: [20], thirty: [30], forty: [40], fifty: [50], sixty: [60], seventy: [70], eighty: [80], ninety: [90],
-  hundred: [100], thousand: [1000], dozen: [12], dozens: [12], half: [0.5, 2], twice: [2], double: [2], doubles: [2], triple: [3],
-  thrice: [3], triples: [3], tripled: [3], doubled: [2], quarter: [0.25, 4], quarters: [0.25, 4], third: [3], thirds: [3], fourth: [4], fifth: [5], fifths: [5], sixth: [6],
-  tenth: [10, 0.1], tenths: [10], pair: [2], pairs: [2],
+  one: [1],
+  two: [2],
+  three: [3],
+  four: [4],
+  five: [5],
+  six: [6],
+  seven: [7],
+  eight: [8],
+  nine: [9],
+  ten: [10],
+  eleven: [11],
+  twelve: [12],
+  thirteen: [13],
+  fourteen: [14],
+  fifteen: [15],
+  sixteen: [16],
+  seventeen: [17],
+  eighteen: [18],
+  nineteen: [19],
+  twenty: [20],
+  thirty: [30],
+  forty: [40],
+  fifty: [50],
+  sixty: [60],
+  seventy: [70],
+  eighty: [80],
+  ninety: [90],
+  hundred: [100],
+  thousand: [1000],
+  dozen: [12],
+  dozens: [12],
+  half: [0.5, 2],
+  twice: [2],
+  double: [2],
+  doubles: [2],
+  triple: [3],
+  thrice: [3],
+  triples: [3],
+  tripled: [3],
+  doubled: [2],
+  quarter: [0.25, 4],
+  quarters: [0.25, 4],
+  third: [3],
+  thirds: [3],
+  fourth: [4],
+  fifth: [5],
+  fifths: [5],
+  sixth: [6],
+  tenth: [10, 0.1],
+  tenths: [10],
+  pair: [2],
+  pairs: [2],
 };
 
 /** Unit and counting constants any solution may bring in without the question stating them. */
@@ -70,9 +118,18 @@ export function oneOp(a: number, b: number): number[] {
  */
 export function buildValueGraph(steps: readonly string[], question: string): ValueGraph {
   const nodes: ValueNode[] = [];
-  const add = (n: Omit<ValueNode, 'id'>) => { const node = { ...n, id: nodes.length }; nodes.push(node); return node; };
-  for (const v of questionNumbers(question)) if (!nodes.some((n) => sameValue(n.value, v))) add({ step: -1, value: v, kind: 'given', operands: [], correct: true });
-  const latest = (v: number) => { for (let i = nodes.length - 1; i >= 0; i--) if (sameValue(nodes[i]!.value, v)) return nodes[i]!; return undefined; };
+  const add = (n: Omit<ValueNode, 'id'>) => {
+    const node = { ...n, id: nodes.length };
+    nodes.push(node);
+    return node;
+  };
+  for (const v of questionNumbers(question))
+    if (!nodes.some((n) => sameValue(n.value, v)))
+      add({ step: -1, value: v, kind: 'given', operands: [], correct: true });
+  const latest = (v: number) => {
+    for (let i = nodes.length - 1; i >= 0; i--) if (sameValue(nodes[i]!.value, v)) return nodes[i]!;
+    return undefined;
+  };
   const statedIn = steps.map((s, i) => statedNumbers(s, i));
   steps.forEach((text, step) => {
     const comps = computations(text, step);
@@ -83,7 +140,9 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       // The most recent pair of values one operation turns into it (latest member first).
       const recent = nodes.slice(-40);
       let pair: [number, number] | null = null;
-      for (let j = recent.length - 1; j > 0 && !pair; j--) for (let i = j - 1; i >= 0 && !pair; i--) if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
+      for (let j = recent.length - 1; j > 0 && !pair; j--)
+        for (let i = j - 1; i >= 0 && !pair; i--)
+          if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
       else if (!has(CONSTANTS, s.value)) add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }
@@ -91,8 +150,21 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       const operands = c.operands.map((v) => {
         const src = latest(v);
         if (src) return src.id;
-        const first = statedIn.findIndex((xs, k) => k <= step && has(xs.map((x) => x.value), v));
-        return add({ step: first >= 0 ? first : step, value: v, kind: has(CONSTANTS, v) ? 'given' : 'stated', operands: [], correct: true }).id;
+        const first = statedIn.findIndex(
+          (xs, k) =>
+            k <= step &&
+            has(
+              xs.map((x) => x.value),
+              v,
+            ),
+        );
+        return add({
+          step: first >= 0 ? first : step,
+          value: v,
+          kind: has(CONSTANTS, v) ? 'given' : 'stated',
+          operands: [],
+          correct: true,
+        }).id;
       });
       add({ step, value: c.stated, kind: 'computed', operands, correct: c.correct });
     }

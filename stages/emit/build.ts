@@ -5,16 +5,39 @@
  */
 import type { ArsNode, Problem, ScoredPath } from '../../schemas/index.ts';
 import type { PreferenceRow, ProcessEvalRow, SftRow, StepPreferenceRow, StepwiseRow } from '../../schemas/outputs.ts';
-import { problemText } from '../../pipeline/prompts.ts';
+import { problemText } from '../lib/prompts.ts';
 import { makeEq } from '../score/classes.ts';
 
-export interface EmitOptions { sft_per_problem: number; pairs_per_problem: number; keep_after_ffs: boolean }
-export interface Built<R> { rows: R[]; candidates: number; dropped: Record<string, number> }
-export interface EmitInput { problems: readonly Problem[]; nodes: readonly ArsNode[]; scored: readonly ScoredPath[] }
+export interface EmitOptions {
+  sft_per_problem: number;
+  pairs_per_problem: number;
+  keep_after_ffs: boolean;
+}
+export interface Built<R> {
+  rows: R[];
+  candidates: number;
+  dropped: Record<string, number>;
+}
+export interface EmitInput {
+  problems: readonly Problem[];
+  nodes: readonly ArsNode[];
+  scored: readonly ScoredPath[];
+}
 
-const trace = (s: ScoredPath) => ({ problem_id: s.problem_id, path_id: s.path_id, domain: s.domain, PC: s.PC, GC: s.GC, region: s.region, model: s.model, run_id: s.run_id });
+const trace = (s: ScoredPath) => ({
+  problem_id: s.problem_id,
+  path_id: s.path_id,
+  domain: s.domain,
+  PC: s.PC,
+  GC: s.GC,
+  region: s.region,
+  model: s.model,
+  run_id: s.run_id,
+});
 const text = (steps: readonly string[]) => steps.join('\n');
-const count = (d: Record<string, number>, why: string) => { d[why] = (d[why] ?? 0) + 1; };
+const count = (d: Record<string, number>, why: string) => {
+  d[why] = (d[why] ?? 0) + 1;
+};
 
 /** Groups scored paths by problem, keeping problem order. */
 function byProblem(input: EmitInput): { problem: Problem; paths: ScoredPath[]; nodes: ArsNode[] }[] {
@@ -22,9 +45,13 @@ function byProblem(input: EmitInput): { problem: Problem; paths: ScoredPath[]; n
   for (const s of input.scored) (paths.get(s.problem_id) ?? paths.set(s.problem_id, []).get(s.problem_id)!).push(s);
   const nodes = new Map<string, ArsNode[]>();
   for (const n of input.nodes) (nodes.get(n.problem_id) ?? nodes.set(n.problem_id, []).get(n.problem_id)!).push(n);
-  return input.problems.filter((p) => paths.has(p.problem_id)).map((problem) => ({
-    problem, paths: paths.get(problem.problem_id)!, nodes: (nodes.get(problem.problem_id) ?? []).sort((a, b) => a.position - b.position),
-  }));
+  return input.problems
+    .filter((p) => paths.has(p.problem_id))
+    .map((problem) => ({
+      problem,
+      paths: paths.get(problem.problem_id)!,
+      nodes: (nodes.get(problem.problem_id) ?? []).sort((a, b) => a.position - b.position),
+    }));
 }
 
 /** SFT: reliable-correct paths, deduplicated by text, at most `sft_per_problem` per problem. */
@@ -33,13 +60,29 @@ export function buildSft(input: EmitInput, opts: EmitOptions): Built<SftRow> {
   for (const { problem, paths } of byProblem(input)) {
     const seen = new Set<string>();
     for (const s of paths) {
-      if (s.category !== 'reliable-correct') { count(out.dropped, `category ${s.category}`); continue; }
+      if (s.category !== 'reliable-correct') {
+        count(out.dropped, `category ${s.category}`);
+        continue;
+      }
       const body = text(s.steps);
       const key = body.replace(/\s+/g, ' ').trim().toLowerCase();
-      if (seen.has(key)) { count(out.dropped, 'duplicate text'); continue; }
-      if (seen.size >= opts.sft_per_problem) { count(out.dropped, 'over per-problem cap'); continue; }
+      if (seen.has(key)) {
+        count(out.dropped, 'duplicate text');
+        continue;
+      }
+      if (seen.size >= opts.sft_per_problem) {
+        count(out.dropped, 'over per-problem cap');
+        continue;
+      }
       seen.add(key);
-      out.rows.push({ messages: [{ role: 'user', content: problemText(problem) }, { role: 'assistant', content: body }], images: problem.images, ...trace(s) });
+      out.rows.push({
+        messages: [
+          { role: 'user', content: problemText(problem) },
+          { role: 'assistant', content: body },
+        ],
+        images: problem.images,
+        ...trace(s),
+      });
     }
   }
   return out;
@@ -52,13 +95,28 @@ export function buildPreference(input: EmitInput, opts: EmitOptions): Built<Pref
     const chosen = paths.filter((s) => s.category === 'reliable-correct');
     const rejected = paths.filter((s) => s.ffs_node !== null);
     out.candidates += rejected.length;
-    if (!chosen.length) { out.dropped['no reliable-correct path for the problem'] = (out.dropped['no reliable-correct path for the problem'] ?? 0) + rejected.length; continue; }
+    if (!chosen.length) {
+      out.dropped['no reliable-correct path for the problem'] =
+        (out.dropped['no reliable-correct path for the problem'] ?? 0) + rejected.length;
+      continue;
+    }
     rejected.forEach((r, i) => {
-      if (i >= opts.pairs_per_problem) { count(out.dropped, 'over per-problem cap'); return; }
+      if (i >= opts.pairs_per_problem) {
+        count(out.dropped, 'over per-problem cap');
+        return;
+      }
       const c = chosen[i % chosen.length]!;
       out.rows.push({
-        prompt: [{ role: 'user', content: problemText(problem) }], chosen: [{ role: 'assistant', content: text(c.steps) }], rejected: [{ role: 'assistant', content: text(r.steps) }],
-        images: problem.images, ...trace(r), chosen_path_id: c.path_id, chosen_PC: c.PC, chosen_GC: c.GC, ffs_node: r.ffs_node!, ffs_step: r.ffs_step,
+        prompt: [{ role: 'user', content: problemText(problem) }],
+        chosen: [{ role: 'assistant', content: text(c.steps) }],
+        rejected: [{ role: 'assistant', content: text(r.steps) }],
+        images: problem.images,
+        ...trace(r),
+        chosen_path_id: c.path_id,
+        chosen_PC: c.PC,
+        chosen_GC: c.GC,
+        ffs_node: r.ffs_node!,
+        ffs_step: r.ffs_step,
       });
     });
   }
@@ -76,21 +134,43 @@ export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<
     let made = 0;
     for (const r of paths.filter((s) => s.ffs_node !== null && s.ffs_step >= 0)) {
       out.candidates++;
-      if (made >= opts.pairs_per_problem) { count(out.dropped, 'over per-problem cap'); continue; }
+      if (made >= opts.pairs_per_problem) {
+        count(out.dropped, 'over per-problem cap');
+        continue;
+      }
       const node = nodes.find((n) => n.node_id === r.ffs_node);
-      if (!node) { count(out.dropped, 'FFS node not in ARS'); continue; }
+      if (!node) {
+        count(out.dropped, 'FFS node not in ARS');
+        continue;
+      }
       const before = nodes.filter((n) => n.position < node.position);
-      const donor = paths.find((c) => c !== r && verdictOf(c, node.node_id) === 'ok' && agreesOn(c, r, before) && stepOf(c, node.node_id) !== null);
-      if (!donor) { count(out.dropped, 'no path answers the FFS node correctly after the same prefix'); continue; }
+      const donor = paths.find(
+        (c) =>
+          c !== r && verdictOf(c, node.node_id) === 'ok' && agreesOn(c, r, before) && stepOf(c, node.node_id) !== null,
+      );
+      if (!donor) {
+        count(out.dropped, 'no path answers the FFS node correctly after the same prefix');
+        continue;
+      }
       const at = stepOf(donor, node.node_id)!;
       const prefix = r.steps.slice(0, r.ffs_step);
       const rejectedStep = r.steps[r.ffs_step];
-      if (rejectedStep === undefined) { count(out.dropped, 'ffs_step past the last step'); continue; }
+      if (rejectedStep === undefined) {
+        count(out.dropped, 'ffs_step past the last step');
+        continue;
+      }
       made++;
       out.rows.push({
-        prompt: problemText(problem), initial_reason_steps: text(prefix), chosen: donor.steps[at]!, rejected: rejectedStep,
-        full_chosen: text(donor.steps.slice(at)), full_rejected: text(r.steps.slice(r.ffs_step)),
-        ...trace(r), chosen_path_id: donor.path_id, ffs_node: node.node_id, ffs_step: r.ffs_step,
+        prompt: problemText(problem),
+        initial_reason_steps: text(prefix),
+        chosen: donor.steps[at]!,
+        rejected: rejectedStep,
+        full_chosen: text(donor.steps.slice(at)),
+        full_rejected: text(r.steps.slice(r.ffs_step)),
+        ...trace(r),
+        chosen_path_id: donor.path_id,
+        ffs_node: node.node_id,
+        ffs_step: r.ffs_step,
       });
     }
   }
@@ -119,10 +199,19 @@ export function buildStepwise(input: EmitInput, opts: EmitOptions): Built<Stepwi
   for (const { problem, paths } of byProblem(input)) {
     for (const s of paths) {
       const why = stepwiseExclusion(s);
-      if (why) { count(out.dropped, why); continue; }
+      if (why) {
+        count(out.dropped, why);
+        continue;
+      }
       const n = s.ffs_step < 0 ? s.steps.length : opts.keep_after_ffs ? s.steps.length : s.ffs_step + 1;
       const labels = s.steps.slice(0, n).map((_, i) => s.ffs_step < 0 || i < s.ffs_step);
-      out.rows.push({ prompt: problemText(problem), completions: s.steps.slice(0, n), labels, ...trace(s), ffs_step: s.ffs_step });
+      out.rows.push({
+        prompt: problemText(problem),
+        completions: s.steps.slice(0, n),
+        labels,
+        ...trace(s),
+        ffs_step: s.ffs_step,
+      });
     }
   }
   return out;
@@ -141,11 +230,23 @@ export function buildProcessEval(input: EmitInput): Built<ProcessEvalRow> {
   const out: Built<ProcessEvalRow> = { rows: [], candidates: input.scored.length, dropped: {} };
   for (const { problem, paths } of byProblem(input)) {
     for (const s of paths) {
-      if (s.final_correct === null) { count(out.dropped, 'no final label'); continue; }
-      if (s.silent_failure_node !== null) { count(out.dropped, 'silent failure'); continue; }
-      out.rows.push({ id: s.path_id, problem: problem.question, steps: s.steps, label: s.ffs_step, final_answer_correct: s.final_correct, ...trace(s) });
+      if (s.final_correct === null) {
+        count(out.dropped, 'no final label');
+        continue;
+      }
+      if (s.silent_failure_node !== null) {
+        count(out.dropped, 'silent failure');
+        continue;
+      }
+      out.rows.push({
+        id: s.path_id,
+        problem: problem.question,
+        steps: s.steps,
+        label: s.ffs_step,
+        final_answer_correct: s.final_correct,
+        ...trace(s),
+      });
     }
   }
   return out;
 }
-

@@ -6,7 +6,10 @@
 import type { PathRow, Reject } from '../../schemas/index.ts';
 
 /** One problem as read, not yet validated; `item` names it in errors (`line 12`). */
-export interface RawItem { item: string; value: unknown }
+export interface RawItem {
+  item: string;
+  value: unknown;
+}
 
 export interface AdapterOutput {
   problems: RawItem[];

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { Store } from '../../pipeline/store.ts';
-import { sqlString } from '../../pipeline/store.ts';
+import { Store } from '../../pipeline/io/store.ts';
+import { sqlString } from '../../pipeline/io/store.ts';
 
 /** Reads JSONL; a line that is not JSON becomes a reject naming its line number. */
 export const readJsonl: Adapter = async (file) => {
@@ -20,7 +20,15 @@ export const readJsonl: Adapter = async (file) => {
     try {
       out.problems.push({ item, value: JSON.parse(line) });
     } catch (e) {
-      out.rejects.push({ stage: 'ingest', source: basename(file), item, code: 'invalid_json', path: '', message: `${item} is not valid JSON: ${(e as Error).message}`, raw: line.slice(0, 4096) });
+      out.rejects.push({
+        stage: 'ingest',
+        source: basename(file),
+        item,
+        code: 'invalid_json',
+        path: '',
+        message: `${item} is not valid JSON: ${(e as Error).message}`,
+        raw: line.slice(0, 4096),
+      });
     }
   });
   return out;
@@ -31,7 +39,11 @@ export const readParquet: Adapter = async (file) => {
   const store = await Store.open(':memory:');
   try {
     const rows = await store.query(`SELECT * FROM read_parquet(${sqlString(file)})`);
-    return { problems: rows.map((value, i) => ({ item: `row ${i + 1}`, value: dropNulls(value) })), paths: [], rejects: [] };
+    return {
+      problems: rows.map((value, i) => ({ item: `row ${i + 1}`, value: dropNulls(value) })),
+      paths: [],
+      rejects: [],
+    };
   } finally {
     store.close();
   }
@@ -40,6 +52,11 @@ export const readParquet: Adapter = async (file) => {
 /** Parquet has no "absent": a null optional field reads as absent, as in JSONL. */
 function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== null)
+        .map(([k, x]) => [k, dropNulls(x)]),
+    );
   return v;
 }

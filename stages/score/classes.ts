@@ -2,7 +2,7 @@
  * @module stages/score/classes
  * Equivalence classes of the answers K paths gave to one node (TRACE.md "Step verdicts").
  */
-import { equivalent, equivalenceKey } from '../../pipeline/equivalence/index.ts';
+import { equivalent, equivalenceKey } from '../lib/equivalence/index.ts';
 import type { AnswerSpec } from '../../schemas/index.ts';
 
 export interface Classes {
@@ -22,14 +22,25 @@ export function classify(answers: readonly (string | null)[], spec: AnswerSpec, 
   const byKey = new Map<string, number>();
   const byText = new Map<string, number>();
   for (const a of answers) {
-    if (a === null) { classOf.push(null); continue; }
+    if (a === null) {
+      classOf.push(null);
+      continue;
+    }
     // The same text is the same class: most of the K answers repeat one of a few strings.
     const same = byText.get(a);
-    if (same !== undefined) { sizes[same]!++; classOf.push(same); continue; }
+    if (same !== undefined) {
+      sizes[same]!++;
+      classOf.push(same);
+      continue;
+    }
     const key = equivalenceKey(a, spec);
     let c = key !== null ? byKey.get(key) : undefined;
     if (c === undefined) c = reps.findIndex((r) => eq(r, a));
-    if (c === -1) { c = reps.length; reps.push(a); sizes.push(0); }
+    if (c === -1) {
+      c = reps.length;
+      reps.push(a);
+      sizes.push(0);
+    }
     if (key !== null && !byKey.has(key)) byKey.set(key, c);
     sizes[c]!++;
     classOf.push(c);
@@ -43,7 +54,10 @@ export function consensus(c: Classes): number | null {
   let best = -1;
   let tie = false;
   c.sizes.forEach((s, i) => {
-    if (best === -1 || s > c.sizes[best]!) { best = i; tie = false; } else if (s === c.sizes[best]) tie = true;
+    if (best === -1 || s > c.sizes[best]!) {
+      best = i;
+      tie = false;
+    } else if (s === c.sizes[best]) tie = true;
   });
   return best === -1 || tie ? null : best;
 }
@@ -56,7 +70,10 @@ export function makeEq(spec: AnswerSpec): (x: string | null, y: string | null) =
     if (x === y) return true;
     const k = `${x}\u0000${y}`;
     let r = memo.get(k);
-    if (r === undefined) { r = equivalent(x, y, spec).equal === true; memo.set(k, r); }
+    if (r === undefined) {
+      r = equivalent(x, y, spec).equal === true;
+      memo.set(k, r);
+    }
     return r;
   };
 }

@@ -16,7 +16,11 @@ export interface FfsResult {
  * `nodes` in order with F last, `verdicts` by node id (intermediate nodes), `y` final correctness.
  * With `y` null (no label) there is no FFS to find.
  */
-export function firstFailure(nodes: readonly ArsNode[], verdicts: ReadonlyMap<string, Verdict>, y: boolean | null): FfsResult {
+export function firstFailure(
+  nodes: readonly ArsNode[],
+  verdicts: ReadonlyMap<string, Verdict>,
+  y: boolean | null,
+): FfsResult {
   const errors = new Set(nodes.filter((n) => !n.is_final && isError(verdicts.get(n.node_id))).map((n) => n.node_id));
   const parents = new Map(nodes.map((n) => [n.node_id, n.depends_on]));
   const roots = nodes.filter((n) => errors.has(n.node_id) && !hasErrorAncestor(n.node_id, parents, errors));
@@ -29,7 +33,11 @@ export function firstFailure(nodes: readonly ArsNode[], verdicts: ReadonlyMap<st
 
 const isError = (v: Verdict | undefined) => v === 'fail' || v === 'missing';
 
-function hasErrorAncestor(id: string, parents: ReadonlyMap<string, readonly string[]>, errors: ReadonlySet<string>): boolean {
+function hasErrorAncestor(
+  id: string,
+  parents: ReadonlyMap<string, readonly string[]>,
+  errors: ReadonlySet<string>,
+): boolean {
   const stack = [...(parents.get(id) ?? [])];
   const seen = new Set<string>();
   while (stack.length) {

@@ -10,14 +10,15 @@ import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Store, sqlString } from '../../pipeline/store.ts';
+import { Store, sqlString } from '../../pipeline/io/store.ts';
 import { repoRoot } from '../shared.ts';
 
 const python = process.env.TRACEPIPE_TRAIN_PYTHON ?? join(repoRoot, 'build', 'venv-train', 'bin', 'python');
 const hasPython = existsSync(python);
 if (!hasPython) {
   const msg = `${python} not found: the training compat tests are SKIPPED (make compat builds it)`;
-  if (process.env.TRACEPIPE_REQUIRE_TRAIN === '1') throw new Error(`${msg} (TRACEPIPE_REQUIRE_TRAIN=1 makes this a failure)`);
+  if (process.env.TRACEPIPE_REQUIRE_TRAIN === '1')
+    throw new Error(`${msg} (TRACEPIPE_REQUIRE_TRAIN=1 makes this a failure)`);
   console.warn(`\n*** ${msg} ***\n`);
 }
 
@@ -38,32 +39,69 @@ const dir = join(repoRoot, 'build', 'test-runs', 'compat-bad');
 let store: Store;
 
 /** Writes a run whose outputs are GOOD except for `bad`, then runs train_step.py on it. */
-async function check(name: string, bad: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function check(
+  name: string,
+  bad: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const run = join(dir, name);
   await rm(run, { recursive: true, force: true });
   for (const [dataset, sql] of Object.entries({ ...GOOD, ...bad })) {
     await mkdir(join(run, 'out', dataset), { recursive: true });
-    await store.run(`COPY (${twice(sql)}) TO ${sqlString(join(run, 'out', dataset, 'part-0.parquet'))} (FORMAT parquet)`);
+    await store.run(
+      `COPY (${twice(sql)}) TO ${sqlString(join(run, 'out', dataset, 'part-0.parquet'))} (FORMAT parquet)`,
+    );
   }
   return new Promise((ok) => {
-    execFile(python, [join(repoRoot, 'test', 'compat', 'train_step.py'), run, '--rows', '2'], { env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', HF_HOME: join(repoRoot, 'build', 'hf-home') }, timeout: 240_000 },
-      (err, stdout, stderr) => ok({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    execFile(
+      python,
+      [join(repoRoot, 'test', 'compat', 'train_step.py'), run, '--rows', '2'],
+      {
+        env: {
+          ...process.env,
+          HF_HUB_OFFLINE: '1',
+          HF_DATASETS_OFFLINE: '1',
+          HF_HOME: join(repoRoot, 'build', 'hf-home'),
+        },
+        timeout: 240_000,
+      },
+      (err, stdout, stderr) => ok({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
   });
 }
 
 describe.skipIf(!hasPython)('train_step.py on badly typed outputs', () => {
-  beforeAll(async () => { store = await Store.open(':memory:'); });
+  beforeAll(async () => {
+    store = await Store.open(':memory:');
+  });
   afterAll(() => store?.close());
 
   it.each([
-    ['sft messages written as a JSON string', { sft: `SELECT '[{"role": "user", "content": "hi"}]' AS messages, []::VARCHAR[] AS images, ${TRACE}` },
-      'compat FAILED: sft: column messages should be list<item: struct<role: string, content: string>>, got string'],
-    ['stepwise labels written as strings', { stepwise: `SELECT '${Q}' AS prompt, ['Q1: 1+1 = 2', 'Q2: 2*2 = 5'] AS completions, ['true', 'false'] AS labels, ${TRACE}` },
-      'compat FAILED: stepwise: column labels should be list<item: bool>, got list<item: string>'],
-    ['preference without its rejected column', { preference: `SELECT [${MSG('user', Q)}] AS prompt, [${MSG('assistant', '4')}] AS chosen, []::VARCHAR[] AS images, ${TRACE}` },
-      'compat FAILED: preference: column rejected is missing (columns: prompt, chosen, images, problem_id, path_id, domain, PC, GC, region, model, run_id)'],
-    ['process_eval label as a double', { process_eval: `SELECT 'p1/a' AS id, '${Q}' AS problem, ['a'] AS steps, 1.0::DOUBLE AS label, false AS final_answer_correct, ${TRACE}` },
-      'compat FAILED: process_eval: column label should be int32, got double'],
+    [
+      'sft messages written as a JSON string',
+      { sft: `SELECT '[{"role": "user", "content": "hi"}]' AS messages, []::VARCHAR[] AS images, ${TRACE}` },
+      'compat FAILED: sft: column messages should be list<item: struct<role: string, content: string>>, got string',
+    ],
+    [
+      'stepwise labels written as strings',
+      {
+        stepwise: `SELECT '${Q}' AS prompt, ['Q1: 1+1 = 2', 'Q2: 2*2 = 5'] AS completions, ['true', 'false'] AS labels, ${TRACE}`,
+      },
+      'compat FAILED: stepwise: column labels should be list<item: bool>, got list<item: string>',
+    ],
+    [
+      'preference without its rejected column',
+      {
+        preference: `SELECT [${MSG('user', Q)}] AS prompt, [${MSG('assistant', '4')}] AS chosen, []::VARCHAR[] AS images, ${TRACE}`,
+      },
+      'compat FAILED: preference: column rejected is missing (columns: prompt, chosen, images, problem_id, path_id, domain, PC, GC, region, model, run_id)',
+    ],
+    [
+      'process_eval label as a double',
+      {
+        process_eval: `SELECT 'p1/a' AS id, '${Q}' AS problem, ['a'] AS steps, 1.0::DOUBLE AS label, false AS final_answer_correct, ${TRACE}`,
+      },
+      'compat FAILED: process_eval: column label should be int32, got double',
+    ],
   ])('fails on %s, naming the dataset and column', async (_case, bad, message) => {
     const r = await check(_case.replaceAll(' ', '-'), bad);
     expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([1, message]);
@@ -72,10 +110,20 @@ describe.skipIf(!hasPython)('train_step.py on badly typed outputs', () => {
   it('passes on the same outputs written correctly: one SFT, two DPO and one PRM step', async () => {
     const r = await check('good', {});
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { dataset: string; rows: number; trainer_loss?: number });
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { dataset: string; rows: number; trainer_loss?: number });
     expect(rows.map((x) => [x.dataset, x.rows, typeof x.trainer_loss])).toEqual([
-      ['sft', 2, 'number'], ['preference', 2, 'number'], ['step_preference', 2, 'number'], ['stepwise', 2, 'number'], ['process_eval', 2, 'undefined'],
+      ['sft', 2, 'number'],
+      ['preference', 2, 'number'],
+      ['step_preference', 2, 'number'],
+      ['stepwise', 2, 'number'],
+      ['process_eval', 2, 'undefined'],
     ]);
-    expect(r.stdout).toMatch(/\ncompat: OK \(5 outputs loaded with datasets; one step each of SFT, DPO x2, PRM; vocab \d+; [\d.]+ s\)\n$/);
+    expect(r.stdout).toMatch(
+      /\ncompat: OK \(5 outputs loaded with datasets; one step each of SFT, DPO x2, PRM; vocab \d+; [\d.]+ s\)\n$/,
+    );
   }, 240_000);
 });

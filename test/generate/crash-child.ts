@@ -6,23 +6,39 @@
  * Usage: node --experimental-transform-types crash-child.ts <stateDir> <simUrl> <n> <seed>
  */
 import { join } from 'node:path';
-import { generate } from '../../stages/generate.ts';
+import { generate } from '../../stages/generate/generate.ts';
 import { synthInput } from '../../bench/generation.ts';
 import { synth } from '../../sim/synth.ts';
-import { Store } from '../../pipeline/store.ts';
-import { defaultGenerateConfig } from '../../pipeline/client/config.ts';
+import { Store } from '../../pipeline/io/store.ts';
+import { defaultGenerateConfig } from '../../pipeline/io/client/config.ts';
 import { paths } from '../../schemas/index.ts';
-import { createProgress } from '../../pipeline/client/progress.ts';
+import { createProgress } from '../../pipeline/io/client/progress.ts';
 
 const [stateDir, url, n, seed] = process.argv.slice(2);
 const store = await Store.open(join(stateDir!, 'state.duckdb'));
 const input = synthInput(synth({ n: Number(n), seed: Number(seed) }));
 const log: string[] = [];
-const out = await generate(input, {
-  model: { base_url: `${url}/v1`, model: 'sim' },
-  generate: { ...defaultGenerateConfig, k: 4, modes: ['ars-guided', 'free'], use_n: process.env.TP_USE_N === '1', concurrency: 16, seed: 5, timeout_ms: 5000 },
-  runId: 'crash',
-}, { store, log: (l) => log.push(l), progress: createProgress('crash', input.problems.length * 8, { stream: process.stderr, intervalMs: 20 }) });
+const out = await generate(
+  input,
+  {
+    model: { base_url: `${url}/v1`, model: 'sim' },
+    generate: {
+      ...defaultGenerateConfig,
+      k: 4,
+      modes: ['ars-guided', 'free'],
+      use_n: process.env.TP_USE_N === '1',
+      concurrency: 16,
+      seed: 5,
+      timeout_ms: 5000,
+    },
+    runId: 'crash',
+  },
+  {
+    store,
+    log: (l) => log.push(l),
+    progress: createProgress('crash', input.problems.length * 8, { stream: process.stderr, intervalMs: 20 }),
+  },
+);
 await store.replace(paths, out.paths);
 store.close();
 process.stdout.write(`${JSON.stringify({ stats: out.stats, rejects: out.rejects.length, log })}\n`);

@@ -1,23 +1,72 @@
 import { describe, it, expect } from 'vitest';
-import { generate } from '../../stages/generate.ts';
+import { generate } from '../../stages/generate/generate.ts';
 import { startSimulator } from '../../sim/server.ts';
 import { synth } from '../../sim/synth.ts';
 import { synthInput } from '../../bench/generation.ts';
-import { defaultGenerateConfig } from '../../pipeline/client/config.ts';
+import { defaultGenerateConfig } from '../../pipeline/io/client/config.ts';
 import { tempStore } from './helpers.ts';
 
 describe('generate against the simulator with 20% injected faults', () => {
   it('lands or rejects (with a reason) every one of 5,120 samples, none twice', async () => {
     const n = 320;
-    const sim = await startSimulator({ seed: 3, n, latencyMs: 2, rate429: 0.04, rate5xx: 0.04, rateHang: 0.04, rateMalformed: 0.04, rateTruncated: 0.04, hangMs: 2000, retryAfterMs: 20 });
+    const sim = await startSimulator({
+      seed: 3,
+      n,
+      latencyMs: 2,
+      rate429: 0.04,
+      rate5xx: 0.04,
+      rateHang: 0.04,
+      rateMalformed: 0.04,
+      rateTruncated: 0.04,
+      hangMs: 2000,
+      retryAfterMs: 20,
+    });
     const { store } = await tempStore();
     try {
       const input = synthInput(synth({ n, seed: 3 }));
-      const cfg = { model: { base_url: `${sim.url}/v1`, model: 'sim' }, generate: { ...defaultGenerateConfig, k: 8, modes: ['ars-guided', 'free'] as ('ars-guided' | 'free')[], use_n: false, concurrency: 64, seed: 11, timeout_ms: 300, max_retries: 6, max_reasks: 2 }, runId: 'faults' };
+      const cfg = {
+        model: { base_url: `${sim.url}/v1`, model: 'sim' },
+        generate: {
+          ...defaultGenerateConfig,
+          k: 8,
+          modes: ['ars-guided', 'free'] as ('ars-guided' | 'free')[],
+          use_n: false,
+          concurrency: 64,
+          seed: 11,
+          timeout_ms: 300,
+          max_retries: 6,
+          max_reasks: 2,
+        },
+        runId: 'faults',
+      };
       const out = await generate(input, cfg, { store, env: {} });
       const s = sim.stats();
-      console.log(JSON.stringify({ faults: { sim_requests: s.requests, outcomes: s.outcomes, choices: s.choices, paths: out.paths.length, rejects: out.rejects.length, reject_codes: Object.fromEntries([...new Set(out.rejects.map((r) => r.code))].map((c) => [c, out.rejects.filter((r) => r.code === c).length])), retries: out.stats.retries, reasks: out.stats.reasks, truncated: out.stats.truncated, rate_limited: out.stats.rate_limited, by_status: out.stats.by_status, wall_ms: out.stats.wall_ms } }));
-      const expected = input.problems.flatMap((p) => ['ars-guided', 'free'].flatMap((m) => Array.from({ length: 8 }, (_, i) => `${p.problem_id}/${m}/${i}`)));
+      console.log(
+        JSON.stringify({
+          faults: {
+            sim_requests: s.requests,
+            outcomes: s.outcomes,
+            choices: s.choices,
+            paths: out.paths.length,
+            rejects: out.rejects.length,
+            reject_codes: Object.fromEntries(
+              [...new Set(out.rejects.map((r) => r.code))].map((c) => [
+                c,
+                out.rejects.filter((r) => r.code === c).length,
+              ]),
+            ),
+            retries: out.stats.retries,
+            reasks: out.stats.reasks,
+            truncated: out.stats.truncated,
+            rate_limited: out.stats.rate_limited,
+            by_status: out.stats.by_status,
+            wall_ms: out.stats.wall_ms,
+          },
+        }),
+      );
+      const expected = input.problems.flatMap((p) =>
+        ['ars-guided', 'free'].flatMap((m) => Array.from({ length: 8 }, (_, i) => `${p.problem_id}/${m}/${i}`)),
+      );
       const landed = out.paths.map((p) => p.path_id);
       const rejected = out.rejects.map((r) => r.item);
       expect(new Set(landed).size).toBe(landed.length);
@@ -25,7 +74,9 @@ describe('generate against the simulator with 20% injected faults', () => {
       expect([...landed, ...rejected].sort()).toEqual([...expected].sort());
       expect(out.stats.skipped).toBe(0);
       for (const r of out.rejects) {
-        expect(r.code).toMatch(/^(truncated|invalid_json|schema|no_final_answer|http_\d+|timeout|connection|malformed_response)$/);
+        expect(r.code).toMatch(
+          /^(truncated|invalid_json|schema|no_final_answer|http_\d+|timeout|connection|malformed_response)$/,
+        );
         expect(r.message.startsWith(`path ${r.item}: `)).toBe(true);
       }
       const nodesOf = new Map<string, number>();

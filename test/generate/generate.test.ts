@@ -1,10 +1,13 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { generate } from '../../stages/generate.ts';
+import { generate } from '../../stages/generate/generate.ts';
 import { startFake, defaultReply, type Fake } from './fake.ts';
 import { ars, cfgFor, problem, tempStore } from './helpers.ts';
 
 let fake: Fake | undefined;
-afterEach(async () => { await fake?.close(); fake = undefined; });
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
 const input = () => ({ problems: [problem('p1'), problem('p2')], nodes: [...ars('p1'), ...ars('p2')] });
 
 describe('generate', () => {
@@ -14,13 +17,27 @@ describe('generate', () => {
     const cold = await generate(input(), cfgFor(fake.url), { store });
     expect(cold.rejects).toEqual([]);
     expect(cold.paths.map((p) => p.path_id)).toEqual([
-      'p1/ars-guided/0', 'p1/ars-guided/1', 'p1/ars-guided/2', 'p1/free/0', 'p1/free/1', 'p1/free/2',
-      'p2/ars-guided/0', 'p2/ars-guided/1', 'p2/ars-guided/2', 'p2/free/0', 'p2/free/1', 'p2/free/2',
+      'p1/ars-guided/0',
+      'p1/ars-guided/1',
+      'p1/ars-guided/2',
+      'p1/free/0',
+      'p1/free/1',
+      'p1/free/2',
+      'p2/ars-guided/0',
+      'p2/ars-guided/1',
+      'p2/ars-guided/2',
+      'p2/free/0',
+      'p2/free/1',
+      'p2/free/2',
     ]);
     expect(fake.requests.length).toBe(4);
     expect(fake.requests.every((r) => r.body.n === 3 && r.body.seed === 7)).toBe(true);
     const g = cold.paths[0]!;
-    expect(g.node_answers.map((a) => [a.node_id, a.answer])).toEqual([['Q1', '1'], ['Q2', '2'], ['F', g.final_answer]]);
+    expect(g.node_answers.map((a) => [a.node_id, a.answer])).toEqual([
+      ['Q1', '1'],
+      ['Q2', '2'],
+      ['F', g.final_answer],
+    ]);
     expect(g.steps).toHaveLength(3);
     expect(cold.paths[3]!.node_answers).toEqual([]);
     expect(cold.paths[3]!.steps[0]).toMatch(/^Step 1: think/);
@@ -40,7 +57,12 @@ describe('generate', () => {
     expect(out.paths).toHaveLength(12);
     expect(out.stats.n_refused).toBe(true);
     expect(fake.requests.filter((r) => (r.body.n ?? 1) > 1)).toHaveLength(1);
-    expect(fake.requests.filter((r) => r.body.n === undefined).map((r) => r.body.seed).sort()).toEqual([7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9]);
+    expect(
+      fake.requests
+        .filter((r) => r.body.n === undefined)
+        .map((r) => r.body.seed)
+        .sort(),
+    ).toEqual([7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9]);
     store.close();
   });
 });

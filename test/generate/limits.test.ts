@@ -1,13 +1,19 @@
 import { describe, it, expect } from 'vitest';
-import { Limiter } from '../../pipeline/client/limits.ts';
-import { backoffMs, parseDuration, retryAfter, classify } from '../../pipeline/client/retry.ts';
-import { Accounting, estimateTokens } from '../../pipeline/client/accounting.ts';
+import { Limiter } from '../../pipeline/io/client/limits.ts';
+import { backoffMs, parseDuration, retryAfter, classify } from '../../pipeline/io/client/retry.ts';
+import { Accounting, estimateTokens } from '../../pipeline/io/client/accounting.ts';
 import { APIConnectionTimeoutError, APIError } from 'openai';
 
 const startTimes = async (lim: Limiter, n: number, est = 1) => {
   const t0 = Date.now();
   const at: number[] = [];
-  await Promise.all(Array.from({ length: n }, () => lim.run(est, async () => { at.push(Date.now() - t0); })));
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      lim.run(est, async () => {
+        at.push(Date.now() - t0);
+      }),
+    ),
+  );
   return at.sort((a, b) => a - b);
 };
 
@@ -44,14 +50,23 @@ describe('Limiter', () => {
 });
 
 describe('retry policy', () => {
-  it.each([['1s', 1000], ['6m0s', 360_000], ['20ms', 20], ['1h2m', 3_720_000], ['0.5', 500], ['soon', null]])('parseDuration(%s) = %s', (v, ms) => {
+  it.each([
+    ['1s', 1000],
+    ['6m0s', 360_000],
+    ['20ms', 20],
+    ['1h2m', 3_720_000],
+    ['0.5', 500],
+    ['soon', null],
+  ])('parseDuration(%s) = %s', (v, ms) => {
     expect(parseDuration(v)).toBe(ms);
   });
 
   it('reads Retry-After in seconds, as a date, and retry-after-ms', () => {
     expect(retryAfter(new Headers({ 'retry-after': '2' }))).toBe(2000);
     expect(retryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '2' }))).toBe(150);
-    expect(retryAfter(new Headers({ 'retry-after': new Date(Date.now() + 60_000).toUTCString() }))).toBeGreaterThan(58_000);
+    expect(retryAfter(new Headers({ 'retry-after': new Date(Date.now() + 60_000).toUTCString() }))).toBeGreaterThan(
+      58_000,
+    );
     expect(retryAfter(new Headers({}))).toBeNull();
   });
 
@@ -61,13 +76,21 @@ describe('retry policy', () => {
   });
 
   it('classifies failures', () => {
-    const err = (status: number, message: string) => APIError.generate(status, { error: { message } }, message, new Headers({ 'retry-after': '1' }));
-    expect(classify(err(429, 'slow down'), false, false)).toMatchObject({ kind: 'rate_limit', code: 'http_429', retryAfterMs: 1000 });
+    const err = (status: number, message: string) =>
+      APIError.generate(status, { error: { message } }, message, new Headers({ 'retry-after': '1' }));
+    expect(classify(err(429, 'slow down'), false, false)).toMatchObject({
+      kind: 'rate_limit',
+      code: 'http_429',
+      retryAfterMs: 1000,
+    });
     expect(classify(err(503, 'busy'), false, false)).toMatchObject({ kind: 'retry', code: 'http_503' });
     expect(classify(err(400, "'n' is not supported"), true, false)).toMatchObject({ kind: 'n_refused' });
     expect(classify(err(400, 'bad prompt'), true, false)).toMatchObject({ kind: 'fatal', code: 'http_400' });
     expect(classify(new APIConnectionTimeoutError(), false, false)).toMatchObject({ kind: 'retry', code: 'timeout' });
-    expect(classify(new SyntaxError('Unexpected token'), false, false)).toMatchObject({ kind: 'retry', code: 'malformed_response' });
+    expect(classify(new SyntaxError('Unexpected token'), false, false)).toMatchObject({
+      kind: 'retry',
+      code: 'malformed_response',
+    });
     expect(classify(new Error('x'), false, true)).toMatchObject({ kind: 'abort' });
   });
 });
@@ -86,6 +109,11 @@ describe('Accounting', () => {
   });
 
   it('estimates tokens as characters / 4 plus a flat cost per image', () => {
-    expect(estimateTokens([{ content: 'x'.repeat(40) }, { content: [{ type: 'text', text: 'y'.repeat(8) }, { type: 'image_url' }] }])).toBe(10 + 2 + 765);
+    expect(
+      estimateTokens([
+        { content: 'x'.repeat(40) },
+        { content: [{ type: 'text', text: 'y'.repeat(8) }, { type: 'image_url' }] },
+      ]),
+    ).toBe(10 + 2 + 765);
   });
 });

@@ -10,22 +10,66 @@ describe('sim serve', () => {
   });
 
   it('turns flags into simulator options', () => {
-    expect(simOptsFromArgv(parse(['--port', '8000', '--p-error', '0.3', '--rate-429', '0.1', '--rate-5xx', '0.05', '--over-capacity', '429', '--refuse-n', '--problems', 'p.jsonl', '--fault-seed', '2']))).toEqual({
-      port: 8000, seed: 1, n: 300, pError: 0.3, difficultySpread: 1.5, pSilent: 0.03, pLastStep: 0.03, freeErrorScale: 1.5, latencyMs: 0, latencyJitter: 0.25,
-      maxConcurrency: 0, rate429: 0.1, retryAfterMs: 1000, rate5xx: 0.05, rateHang: 0, hangMs: 60000, rateMalformed: 0, rateTruncated: 0,
-      faultSeed: 2, problemsFile: 'p.jsonl', overCapacity: '429', refuseN: true,
+    expect(
+      simOptsFromArgv(
+        parse([
+          '--port',
+          '8000',
+          '--p-error',
+          '0.3',
+          '--rate-429',
+          '0.1',
+          '--rate-5xx',
+          '0.05',
+          '--over-capacity',
+          '429',
+          '--refuse-n',
+          '--problems',
+          'p.jsonl',
+          '--fault-seed',
+          '2',
+        ]),
+      ),
+    ).toEqual({
+      port: 8000,
+      seed: 1,
+      n: 300,
+      pError: 0.3,
+      difficultySpread: 1.5,
+      pSilent: 0.03,
+      pLastStep: 0.03,
+      freeErrorScale: 1.5,
+      latencyMs: 0,
+      latencyJitter: 0.25,
+      maxConcurrency: 0,
+      rate429: 0.1,
+      retryAfterMs: 1000,
+      rate5xx: 0.05,
+      rateHang: 0,
+      hangMs: 60000,
+      rateMalformed: 0,
+      rateTruncated: 0,
+      faultSeed: 2,
+      problemsFile: 'p.jsonl',
+      overCapacity: '429',
+      refuseN: true,
     });
   });
 
   it('prints its URL as a simulation, serves, and stops when the signal aborts', async () => {
     const lines: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { lines.push(String(s)); return true; });
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      lines.push(String(s));
+      return true;
+    });
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const ac = new AbortController();
     const done = simServe(parse(['--n', '30']), ac.signal);
     await vi.waitFor(() => expect(lines).toHaveLength(1));
     spy.mockRestore();
-    const m = /^tracepipe simulator \(SIMULATION, not a model\) listening on (http:\/\/127\.0\.0\.1:\d+\/v1)\n$/.exec(lines[0]!);
+    const m = /^tracepipe simulator \(SIMULATION, not a model\) listening on (http:\/\/127\.0\.0\.1:\d+\/v1)\n$/.exec(
+      lines[0]!,
+    );
     expect(m).not.toBeNull();
     const res = await fetch(`${m![1]}/models`);
     expect([res.status, res.headers.get('x-tracepipe-simulated')]).toEqual([200, 'true']);

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import OpenAI from 'openai';
 import type { ArsNode } from '../../schemas/problems.ts';
-import { freeMessages, guidedMessages, guidedSchema, parseFree, parseGuided } from '../../pipeline/prompts.ts';
+import { freeMessages, guidedMessages, guidedSchema, parseFree, parseGuided } from '../../stages/lib/prompts.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/server.ts';
 import { evalStep, writeSynth, type SynthProblem } from '../../sim/synth.ts';
 import { mkdtemp } from 'node:fs/promises';
@@ -11,7 +11,11 @@ import { fmt } from '../../sim/rng.ts';
 
 const sims: Simulator[] = [];
 afterAll(() => Promise.all(sims.map((s) => s.close())));
-const start = async (o: SimulatorOptions) => { const s = await startSimulator({ seed: 1, n: 60, ...o }); sims.push(s); return s; };
+const start = async (o: SimulatorOptions) => {
+  const s = await startSimulator({ seed: 1, n: 60, ...o });
+  sims.push(s);
+  return s;
+};
 const client = (s: Simulator) => new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
 
 /** ARS node rows as the pipeline stores them: Q1..Qn in order, then F. */
@@ -19,13 +23,33 @@ function nodes(p: SynthProblem): ArsNode[] {
   const { input } = p;
   return [
     ...input.ars.map((a, i) => ({ ...a, problem_id: input.problem_id, position: i, is_final: false })),
-    { problem_id: input.problem_id, node_id: 'F', position: input.ars.length, question: input.question, depends_on: [], answer: input.answer, answer_spec: input.answer_spec, uses_image: false, is_final: true },
+    {
+      problem_id: input.problem_id,
+      node_id: 'F',
+      position: input.ars.length,
+      question: input.question,
+      depends_on: [],
+      answer: input.answer,
+      answer_spec: input.answer_spec,
+      uses_image: false,
+      is_final: true,
+    },
   ];
 }
-const guided = (p: SynthProblem) => ({ model: 'my-model', messages: guidedMessages(p.input, nodes(p)), response_format: { type: 'json_schema' as const, json_schema: guidedSchema(nodes(p)) } });
+const guided = (p: SynthProblem) => ({
+  model: 'my-model',
+  messages: guidedMessages(p.input, nodes(p)),
+  response_format: { type: 'json_schema' as const, json_schema: guidedSchema(nodes(p)) },
+});
 const withUnit = (x: string, unit: string | null) => (unit ? `${x} ${unit}` : x);
-const expectRate = (got: number, want: number, tol: number) => expect(Math.abs(got - want), `rate ${got}, expected ${want} ± ${tol}`).toBeLessThanOrEqual(tol);
-const post = (s: Simulator, body: unknown) => fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const expectRate = (got: number, want: number, tol: number) =>
+  expect(Math.abs(got - want), `rate ${got}, expected ${want} ± ${tol}`).toBeLessThanOrEqual(tol);
+const post = (s: Simulator, body: unknown) =>
+  fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('simulator, answers', () => {
   it('answers guided prompts with every gold answer at p_error 0, as parseGuided reads them', async () => {
@@ -33,12 +57,17 @@ describe('simulator, answers', () => {
     for (const p of s.bank.slice(0, 12)) {
       const { data: r, response } = await client(s).chat.completions.create(guided(p)).withResponse();
       expect(response.headers.get('x-tracepipe-simulated')).toBe('true');
-      expect([r.model, r.system_fingerprint, r.choices[0]!.finish_reason]).toEqual(['my-model', 'tracepipe-simulator', 'stop']);
+      expect([r.model, r.system_fingerprint, r.choices[0]!.finish_reason]).toEqual([
+        'my-model',
+        'tracepipe-simulator',
+        'stop',
+      ]);
       expect(r.usage!.completion_tokens).toBeGreaterThan(20);
       const parsed = parseGuided(r.choices[0]!.message.content!, nodes(p));
       if (!parsed.ok) throw new Error(parsed.message);
       expect(parsed.value.node_answers.map((a) => a.answer)).toEqual([
-        ...p.input.ars.map((a) => withUnit(a.answer!, a.answer_spec.unit)), withUnit(p.input.answer!, p.input.answer_spec.unit),
+        ...p.input.ars.map((a) => withUnit(a.answer!, a.answer_spec.unit)),
+        withUnit(p.input.answer!, p.input.answer_spec.unit),
       ]);
     }
   });
@@ -51,7 +80,9 @@ describe('simulator, answers', () => {
       const gold = withUnit(p.input.answer!, p.input.answer_spec.unit);
       const g = await client(s).chat.completions.create({ ...guided(p), n: 8, seed: 3 });
       const f = await client(s).chat.completions.create({ model: 'm', messages: freeMessages(p.input), n: 8, seed: 3 });
-      guidedWrong += g.choices.filter((c) => (JSON.parse(c.message.content!) as { final: { answer: string } }).final.answer !== gold).length;
+      guidedWrong += g.choices.filter(
+        (c) => (JSON.parse(c.message.content!) as { final: { answer: string } }).final.answer !== gold,
+      ).length;
       freeWrong += f.choices.filter((c) => parseFree(c.message.content!).final_answer !== gold).length;
     }
     expect(freeWrong).toBeGreaterThan(guidedWrong * 1.5);
@@ -61,7 +92,10 @@ describe('simulator, answers', () => {
     const s = await start({ pError: 1, pSilent: 0, pLastStep: 0 });
     for (const p of s.bank.slice(0, 12)) {
       const r = await client(s).chat.completions.create(guided(p));
-      const json = JSON.parse(r.choices[0]!.message.content!) as { steps: Array<{ node_id: string; reasoning: string; answer: string }>; final: { answer: string } };
+      const json = JSON.parse(r.choices[0]!.message.content!) as {
+        steps: Array<{ node_id: string; reasoning: string; answer: string }>;
+        final: { answer: string };
+      };
       const stated: Record<string, number> = {};
       for (const [i, st] of json.steps.entries()) {
         const gold = p.input.ars[i]!;
@@ -97,12 +131,22 @@ describe('simulator, answers', () => {
 
   it('answers an unknown problem, and n > 1 under refuseN, with an OpenAI-style 400', async () => {
     const s = await start({ refuseN: true });
-    const err = await client(s).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Problem:\nWhat is 2 + 2?' }] }).catch((e: unknown) => e);
+    const err = await client(s)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Problem:\nWhat is 2 + 2?' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('unknown_problem');
     const res = await post(s, { ...guided(s.bank[0]!), n: 2 });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { message: "Unsupported value: 'n' does not support 2 with this model. Supported values are: 1. (tracepipe simulator, refuseN is on)", type: 'invalid_request_error', param: 'n', code: 'unsupported_value' } });
+    expect(await res.json()).toEqual({
+      error: {
+        message:
+          "Unsupported value: 'n' does not support 2 with this model. Supported values are: 1. (tracepipe simulator, refuseN is on)",
+        type: 'invalid_request_error',
+        param: 'n',
+        code: 'unsupported_value',
+      },
+    });
     expect((await post(s, { ...guided(s.bank[0]!), n: 1 })).status).toBe(200);
     expect(s.stats().outcomes).toMatchObject({ ok: 1, refused_n: 1, bad_request: 1 });
   });
@@ -115,30 +159,47 @@ describe('simulator, problems file', () => {
     const s = await start({ problemsFile: file, pError: 0, pSilent: 0, pLastStep: 0 });
     expect(s.bank.map((p) => p.input.problem_id).slice(0, 2)).toEqual(['synth-2-0000', 'synth-2-0001']);
     const r = await client(s).chat.completions.create(guided(s.bank[9]!));
-    expect(JSON.parse(r.choices[0]!.message.content!).final.answer).toBe(withUnit(s.bank[9]!.input.answer!, s.bank[9]!.input.answer_spec.unit));
+    expect(JSON.parse(r.choices[0]!.message.content!).final.answer).toBe(
+      withUnit(s.bank[9]!.input.answer!, s.bank[9]!.input.answer_spec.unit),
+    );
   });
 });
 
 describe('simulator, faults', () => {
   it('injects 429 (with Retry-After), 5xx, malformed and truncated replies at their rates', async () => {
-    const s = await start({ rate429: 0.2, rate5xx: 0.1, rateMalformed: 0.15, rateTruncated: 0.1, retryAfterMs: 2000, faultSeed: 5 });
+    const s = await start({
+      rate429: 0.2,
+      rate5xx: 0.1,
+      rateMalformed: 0.15,
+      rateTruncated: 0.1,
+      retryAfterMs: 2000,
+      faultSeed: 5,
+    });
     const N = 500;
     const seen = { ok: 0, '429': 0, '5xx': 0, malformed: 0, truncated: 0 };
-    await Promise.all(Array.from({ length: N }, async (_, i) => {
-      const p = s.bank[i % s.bank.length]!;
-      const res = await post(s, guided(p));
-      if (res.status === 429) {
-        expect([res.headers.get('retry-after'), res.headers.get('retry-after-ms'), res.headers.get('x-ratelimit-remaining-requests')]).toEqual(['2', '2000', '0']);
-        seen['429']++;
-      } else if (res.status >= 500) seen['5xx']++;
-      else {
-        const body = (await res.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }> };
-        const ch = body.choices[0]!;
-        if (ch.finish_reason === 'length') seen.truncated++;
-        else if (!parseGuided(ch.message.content, nodes(p)).ok) seen.malformed++;
-        else seen.ok++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: N }, async (_, i) => {
+        const p = s.bank[i % s.bank.length]!;
+        const res = await post(s, guided(p));
+        if (res.status === 429) {
+          expect([
+            res.headers.get('retry-after'),
+            res.headers.get('retry-after-ms'),
+            res.headers.get('x-ratelimit-remaining-requests'),
+          ]).toEqual(['2', '2000', '0']);
+          seen['429']++;
+        } else if (res.status >= 500) seen['5xx']++;
+        else {
+          const body = (await res.json()) as {
+            choices: Array<{ message: { content: string }; finish_reason: string }>;
+          };
+          const ch = body.choices[0]!;
+          if (ch.finish_reason === 'length') seen.truncated++;
+          else if (!parseGuided(ch.message.content, nodes(p)).ok) seen.malformed++;
+          else seen.ok++;
+        }
+      }),
+    );
     const through = N - seen['429'] - seen['5xx'];
     // malformed and truncated are per choice, among the requests that get through
     expectRate(seen['429'] / N, 0.2, 0.05);
@@ -152,7 +213,14 @@ describe('simulator, faults', () => {
     const s = await start({ rateHang: 0.4, hangMs: 150, faultSeed: 5 });
     const N = 300;
     const t0 = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: N }, () => post(s, guided(s.bank[0]!)).then((r) => r.status, () => 'dropped')));
+    const outcomes = await Promise.all(
+      Array.from({ length: N }, () =>
+        post(s, guided(s.bank[0]!)).then(
+          (r) => r.status,
+          () => 'dropped',
+        ),
+      ),
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     expectRate(outcomes.filter((o) => o === 'dropped').length / N, 0.4, 0.07);
     expect(s.stats().outcomes.hang).toBe(outcomes.filter((o) => o === 'dropped').length);
@@ -174,6 +242,8 @@ describe('simulator, faults', () => {
   it('lists itself under /v1/models as a simulation', async () => {
     const s = await start({});
     const models = await client(s).models.list();
-    expect(models.data.map((m) => [m.id, m.owned_by])).toEqual([['tracepipe-simulator', 'tracepipe-simulator (SIMULATION, not a model)']]);
+    expect(models.data.map((m) => [m.id, m.owned_by])).toEqual([
+      ['tracepipe-simulator', 'tracepipe-simulator (SIMULATION, not a model)'],
+    ]);
   });
 });

@@ -1,7 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { fmt, rng } from '../../sim/rng.ts';
 import { goldValues, synth, type SynthProblem } from '../../sim/synth.ts';
-import { DEFAULT_ERROR_MODEL, freeContent, guidedContent, nodeErrorRate, perturb, solvePath, type PathPlan } from '../../sim/solve.ts';
+import {
+  DEFAULT_ERROR_MODEL,
+  freeContent,
+  guidedContent,
+  nodeErrorRate,
+  perturb,
+  solvePath,
+  type PathPlan,
+} from '../../sim/solve.ts';
 
 const bank = synth({ n: 300, seed: 1 });
 const byTemplate = (name: string): SynthProblem => bank.find((p) => p.template === name)!;
@@ -58,8 +66,16 @@ describe('solvePath', () => {
     expect(text.split('\n')).toHaveLength(p.steps.length + 2);
     expect(text).toContain(`${fmt(p.givens.d1!)} / ${fmt(p.givens.v1!)} = ${fmt(gold.Q1!)} h`);
     expect(text.endsWith(`\nFinal answer: ${fmt(gold.F!)} km/h`)).toBe(true);
-    const json = JSON.parse(guidedContent(sol, ['Q1', 'Q2', 'Q3', 'Q4'])) as { steps: Array<{ node_id: string; answer: string }>; final: { answer: string } };
-    expect(json.steps.map((s) => [s.node_id, s.answer])).toEqual([['Q1', `${fmt(gold.Q1!)} h`], ['Q2', `${fmt(gold.Q2!)} h`], ['Q3', `${fmt(gold.Q3!)} km`], ['Q4', `${fmt(gold.Q4!)} h`]]);
+    const json = JSON.parse(guidedContent(sol, ['Q1', 'Q2', 'Q3', 'Q4'])) as {
+      steps: Array<{ node_id: string; answer: string }>;
+      final: { answer: string };
+    };
+    expect(json.steps.map((s) => [s.node_id, s.answer])).toEqual([
+      ['Q1', `${fmt(gold.Q1!)} h`],
+      ['Q2', `${fmt(gold.Q2!)} h`],
+      ['Q3', `${fmt(gold.Q3!)} km`],
+      ['Q4', `${fmt(gold.Q4!)} h`],
+    ]);
     expect(json.final.answer).toBe(`${fmt(gold.F!)} km/h`);
   });
 });

@@ -22,14 +22,47 @@ describe('synth', () => {
 
   it('makes problem 1 of seed 1 exactly (the bank is pinned)', () => {
     expect(synthRow(synth({ n: 2, seed: 1 })[1]!)).toEqual({
-      problem_id: 'synth-1-0001', domain: 'physics', images: [], choices: [],
-      question: 'Two resistors of 14 ohm and 2 ohm are connected in series to a 20 V battery. How much energy in joules do the two resistors dissipate together in 40 s?',
-      answer: 1000, answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'J' },
+      problem_id: 'synth-1-0001',
+      domain: 'physics',
+      images: [],
+      choices: [],
+      question:
+        'Two resistors of 14 ohm and 2 ohm are connected in series to a 20 V battery. How much energy in joules do the two resistors dissipate together in 40 s?',
+      answer: 1000,
+      answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'J' },
       ars: [
-        { node_id: 'Q1', question: 'What is the equivalent resistance in ohm?', depends_on: [], answer: 16, answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'ohm' }, uses_image: false },
-        { node_id: 'Q2', question: 'What is the current in A?', depends_on: ['Q1'], answer: 1.25, answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'A' }, uses_image: false },
-        { node_id: 'Q3', question: 'What is the power in the first resistor in W?', depends_on: ['Q2'], answer: 21.88, answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'W' }, uses_image: false },
-        { node_id: 'Q4', question: 'What is the power in the second resistor in W?', depends_on: ['Q2'], answer: 3.125, answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'W' }, uses_image: false },
+        {
+          node_id: 'Q1',
+          question: 'What is the equivalent resistance in ohm?',
+          depends_on: [],
+          answer: 16,
+          answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'ohm' },
+          uses_image: false,
+        },
+        {
+          node_id: 'Q2',
+          question: 'What is the current in A?',
+          depends_on: ['Q1'],
+          answer: 1.25,
+          answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'A' },
+          uses_image: false,
+        },
+        {
+          node_id: 'Q3',
+          question: 'What is the power in the first resistor in W?',
+          depends_on: ['Q2'],
+          answer: 21.88,
+          answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'W' },
+          uses_image: false,
+        },
+        {
+          node_id: 'Q4',
+          question: 'What is the power in the second resistor in W?',
+          depends_on: ['Q2'],
+          answer: 3.125,
+          answer_spec: { kind: 'quantity', tolerance: 0.001, unit: 'W' },
+          uses_image: false,
+        },
       ],
     });
   });
@@ -37,7 +70,8 @@ describe('synth', () => {
   const bank = synth({ n: 300, seed: 1 });
 
   it('makes 300 problems over 3 domains from at least 6 templates each, with unique ids and questions', () => {
-    const count = (xs: string[]) => Object.fromEntries([...new Set(xs)].sort().map((x) => [x, xs.filter((y) => y === x).length]));
+    const count = (xs: string[]) =>
+      Object.fromEntries([...new Set(xs)].sort().map((x) => [x, xs.filter((y) => y === x).length]));
     expect(count(bank.map((p) => p.input.domain))).toEqual({ chemistry: 100, math: 100, physics: 100 });
     for (const d of ['math', 'physics', 'chemistry']) {
       expect(new Set(bank.filter((p) => p.input.domain === d).map((p) => p.template)).size).toBeGreaterThanOrEqual(6);
@@ -55,7 +89,8 @@ describe('synth', () => {
       expect(ids.length).toBeLessThanOrEqual(6);
       const gold: Record<string, number> = {};
       for (const [i, a] of p.input.ars.entries()) {
-        for (const d of a.depends_on) expect(ids.indexOf(d), `${p.input.problem_id} ${a.node_id} -> ${d}`).toBeLessThan(i);
+        for (const d of a.depends_on)
+          expect(ids.indexOf(d), `${p.input.problem_id} ${a.node_id} -> ${d}`).toBeLessThan(i);
         const step = p.steps[i]!;
         expect(a.answer).toBe(fmt(evalStep(step, p.givens, gold)));
         gold[a.node_id] = Number(a.answer);
@@ -92,8 +127,12 @@ describe('synth', () => {
     const row = JSON.parse(lines[2]!) as { question: string };
     lines[2] = JSON.stringify({ ...row, question: `${row.question} Really?` });
     await writeFile(file, `${lines.join('\n')}\n`);
-    await expect(loadSynthFile(file)).rejects.toThrow(`${file}:3: question of synth-3-0002 does not match the regenerated synth bank (edited file, or another synth version?)`);
-    await expect(loadSynthFile(file, 4)).rejects.toThrow(`${file}:1: problem synth-3-0000 is from seed 3, expected seed 4`);
+    await expect(loadSynthFile(file)).rejects.toThrow(
+      `${file}:3: question of synth-3-0002 does not match the regenerated synth bank (edited file, or another synth version?)`,
+    );
+    await expect(loadSynthFile(file, 4)).rejects.toThrow(
+      `${file}:1: problem synth-3-0000 is from seed 3, expected seed 4`,
+    );
   });
 
   it.each([

@@ -1,0 +1,340 @@
+/**
+ * @module pipeline/io/client/model
+ * The model client: samples replies through the `openai` SDK with the run's limits, retry
+ * policy, response cache and accounting. K samples of one prompt go out as one request with
+ * `n` where the server honours it, else as K requests (the fallback is remembered per run).
+ * The API key goes to the SDK and nowhere else.
+ */
+import OpenAI from 'openai';
+import { createHash } from 'node:crypto';
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { apiKey, redactText, type GenerateConfig, type ModelConfig } from './config.ts';
+import { Accounting, estimateTokens } from './accounting.ts';
+import { cacheKey, type RequestCache } from './cache.ts';
+import { Limiter } from './limits.ts';
+import { leanFetch, type LeanFetch } from './fetch.ts';
+import { backoffMs, classify, sleep, type Failure } from './retry.ts';
+
+export interface SampleRequest {
+  messages: ChatCompletionMessageParam[];
+  max_tokens: number;
+  /** OpenAI `response_format.json_schema` for structured output, or null for free text. */
+  json_schema: { name: string; strict?: boolean; schema: Record<string, unknown> } | null;
+}
+
+export type SampleOutcome =
+  | { ok: true; content: string; finish_reason: string | null; tokens_in: number; tokens_out: number; cached: boolean }
+  | { ok: false; code: string; message: string; stopped: 'budget' | 'abort' | null };
+
+/** Counters of one client; `requests` are HTTP requests sent (cache hits excluded), `errors` failed attempts of any kind. */
+export interface ClientStats {
+  requests: number;
+  cache_hits: number;
+  retries: number;
+  errors: number;
+  rate_limited: number;
+  by_status: Record<string, number>;
+  n_refused: boolean;
+}
+
+export interface ClientDeps {
+  cache: RequestCache;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Called after every counted event, for progress. */
+  onEvent?: () => void;
+}
+
+type SendResult =
+  { ok: true; data: ChatCompletion } | { ok: false; failure: Failure } | { ok: false; stopped: 'budget' | 'abort' };
+
+export class ModelClient {
+  readonly stats: ClientStats = {
+    requests: 0,
+    cache_hits: 0,
+    retries: 0,
+    errors: 0,
+    rate_limited: 0,
+    by_status: {},
+    n_refused: false,
+  };
+  readonly accounting: Accounting;
+  readonly limiter: Limiter;
+  private readonly sdk: OpenAI;
+  private readonly secret: string;
+  private readonly http: LeanFetch;
+  /** Hash of each prompt's messages, computed once for its K samples (images make prompts large). */
+  private readonly digests = new WeakMap<object, string>();
+
+  constructor(
+    private readonly model: ModelConfig,
+    private readonly gen: GenerateConfig,
+    private readonly deps: ClientDeps,
+  ) {
+    this.secret = apiKey(model, deps.env ?? process.env);
+    const log = (level: string) => (msg: string) => this.log(`openai ${level}: ${msg}`);
+    this.http = leanFetch();
+    this.sdk = new OpenAI({
+      apiKey: this.secret,
+      baseURL: model.base_url,
+      maxRetries: 0,
+      timeout: gen.timeout_ms,
+      fetch: this.http.fetch,
+      logLevel: 'warn',
+      logger: { error: log('error'), warn: log('warn'), info: () => {}, debug: () => {} },
+    });
+    this.limiter = new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
+    this.accounting = new Accounting(gen.prices[model.model] ?? null, gen.max_budget);
+    if (gen.max_budget !== null && !gen.prices[model.model])
+      this.log(`max_budget is set but prices has no entry for model ${model.model}: its cost counts as 0`);
+  }
+
+  /** `text` with the API key removed: for anything that may be logged or persisted (a server may echo the key). */
+  redact(text: string): string {
+    return redactText(text, this.secret);
+  }
+
+  private failed(r: SendResult): SampleOutcome {
+    if (r.ok) throw new Error('unreachable');
+    if ('stopped' in r)
+      return {
+        ok: false,
+        code: r.stopped === 'budget' ? 'budget' : 'aborted',
+        message: r.stopped === 'budget' ? 'stopped: the next request would pass max_budget' : 'stopped by signal',
+        stopped: r.stopped,
+      };
+    return { ok: false, code: r.failure.code, message: this.redact(r.failure.message), stopped: null };
+  }
+
+  /** Closes idle connections and stops the limiter's timers. */
+  close(): void {
+    this.limiter.close();
+    this.http.close();
+  }
+
+  /** Logs a line with the API key removed. */
+  log(line: string): void {
+    this.deps.log?.(redactText(line, this.secret));
+  }
+
+  /** Samples `indices` of one prompt: cached replies first, then one `n` request or one request each. */
+  async sample(req: SampleRequest, indices: readonly number[]): Promise<SampleOutcome[]> {
+    const keys = indices.map((i) => this.key(req, i));
+    const hits = await Promise.all(keys.map((k) => this.deps.cache.get(k)));
+    const out: (SampleOutcome | undefined)[] = hits.map((h) => {
+      if (!h) return undefined;
+      this.stats.cache_hits++;
+      return {
+        ok: true,
+        content: h.content,
+        finish_reason: h.finish_reason,
+        tokens_in: h.tokens_in,
+        tokens_out: h.tokens_out,
+        cached: true,
+      };
+    });
+    this.deps.onEvent?.();
+    let missing = indices.map((_, j) => j).filter((j) => !out[j]);
+    if (missing.length > 1 && this.gen.use_n && !this.stats.n_refused) {
+      const r = await this.send(req, missing.length, this.gen.seed);
+      if (r.ok) {
+        const choices = [...r.data.choices].sort((a, b) => a.index - b.index);
+        if (choices.length < missing.length)
+          this.refuseN(`server returned ${choices.length} choices for n=${missing.length}`);
+        // Reply text is redacted on receipt (a server could echo the key), before it is cached or parsed.
+        const totalChars = choices.reduce((s, c) => s + (c.message?.content?.length ?? 0), 0) || 1;
+        const outTokens = r.data.usage?.completion_tokens ?? Math.ceil(totalChars / 4);
+        const got = missing.slice(0, choices.length);
+        const entries = got.map((j, c) => {
+          const ch = choices[c]!;
+          const content = this.redact(ch.message?.content ?? '');
+          const entry = {
+            key: keys[j]!,
+            model: this.model.model,
+            content,
+            finish_reason: ch.finish_reason ?? null,
+            tokens_in: r.data.usage?.prompt_tokens ?? estimateTokens(req.messages),
+            tokens_out: Math.round((outTokens * content.length) / totalChars),
+          };
+          out[j] = {
+            ok: true,
+            content: entry.content,
+            finish_reason: entry.finish_reason,
+            tokens_in: entry.tokens_in,
+            tokens_out: entry.tokens_out,
+            cached: false,
+          };
+          return entry;
+        });
+        // All samples of one reply are written in the same batch, so a crash keeps all or none.
+        this.deps.cache.put(...entries);
+        missing = missing.slice(choices.length);
+      } else if ('failure' in r && r.failure.kind === 'n_refused') {
+        this.refuseN(r.failure.message);
+      } else {
+        for (const j of missing) out[j] = this.failed(r);
+        missing = [];
+      }
+    }
+    await Promise.all(
+      missing.map(async (j) => {
+        const i = indices[j]!;
+        const r = await this.send(req, 1, this.gen.seed === null ? null : this.gen.seed + i);
+        if (!r.ok) {
+          out[j] = this.failed(r);
+          return;
+        }
+        const ch = r.data.choices[0]!;
+        const content = this.redact(ch.message?.content ?? '');
+        out[j] = this.remember(
+          keys[j]!,
+          content,
+          ch.finish_reason ?? null,
+          r.data.usage?.prompt_tokens ?? estimateTokens(req.messages),
+          r.data.usage?.completion_tokens ?? Math.ceil(content.length / 4),
+        );
+      }),
+    );
+    return out as SampleOutcome[];
+  }
+
+  private refuseN(why: string): void {
+    if (this.stats.n_refused) return;
+    this.stats.n_refused = true;
+    this.log(`server refused n > 1 (${why}); sending one request per sample for the rest of the run`);
+  }
+
+  private remember(
+    key: string,
+    content: string,
+    finish_reason: string | null,
+    tokens_in: number,
+    tokens_out: number,
+  ): SampleOutcome {
+    this.deps.cache.put({ key, model: this.model.model, content, finish_reason, tokens_in, tokens_out });
+    return { ok: true, content, finish_reason, tokens_in, tokens_out, cached: false };
+  }
+
+  /** The cache key of sample `i`: model, messages, sampling parameters, schema, index. */
+  key(req: SampleRequest, i: number): string {
+    const g = this.gen;
+    let digest = this.digests.get(req.messages);
+    if (digest === undefined)
+      this.digests.set(
+        req.messages,
+        (digest = createHash('sha256').update(JSON.stringify(req.messages)).digest('hex')),
+      );
+    return cacheKey({
+      model: this.model.model,
+      messages: digest,
+      params: { temperature: g.temperature, top_p: g.top_p, max_tokens: req.max_tokens, seed: g.seed },
+      schema: req.json_schema,
+      sample_index: i,
+    });
+  }
+
+  /** One logical request with retries: backoff on 5xx/timeouts/resets, queue-wide cooldown on 429. */
+  private async send(req: SampleRequest, n: number, seed: number | null): Promise<SendResult> {
+    const signal = this.deps.signal;
+    const estIn = estimateTokens(req.messages);
+    const est = estIn + req.max_tokens * n;
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: this.model.model,
+      messages: req.messages,
+      temperature: this.gen.temperature,
+      top_p: this.gen.top_p,
+      max_tokens: req.max_tokens,
+      ...(n > 1 ? { n } : {}),
+      ...(seed === null ? {} : { seed }),
+      ...(req.json_schema ? { response_format: { type: 'json_schema', json_schema: req.json_schema } } : {}),
+    };
+    let attempt = 0;
+    let waits = 0;
+    for (;;) {
+      if (signal?.aborted) return { ok: false, stopped: 'abort' };
+      const r = await this.limiter.run<SendResult>(est, () => this.once(body, estIn, est, n), signal);
+      if (r.ok || !('failure' in r)) return r;
+      const f = r.failure;
+      if (f.code === 'n_refused') return r;
+      this.stats.errors++;
+      this.stats.by_status[f.code] = (this.stats.by_status[f.code] ?? 0) + 1;
+      this.deps.onEvent?.();
+      if (f.kind === 'abort') return { ok: false, stopped: 'abort' };
+      if (f.kind === 'rate_limit') {
+        this.stats.rate_limited++;
+        // A 429 pauses the whole queue; it does not spend this request's retries (bounded all the same).
+        if (++waits > Math.max(20, 4 * this.gen.max_retries)) return r;
+        this.limiter.cooldown(f.retryAfterMs ?? backoffMs(Math.min(waits, 6), 500));
+        continue;
+      }
+      if (f.kind !== 'retry' || attempt >= this.gen.max_retries) return r;
+      this.stats.retries++;
+      await sleep(Math.max(f.retryAfterMs ?? 0, backoffMs(attempt, Math.min(250, this.gen.timeout_ms / 4))), signal);
+      attempt++;
+    }
+  }
+
+  private async once(
+    body: ChatCompletionCreateParamsNonStreaming,
+    estIn: number,
+    est: number,
+    n: number,
+  ): Promise<SendResult> {
+    const signal = this.deps.signal;
+    if (signal?.aborted) return { ok: false, stopped: 'abort' };
+    // Requests queued before the server refused n must not ask again.
+    if (n > 1 && this.stats.n_refused)
+      return {
+        ok: false,
+        failure: {
+          kind: 'n_refused',
+          code: 'n_refused',
+          message: 'n > 1 already refused in this run',
+          retryAfterMs: null,
+        },
+      };
+    const reservation = this.accounting.reserve(estIn, body.max_tokens! * n);
+    if (reservation === null) return { ok: false, stopped: 'budget' };
+    this.stats.requests++;
+    try {
+      const { data, response } = await this.sdk.chat.completions
+        .create(body, { signal: signal ?? null, timeout: this.gen.timeout_ms, maxRetries: 0 })
+        .withResponse();
+      this.limiter.observe(response.headers, est);
+      if (
+        !data ||
+        !Array.isArray(data.choices) ||
+        data.choices.length === 0 ||
+        data.choices.some((c) => !c || typeof c.message !== 'object')
+      ) {
+        this.accounting.settle(reservation, { tokens_in: 0, tokens_out: 0 });
+        return {
+          ok: false,
+          failure: {
+            kind: 'retry',
+            code: 'malformed_response',
+            message: `reply has no choices[].message (got ${JSON.stringify(data)?.slice(0, 200)})`,
+            retryAfterMs: null,
+          },
+        };
+      }
+      this.stats.by_status[String(response.status)] = (this.stats.by_status[String(response.status)] ?? 0) + 1;
+      const used = { tokens_in: data.usage?.prompt_tokens ?? estIn, tokens_out: data.usage?.completion_tokens ?? 0 };
+      this.accounting.settle(reservation, used);
+      this.limiter.settle(est, used.tokens_in + used.tokens_out);
+      this.deps.onEvent?.();
+      return { ok: true, data };
+    } catch (e) {
+      this.accounting.settle(reservation, { tokens_in: 0, tokens_out: 0 });
+      const failure = classify(e, n > 1, Boolean(signal?.aborted));
+      // Marked here, before the queue starts the next task, so queued n-requests do not go out.
+      if (failure.kind === 'n_refused') this.refuseN(failure.message);
+      return { ok: false, failure };
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * @module pipeline/io/client/progress
+ * Progress reporting: stages push counters into a `ProgressSink`; `createProgress` renders them
+ * every interval as a one-line bar on a TTY, or as one JSON line per interval otherwise.
+ */
+
+export interface ProgressCounts {
+  done: number;
+  tokens_in: number;
+  tokens_out: number;
+  cache_hits: number;
+  retries: number;
+  errors: number;
+}
+
+export interface ProgressSink {
+  /** Latest counters; cheap, may be called on every event (rendering happens on a timer). */
+  update(c: ProgressCounts): void;
+  /** Final counters; renders once more and stops the timer. */
+  finish(c: ProgressCounts): void;
+}
+
+export interface ProgressOptions {
+  stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/** A progress sink for `label` with `total` units, writing to `stream` (default stderr) every `intervalMs`. */
+export function createProgress(label: string, total: number, opts: ProgressOptions = {}): ProgressSink {
+  const stream = opts.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY);
+  const now = opts.now ?? Date.now;
+  const started = now();
+  let last: ProgressCounts = { done: 0, tokens_in: 0, tokens_out: 0, cache_hits: 0, retries: 0, errors: 0 };
+  let dirty = true;
+  const render = (final: boolean) => {
+    if (!dirty && !final) return;
+    dirty = false;
+    const elapsed = Math.max(1, now() - started) / 1000;
+    const rate = last.done / elapsed;
+    const eta = rate > 0 ? Math.max(0, (total - last.done) / rate) : null;
+    if (tty) {
+      const width = 24;
+      const filled = total > 0 ? Math.round((width * Math.min(last.done, total)) / total) : width;
+      const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${last.done}/${total} ${rate.toFixed(1)}/s ETA ${eta === null ? '?' : formatSecs(eta)} tok ${last.tokens_in}+${last.tokens_out} cache ${last.cache_hits} retry ${last.retries} err ${last.errors}`;
+      stream.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+    } else {
+      stream.write(
+        `${JSON.stringify({ progress: label, ...last, total, rate: Number(rate.toFixed(2)), eta_s: eta === null ? null : Math.round(eta), elapsed_s: Math.round(elapsed), final })}\n`,
+      );
+    }
+  };
+  const timer = setInterval(() => render(false), opts.intervalMs ?? (tty ? 200 : 10_000));
+  timer.unref();
+  return {
+    update(c) {
+      last = { ...c };
+      dirty = true;
+    },
+    finish(c) {
+      last = { ...c };
+      clearInterval(timer);
+      render(true);
+    },
+  };
+}
+
+function formatSecs(s: number): string {
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

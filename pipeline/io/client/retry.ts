@@ -1,0 +1,84 @@
+/**
+ * @module pipeline/io/client/retry
+ * The retry policy the client owns (the SDK's own retries are off): which failures are worth
+ * another try, how long to wait (exponential backoff with full jitter), and Retry-After.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+
+export type FailureKind = 'rate_limit' | 'retry' | 'n_refused' | 'fatal' | 'abort';
+
+export interface Failure {
+  kind: FailureKind;
+  /** Reject code: `http_503`, `timeout`, `connection`, `malformed_response`, ... */
+  code: string;
+  message: string;
+  /** Server-requested wait (Retry-After / x-ratelimit-reset-*), in ms. */
+  retryAfterMs: number | null;
+}
+
+/** Classifies an error thrown by one SDK call; `usedN` marks a request that asked for n > 1. */
+export function classify(err: unknown, usedN: boolean, aborted: boolean): Failure {
+  const message = err instanceof Error ? err.message : String(err);
+  if (aborted || err instanceof APIUserAbortError)
+    return { kind: 'abort', code: 'aborted', message, retryAfterMs: null };
+  if (err instanceof APIConnectionTimeoutError) return { kind: 'retry', code: 'timeout', message, retryAfterMs: null };
+  if (err instanceof APIConnectionError) return { kind: 'retry', code: 'connection', message, retryAfterMs: null };
+  if (err instanceof APIError) {
+    const status = err.status ?? 0;
+    const retryAfterMs = retryAfter(err.headers);
+    if (status === 429) return { kind: 'rate_limit', code: 'http_429', message, retryAfterMs };
+    if (status >= 500 || status === 408 || status === 409)
+      return { kind: 'retry', code: `http_${status}`, message, retryAfterMs };
+    if (usedN && (status === 400 || status === 422) && /\bn\b|choices|best_of/i.test(message))
+      return { kind: 'n_refused', code: `http_${status}`, message, retryAfterMs: null };
+    return { kind: 'fatal', code: `http_${status || 'error'}`, message, retryAfterMs: null };
+  }
+  // A body that is not JSON, or a socket cut while reading it, surfaces as a plain error.
+  if (err instanceof SyntaxError) return { kind: 'retry', code: 'malformed_response', message, retryAfterMs: null };
+  return { kind: 'retry', code: 'connection', message, retryAfterMs: null };
+}
+
+/** Backoff before retry `attempt` (0-based): full jitter over base·2^attempt, capped. */
+export function backoffMs(attempt: number, baseMs = 250, capMs = 20_000, rand: () => number = Math.random): number {
+  return Math.round(rand() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+
+/** Milliseconds to wait from Retry-After (seconds or HTTP date) or `retry-after-ms`; null when absent. */
+export function retryAfter(headers: Headers | undefined | null): number | null {
+  if (!headers) return null;
+  const ms = headers.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const v = headers.get('retry-after');
+  if (!v) return null;
+  if (Number.isFinite(Number(v))) return Math.max(0, Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+/** Parses OpenAI's reset durations (`1s`, `6m0s`, `20ms`, `1h2m`) or plain seconds into ms. */
+export function parseDuration(v: string | null): number | null {
+  if (!v) return null;
+  if (Number.isFinite(Number(v))) return Number(v) * 1000;
+  let total = 0;
+  let matched = false;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    matched = true;
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+  }
+  return matched ? total : null;
+}
+
+/** Sleeps `ms`, waking early (resolving) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,342 @@
+/**
+ * @module stages/generate/generate
+ * Samples K reasoning paths per problem and mode (`ars-guided` with structured output, `free`
+ * as plain text) from an OpenAI-compatible server. Every guided reply is checked against the
+ * ARS and re-asked when it is not valid; what still fails becomes a reject with its reason and
+ * the raw reply. Replies are cached in the run's store, so a re-run or a resumed run repeats no
+ * request. Memory: at most `2 × concurrency` problems (their prompts and images) are open at once.
+ */
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import {
+  freeMessages,
+  guidedMessages,
+  guidedSchema,
+  intermediate,
+  parseFree,
+  parseGuided,
+  type ChatMessage,
+  type ParseResult,
+} from '../lib/prompts.ts';
+import type { ArsNode, PathRow, Problem, Reject } from '../../schemas/index.ts';
+import type { PathMode } from '../../schemas/paths.ts';
+import type { Store } from '../../pipeline/io/store.ts';
+import { redactModel, type GenerateConfig, type ModelConfig } from '../../pipeline/io/client/config.ts';
+import { RequestCache } from '../../pipeline/io/client/cache.ts';
+import {
+  ModelClient,
+  type ClientStats,
+  type SampleOutcome,
+  type SampleRequest,
+} from '../../pipeline/io/client/model.ts';
+import { imageParts, type ImagePart } from '../../pipeline/io/client/images.ts';
+import type { ProgressSink } from '../../pipeline/io/client/progress.ts';
+
+/** The client's counters (requests, cache hits, retries, errors, statuses) plus the stage's own. */
+export interface GenerateStats extends ClientStats {
+  truncated: number;
+  reasks: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+  paths: number;
+  rejects: number;
+  /** Samples not attempted because the run stopped (budget or signal). */
+  skipped: number;
+  stopped_by_budget: boolean;
+  stopped_by_signal: boolean;
+  cache_writes: number;
+  wall_ms: number;
+}
+
+export interface GenerateRunConfig {
+  model: ModelConfig;
+  generate: GenerateConfig;
+  runId: string;
+  /** Folders local images may be read from (ingest's input folders); default: the working directory. */
+  imageRoot?: string | readonly string[];
+}
+
+export interface GenerateDeps {
+  store: Store;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface GenerateOutput {
+  paths: PathRow[];
+  rejects: Reject[];
+  stats: GenerateStats;
+}
+
+type Slot = { path: PathRow } | { reject: Reject } | { skipped: true };
+
+/** Generates K paths per problem and mode; bad replies and failed requests become rejects, never throws for an item. */
+export async function generate(
+  input: { problems: Problem[]; nodes: ArsNode[] },
+  cfg: GenerateRunConfig,
+  deps: GenerateDeps,
+): Promise<GenerateOutput> {
+  const started = Date.now();
+  const g = cfg.generate;
+  const cache = await RequestCache.open(deps.store);
+  let done = 0;
+  let truncated = 0;
+  let reasks = 0;
+  const counts = () => ({
+    done,
+    tokens_in: client.accounting.tokens_in,
+    tokens_out: client.accounting.tokens_out,
+    cache_hits: client.stats.cache_hits,
+    retries: client.stats.retries,
+    errors: client.stats.errors,
+  });
+  const client: ModelClient = new ModelClient(cfg.model, g, {
+    cache,
+    ...(deps.env ? { env: deps.env } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    onEvent: () => deps.progress?.update(counts()),
+  });
+  const m = redactModel(cfg.model);
+  client.log(
+    `generate: ${input.problems.length} problems × ${g.modes.join('+')} × K=${g.k} from ${m.model} at ${m.base_url} (key from $${m.api_key_env})`,
+  );
+
+  const roots =
+    cfg.imageRoot === undefined
+      ? [process.cwd()]
+      : typeof cfg.imageRoot === 'string'
+        ? [cfg.imageRoot]
+        : [...cfg.imageRoot];
+  const nodesOf = new Map<string, ArsNode[]>();
+  for (const n of input.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const perProblem = g.modes.length * g.k;
+  const slots: (Slot | undefined)[] = new Array(input.problems.length * perProblem);
+  const settle = (at: number, s: Slot) => {
+    slots[at] = s;
+    done++;
+    deps.progress?.update(counts());
+  };
+  const stopped = () => Boolean(deps.signal?.aborted) || client.accounting.stopped_by_budget;
+
+  /** Finishes one sample: a length retry, then (guided) parse and re-ask until valid or out of re-asks. */
+  const finish = async (
+    p: Problem,
+    mode: PathMode,
+    nodes: ArsNode[],
+    req: SampleRequest,
+    idx: number,
+    first: SampleOutcome,
+  ): Promise<Slot> => {
+    const path_id = `${p.problem_id}/${mode}/${idx}`;
+    const reject = (code: string, message: string, raw: string | null): Slot => ({
+      reject: {
+        stage: 'generate',
+        source: p.problem_id,
+        item: path_id,
+        code,
+        path:
+          code === 'invalid_json' || code === 'schema' || code === 'truncated' || code === 'no_final_answer'
+            ? 'reply'
+            : 'request',
+        message: `path ${path_id}: ${message}`,
+        raw: raw === null ? null : cut4k(client.redact(raw)),
+      },
+    });
+    let tokens_in = 0;
+    let tokens_out = 0;
+    const complete = async (r: SampleRequest, o: SampleOutcome): Promise<SampleOutcome> => {
+      if (o.ok) {
+        tokens_in += o.tokens_in;
+        tokens_out += o.tokens_out;
+      }
+      if (!o.ok || o.finish_reason !== 'length') return o;
+      truncated++;
+      const again = (await client.sample({ ...r, max_tokens: r.max_tokens * 2 }, [idx]))[0]!;
+      if (again.ok) {
+        tokens_in += again.tokens_in;
+        tokens_out += again.tokens_out;
+      }
+      if (again.ok && again.finish_reason === 'length') truncated++;
+      return again;
+    };
+    let cur = req;
+    let o = await complete(cur, first);
+    for (let attempt = 0; ; attempt++) {
+      if (!o.ok)
+        return o.stopped ? { skipped: true } : reject(o.code, `request failed after retries: ${o.message}`, null);
+      if (o.finish_reason === 'length')
+        return reject(
+          'truncated',
+          `reply was cut at max_tokens twice (last budget ${cur.max_tokens * 2} tokens)`,
+          o.content,
+        );
+      const parsed = mode === 'free' ? checkFree(o.content) : parseGuided(o.content, nodes);
+      if (parsed.ok) {
+        return {
+          path: {
+            run_id: cfg.runId,
+            problem_id: p.problem_id,
+            path_id,
+            mode,
+            sample_index: idx,
+            model: cfg.model.model,
+            ...parsed.value,
+            given_correct: null,
+            finish_reason: o.finish_reason,
+            tokens_in,
+            tokens_out,
+          },
+        };
+      }
+      if (attempt >= g.max_reasks)
+        return reject(parsed.code, `${parsed.message} (after ${attempt} re-asks)`, o.content);
+      if (stopped()) return { skipped: true };
+      reasks++;
+      // The re-ask restates the prompt with a note per failed attempt appended to the user turn, so every
+      // re-ask is a distinct request (and cache key) and still carries the whole problem.
+      cur = {
+        ...cur,
+        messages: withNote(
+          cur.messages,
+          `A previous reply could not be used: ${parsed.message}. ${mode === 'free' ? 'Solve it again, one "Step k:" line per step, ending with "Final answer: <answer>".' : 'Reply with only the JSON object, one entry per sub-question in order, then "final".'}`,
+        ),
+      };
+      o = await complete(cur, (await client.sample(cur, [idx]))[0]!);
+    }
+  };
+
+  const runProblem = async (pi: number): Promise<void> => {
+    const p = input.problems[pi]!;
+    const base = pi * perProblem;
+    const slotAt = (mi: number, idx: number) => base + mi * g.k + idx;
+    if (stopped()) {
+      for (let j = 0; j < perProblem; j++) settle(base + j, { skipped: true });
+      return;
+    }
+    const nodes = (nodesOf.get(p.problem_id) ?? []).sort((a, b) => a.position - b.position);
+    const images = await imageParts(p.images, roots);
+    await Promise.all(
+      g.modes.map(async (mode, mi) => {
+        const problemReject = (code: string, path: string, message: string) => {
+          for (let idx = 0; idx < g.k; idx++)
+            settle(slotAt(mi, idx), {
+              reject: {
+                stage: 'generate',
+                source: p.problem_id,
+                item: `${p.problem_id}/${mode}/${idx}`,
+                code,
+                path,
+                message: `problem ${p.problem_id}: ${message}`,
+                raw: null,
+              },
+            });
+        };
+        if (!images.ok) return problemReject('image', images.path, images.message);
+        if (mode === 'ars-guided' && intermediate(nodes).length === 0)
+          return problemReject(
+            'no_ars',
+            'ars',
+            `ars-guided needs an ARS with at least one sub-question, got ${nodes.length === 0 ? 'none' : 'only F'}`,
+          );
+        const messages = withImages(mode === 'ars-guided' ? guidedMessages(p, nodes) : freeMessages(p), images.parts);
+        const req: SampleRequest = {
+          messages,
+          max_tokens: g.max_tokens,
+          json_schema: mode === 'ars-guided' ? guidedSchema(nodes) : null,
+        };
+        const indices = Array.from({ length: g.k }, (_, i) => i);
+        const firsts = await client.sample(req, indices);
+        await Promise.all(
+          indices.map(async (idx) => settle(slotAt(mi, idx), await finish(p, mode, nodes, req, idx, firsts[idx]!))),
+        );
+      }),
+    );
+  };
+
+  // A fixed pool of workers walks the problems in order; each keeps one problem's requests queued.
+  let next = 0;
+  const workers = Math.max(1, Math.min(input.problems.length, 2 * g.concurrency));
+  try {
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < input.problems.length) await runProblem(next++);
+      }),
+    );
+  } finally {
+    client.close();
+    await cache.close();
+  }
+
+  const paths: PathRow[] = [];
+  const rejects: Reject[] = [];
+  let skipped = 0;
+  for (const s of slots) {
+    if (!s || 'skipped' in s) skipped++;
+    else if ('path' in s) paths.push(s.path);
+    else rejects.push(s.reject);
+  }
+  const stats: GenerateStats = {
+    ...client.stats,
+    by_status: { ...client.stats.by_status },
+    truncated,
+    reasks,
+    tokens_in: client.accounting.tokens_in,
+    tokens_out: client.accounting.tokens_out,
+    cost_usd: client.accounting.spent,
+    paths: paths.length,
+    rejects: rejects.length,
+    skipped,
+    stopped_by_budget: client.accounting.stopped_by_budget,
+    stopped_by_signal: Boolean(deps.signal?.aborted),
+    cache_writes: cache.writes,
+    wall_ms: Date.now() - started,
+  };
+  deps.progress?.finish(counts());
+  client.log(
+    `generate: ${paths.length} paths, ${rejects.length} rejects, ${skipped} skipped; ${stats.requests} requests, ${stats.cache_hits} cache hits, ${stats.retries} retries, $${stats.cost_usd.toFixed(4)}${stats.stopped_by_budget ? ' (stopped by budget)' : ''}${stats.stopped_by_signal ? ' (stopped by signal)' : ''}`,
+  );
+  return { paths, rejects, stats };
+}
+
+/** A free reply is usable when it states a final answer; one without is re-asked like a schema miss. */
+function checkFree(text: string): ParseResult {
+  const value = parseFree(text);
+  return value.final_answer === null
+    ? { ok: false, code: 'no_final_answer', message: 'reply has no line "Final answer: <answer>"' }
+    : { ok: true, value };
+}
+
+/** The prompt's messages with the images appended to the user turn as image_url parts. */
+function withImages(messages: ChatMessage[], images: ImagePart[]): ChatCompletionMessageParam[] {
+  return messages.map((msg): ChatCompletionMessageParam => {
+    if (msg.role !== 'user' || images.length === 0)
+      return msg.role === 'system'
+        ? { role: 'system', content: msg.content }
+        : msg.role === 'user'
+          ? { role: 'user', content: msg.content }
+          : { role: 'assistant', content: msg.content };
+    const parts: ChatCompletionContentPart[] = [{ type: 'text', text: msg.content }, ...images];
+    return { role: 'user', content: parts };
+  });
+}
+
+/** The messages with `note` appended to the last user turn (text part, images kept). */
+function withNote(messages: ChatCompletionMessageParam[], note: string): ChatCompletionMessageParam[] {
+  const at = messages.map((m) => m.role).lastIndexOf('user');
+  return messages.map((m, i) => {
+    if (i !== at || m.role !== 'user') return m;
+    if (typeof m.content === 'string') return { role: 'user', content: `${m.content}\n\n${note}` };
+    return { role: 'user', content: [...m.content, { type: 'text', text: note }] };
+  });
+}
+
+/** Cuts text to at most 4096 bytes of UTF-8 without splitting a character. */
+export function cut4k(s: string): string {
+  if (Buffer.byteLength(s) <= 4096) return s;
+  let out = Buffer.from(s).subarray(0, 4096).toString('utf8');
+  if (out.endsWith('\uFFFD')) out = out.slice(0, -1);
+  return out;
+}

@@ -1,0 +1,39 @@
+/**
+ * @module stages/report
+ * The report people look at: `runs/<name>/report/index.html`, one self-contained page with
+ * charts rendered to SVG on the server and a table beside each chart.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic, type Store } from '../../pipeline/io/store.ts';
+import type { Stage } from '../../pipeline/engine/runner.ts';
+import { loadReportData } from './data.ts';
+import { buildReport } from './html.ts';
+
+export { buildReport } from './html.ts';
+export type { ReportData, ReportPath, FlowRow } from './data.ts';
+
+/** Builds the report of a run from its store and run folder and writes it atomically; returns the file, the number of charts and any chart warnings. */
+export async function report(
+  store: Store,
+  runDir: string,
+): Promise<{ file: string; charts: number; warnings: string[] }> {
+  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
+  const file = join(runDir, 'report', 'index.html');
+  await writeFileAtomic(file, html);
+  return { file, charts, warnings };
+}
+
+/** The `report` stage descriptor: append it to STAGES after `emit`. */
+export const reportStage: Stage = {
+  name: 'report',
+  describe: 'one self-contained HTML page with charts and tables (report/index.html)',
+  inputs: ['filtered_paths', 'ars_nodes', 'rejects', 'stage_runs', 'manifest.json', 'calibration.json'],
+  outputs: ['report/index.html'],
+  // The report reads the whole run; it has no settings of its own, and re-runs whenever anything upstream does.
+  configSlice: () => 'report-v1',
+  async run(ctx) {
+    const { file, charts, warnings } = await report(ctx.store, ctx.runDir);
+    for (const w of warnings) ctx.log(`  report ${w}`);
+    return { file: file.slice(ctx.runDir.length + 1), charts, warnings: warnings.length };
+  },
+};
