@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from '../stages/generate/generate.ts';
+import { withModel } from '../pipeline/io/client/open.ts';
+import { imagePort } from '../pipeline/io/client/images.ts';
 import { buildArs } from '../stages/lib/ars.ts';
 import { Store } from '../pipeline/io/store.ts';
 import { defaultGenerateConfig, type GenerateConfig } from '../pipeline/io/client/config.ts';
@@ -118,9 +120,13 @@ export async function benchGeneration(
     const cfg = { model: { base_url: `${sim.url}/v1`, model: 'sim' }, generate: generateCfg, runId: 'bench' };
     const store = await Store.open(join(dir, 'state.duckdb'));
     const cpu0 = process.cpuUsage();
-    const cold = await generate(input, cfg, { store, env: {} });
+    const run = () =>
+      withModel(store, cfg.model, cfg.generate, { env: {} }, (model) =>
+        generate(input, cfg, { model, images: imagePort([process.cwd()]) }),
+      );
+    const cold = await run();
     const cpu = process.cpuUsage(cpu0);
-    const warm = await generate(input, cfg, { store, env: {} });
+    const warm = await run();
     store.close();
     const idealRps = concurrency / (latencyMs / 1000);
     const achieved = cold.stats.requests / (cold.stats.wall_ms / 1000);

@@ -20,10 +20,12 @@ import { ingest } from '../../stages/ingest/ingest.ts';
 import { generate } from '../../stages/generate/generate.ts';
 import { decompose } from '../../stages/decompose/decompose.ts';
 import { createProgress } from '../io/client/progress.ts';
-import { defaultGenerateConfig } from '../io/client/config.ts';
+import { defaultGenerateConfig, extractorGenerateConfig } from '../io/client/config.ts';
 import { dirname } from 'node:path';
 import { align } from '../../stages/align/align.ts';
-import { alignAllWithExtractor, extractorGenerateConfig } from '../../stages/align/extract-all.ts';
+import { alignAllWithExtractor } from '../../stages/align/extract-all.ts';
+import { openModel } from '../io/client/open.ts';
+import { imagePort } from '../io/client/images.ts';
 import { score, type Thresholds } from '../../stages/score/score.ts';
 import { calibrate } from '../../stages/calibrate/calibrate.ts';
 import { filter } from '../../stages/filter/filter.ts';
@@ -99,23 +101,28 @@ const decomposeStage: Stage = {
         without_ars: missing,
         note: t ? 'every problem has an ARS' : 'no teacher model configured: problems without an ARS keep only F',
       };
-    const out = await decompose(
-      { problems, nodes },
-      {
-        model: { base_url: t.base_url, model: t.model, api_key_env: t.api_key_env },
-        generate: {
-          ...defaultGenerateConfig,
-          k: 1,
-          temperature: t.temperature,
-          max_tokens: t.max_tokens,
-          seed: 0,
-          use_n: false,
-        },
-        runId: ctx.runId,
-        imageRoot: imageRoots(ctx.config),
-      },
-      { store: ctx.store, signal: ctx.signal, log: ctx.log },
-    );
+    const gen = {
+      ...defaultGenerateConfig,
+      k: 1,
+      temperature: t.temperature,
+      max_tokens: t.max_tokens,
+      seed: 0,
+      use_n: false,
+    };
+    const m = await openModel(ctx.store, { base_url: t.base_url, model: t.model, api_key_env: t.api_key_env }, gen, {
+      signal: ctx.signal,
+      log: ctx.log,
+    });
+    let out: Awaited<ReturnType<typeof decompose>>;
+    try {
+      out = await decompose(
+        { problems, nodes },
+        { generate: gen },
+        { model: m.port, images: imagePort(imageRoots(ctx.config)), log: ctx.log },
+      );
+    } finally {
+      await m.close();
+    }
     await ctx.store.replace(arsNodes, out.nodes);
     await putRejects(ctx.store, 'decompose', out.rejects);
     return { ...out.stats };
@@ -137,21 +144,23 @@ const generateStage: Stage = {
     }
     const g = ctx.config.generate;
     const problems = await ctx.store.read(problemsTable);
-    const out = await generate(
-      { problems, nodes: await ctx.store.read(arsNodes) },
-      {
-        model: ctx.config.model,
-        generate: { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) },
-        runId: ctx.runId,
-        imageRoot: imageRoots(ctx.config),
-      },
-      {
-        store: ctx.store,
-        signal: ctx.signal,
-        log: ctx.log,
-        progress: createProgress('generate', problems.length * g.modes.length * g.k),
-      },
-    );
+    const gen = { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) };
+    const m = await openModel(ctx.store, ctx.config.model, gen, { signal: ctx.signal, log: ctx.log });
+    let out: Awaited<ReturnType<typeof generate>>;
+    try {
+      out = await generate(
+        { problems, nodes: await ctx.store.read(arsNodes) },
+        { generate: gen, runId: ctx.runId },
+        {
+          model: m.port,
+          images: imagePort(imageRoots(ctx.config)),
+          log: ctx.log,
+          progress: createProgress('generate', problems.length * g.modes.length * g.k),
+        },
+      );
+    } finally {
+      await m.close();
+    }
     await ctx.store.replace(pathsTable, [...imported, ...out.paths]);
     await putRejects(ctx.store, 'generate', out.rejects);
     return { ...out.stats, imported: imported.length, generated: out.paths.length, rejected_paths: out.rejects.length };
@@ -173,11 +182,14 @@ const alignStage: Stage = {
     if (a.mode === 'extractor') {
       if (!a.extractor)
         throw new ConfigError('align.mode is "extractor" but align.extractor (base_url, model) is not set');
-      const r = await alignAllWithExtractor(
-        input,
-        { model: a.extractor, generate: extractorGenerateConfig(ctx.config.generate?.concurrency) },
-        { store: ctx.store, signal: ctx.signal, log: ctx.log },
-      );
+      const gen = extractorGenerateConfig(ctx.config.generate?.concurrency);
+      const m = await openModel(ctx.store, a.extractor, gen, { signal: ctx.signal, log: ctx.log });
+      let r: Awaited<ReturnType<typeof alignAllWithExtractor>>;
+      try {
+        r = await alignAllWithExtractor(input, gen, { model: m.port });
+      } finally {
+        await m.close();
+      }
       await putRejects(ctx.store, 'align', r.rejects);
       out = r;
       extra = { ...r.stats };

@@ -6,7 +6,7 @@
  * `ModelClient` (retries, cache, limits) or a test's local server can serve it.
  */
 import type { ArsNode, NodeAnswer, PathRow } from '../../schemas/index.ts';
-import type { SampleOutcome, SampleRequest } from '../../pipeline/io/client/model.ts';
+import type { SampleOutcome, SampleRequest } from '../lib/ports.ts';
 
 /** One problem with a reply: `{code, path, message}` as in STYLE.md. */
 export interface ExtractorIssue {

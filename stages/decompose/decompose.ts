@@ -11,10 +11,8 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { problemText, intermediate } from '../lib/prompts.ts';
 import type { AnswerSpec, ArsNode, Problem, Reject } from '../../schemas/index.ts';
 import { buildArs, type ArsInputNode } from '../lib/ars.ts';
-import { RequestCache } from '../../pipeline/io/client/cache.ts';
-import { ModelClient, type SampleRequest } from '../../pipeline/io/client/model.ts';
-import { imageParts } from '../../pipeline/io/client/images.ts';
-import { cut4k, type GenerateDeps, type GenerateRunConfig } from '../generate/generate.ts';
+import type { ImagePort, Log, ModelPort, SampleRequest } from '../lib/ports.ts';
+import { cut4k } from '../lib/text.ts';
 
 export const MAX_NODES = 12;
 export const MAX_ANSWER_CHARS = 40;
@@ -78,6 +76,14 @@ export function decomposeMessages(
       content: `${problemText(p)}\n\nWrite 1 to ${MAX_NODES} sub-questions Q1, Q2, ... in solving order. For each give node_id, question, depends_on (ids of earlier sub-questions it uses), uses_image (true if it needs the figure) and its short answer. Then give final_answer. Reply in JSON: {"nodes": [{"node_id", "question", "depends_on", "uses_image", "answer"}], "final_answer"}.`,
     },
   ];
+}
+
+/** What decomposition needs of the config. */
+export interface DecomposeSettings {
+  max_tokens: number;
+  max_reasks: number;
+  /** Problems decomposed at once: twice this many requests may wait in line. */
+  concurrency: number;
 }
 
 export type ProposalCheck = { ok: true; nodes: ArsNode[] } | { ok: false; code: string; messages: string[] };
@@ -147,23 +153,11 @@ export function checkProposal(p: Problem, text: string): ProposalCheck {
 /** Keeps given ARSs and decomposes the rest with the teacher model; never throws for an item. */
 export async function decompose(
   input: { problems: Problem[]; nodes: ArsNode[] },
-  cfg: GenerateRunConfig,
-  deps: GenerateDeps,
+  cfg: { generate: DecomposeSettings },
+  deps: { model: ModelPort; images: ImagePort; log?: Log },
 ): Promise<{ nodes: ArsNode[]; rejects: Reject[]; stats: DecomposeStats }> {
   const g = cfg.generate;
-  const cache = await RequestCache.open(deps.store);
-  const client = new ModelClient(cfg.model, g, {
-    cache,
-    ...(deps.env ? { env: deps.env } : {}),
-    ...(deps.signal ? { signal: deps.signal } : {}),
-    ...(deps.log ? { log: deps.log } : {}),
-  });
-  const roots =
-    cfg.imageRoot === undefined
-      ? [process.cwd()]
-      : typeof cfg.imageRoot === 'string'
-        ? [cfg.imageRoot]
-        : [...cfg.imageRoot];
+  const client = deps.model;
   const given = new Map<string, ArsNode[]>();
   for (const n of input.nodes) (given.get(n.problem_id) ?? given.set(n.problem_id, []).get(n.problem_id)!).push(n);
   const results: { nodes: ArsNode[]; reject?: Reject; decomposed?: boolean }[] = new Array(input.problems.length);
@@ -184,8 +178,8 @@ export async function decompose(
         raw: raw === null ? null : cut4k(raw),
       },
     });
-    if (deps.signal?.aborted || client.accounting.stopped_by_budget) return { nodes: own };
-    const images = await imageParts(p.images, roots);
+    if (client.stopped()) return { nodes: own };
+    const images = await deps.images(p.images);
     if (!images.ok) return reject('image', images.path, images.message, null);
     const base = decomposeMessages(p);
     let messages: ChatCompletionMessageParam[] = images.parts.length
@@ -218,21 +212,16 @@ export async function decompose(
   };
 
   let next = 0;
-  try {
-    await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(input.problems.length, 2 * g.concurrency)) }, async () => {
-        while (next < input.problems.length) {
-          const i = next++;
-          results[i] = await one(input.problems[i]!);
-        }
-      }),
-    );
-  } finally {
-    client.close();
-    await cache.close();
-  }
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(input.problems.length, 2 * g.concurrency)) }, async () => {
+      while (next < input.problems.length) {
+        const i = next++;
+        results[i] = await one(input.problems[i]!);
+      }
+    }),
+  );
   const rejects = results.flatMap((r) => (r.reject ? [r.reject] : []));
-  const a = client.accounting;
+  const c = client.counters();
   return {
     nodes: results.flatMap((r) => r.nodes),
     rejects,
@@ -241,15 +230,15 @@ export async function decompose(
       decomposed: results.filter((r) => r.decomposed).length,
       rejected: rejects.length,
       reasks,
-      requests: client.stats.requests,
-      cache_hits: client.stats.cache_hits,
-      retries: client.stats.retries,
-      errors: client.stats.errors,
-      tokens_in: a.tokens_in,
-      tokens_out: a.tokens_out,
-      cost_usd: a.spent,
-      stopped_by_budget: a.stopped_by_budget,
-      stopped_by_signal: Boolean(deps.signal?.aborted),
+      requests: c.requests,
+      cache_hits: c.cache_hits,
+      retries: c.retries,
+      errors: c.errors,
+      tokens_in: c.tokens_in,
+      tokens_out: c.tokens_out,
+      cost_usd: c.cost_usd,
+      stopped_by_budget: client.stopped() === 'budget',
+      stopped_by_signal: client.stopped() === 'signal',
     },
   };
 }

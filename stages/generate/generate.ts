@@ -19,49 +19,51 @@ import {
 } from '../lib/prompts.ts';
 import type { ArsNode, PathRow, Problem, Reject } from '../../schemas/index.ts';
 import type { PathMode } from '../../schemas/paths.ts';
-import type { Store } from '../../pipeline/io/store.ts';
-import { redactModel, type GenerateConfig, type ModelConfig } from '../../pipeline/io/client/config.ts';
-import { RequestCache } from '../../pipeline/io/client/cache.ts';
-import {
-  ModelClient,
-  type ClientStats,
-  type SampleOutcome,
-  type SampleRequest,
-} from '../../pipeline/io/client/model.ts';
-import { imageParts, type ImagePart } from '../../pipeline/io/client/images.ts';
-import type { ProgressSink } from '../../pipeline/io/client/progress.ts';
+import type {
+  ImagePart,
+  ImagePort,
+  Log,
+  ModelCounters,
+  ModelPort,
+  ProgressSink,
+  SampleOutcome,
+  SampleRequest,
+} from '../lib/ports.ts';
+import { cut4k } from '../lib/text.ts';
 
-/** The client's counters (requests, cache hits, retries, errors, statuses) plus the stage's own. */
-export interface GenerateStats extends ClientStats {
+/** The model's counters (requests, cache hits, retries, errors, statuses, tokens, cost) plus the stage's own. */
+export interface GenerateStats extends ModelCounters {
   truncated: number;
   reasks: number;
-  tokens_in: number;
-  tokens_out: number;
-  cost_usd: number;
   paths: number;
   rejects: number;
   /** Samples not attempted because the run stopped (budget or signal). */
   skipped: number;
   stopped_by_budget: boolean;
   stopped_by_signal: boolean;
-  cache_writes: number;
   wall_ms: number;
 }
 
+/** What generation needs of the config. */
+export interface GenerateSettings {
+  k: number;
+  modes: readonly PathMode[];
+  max_tokens: number;
+  max_reasks: number;
+  /** Problems in flight at once: twice this many are open (their prompts and images). */
+  concurrency: number;
+}
+
 export interface GenerateRunConfig {
-  model: ModelConfig;
-  generate: GenerateConfig;
+  generate: GenerateSettings;
   runId: string;
-  /** Folders local images may be read from (ingest's input folders); default: the working directory. */
-  imageRoot?: string | readonly string[];
 }
 
 export interface GenerateDeps {
-  store: Store;
+  model: ModelPort;
+  images: ImagePort;
   progress?: ProgressSink;
-  signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export interface GenerateOutput {
@@ -80,36 +82,22 @@ export async function generate(
 ): Promise<GenerateOutput> {
   const started = Date.now();
   const g = cfg.generate;
-  const cache = await RequestCache.open(deps.store);
+  const client = deps.model;
   let done = 0;
   let truncated = 0;
   let reasks = 0;
-  const counts = () => ({
-    done,
-    tokens_in: client.accounting.tokens_in,
-    tokens_out: client.accounting.tokens_out,
-    cache_hits: client.stats.cache_hits,
-    retries: client.stats.retries,
-    errors: client.stats.errors,
-  });
-  const client: ModelClient = new ModelClient(cfg.model, g, {
-    cache,
-    ...(deps.env ? { env: deps.env } : {}),
-    ...(deps.signal ? { signal: deps.signal } : {}),
-    ...(deps.log ? { log: deps.log } : {}),
-    onEvent: () => deps.progress?.update(counts()),
-  });
-  const m = redactModel(cfg.model);
-  client.log(
-    `generate: ${input.problems.length} problems × ${g.modes.join('+')} × K=${g.k} from ${m.model} at ${m.base_url} (key from $${m.api_key_env})`,
-  );
-
-  const roots =
-    cfg.imageRoot === undefined
-      ? [process.cwd()]
-      : typeof cfg.imageRoot === 'string'
-        ? [cfg.imageRoot]
-        : [...cfg.imageRoot];
+  const counts = () => {
+    const c = client.counters();
+    return {
+      done,
+      tokens_in: c.tokens_in,
+      tokens_out: c.tokens_out,
+      cache_hits: c.cache_hits,
+      retries: c.retries,
+      errors: c.errors,
+    };
+  };
+  deps.log?.(`generate: ${input.problems.length} problems × ${g.modes.join('+')} × K=${g.k} from ${client.model}`);
   const nodesOf = new Map<string, ArsNode[]>();
   for (const n of input.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
   const perProblem = g.modes.length * g.k;
@@ -119,7 +107,7 @@ export async function generate(
     done++;
     deps.progress?.update(counts());
   };
-  const stopped = () => Boolean(deps.signal?.aborted) || client.accounting.stopped_by_budget;
+  const stopped = () => client.stopped() !== null;
 
   /** Finishes one sample: a length retry, then (guided) parse and re-ask until valid or out of re-asks. */
   const finish = async (
@@ -182,7 +170,7 @@ export async function generate(
             path_id,
             mode,
             sample_index: idx,
-            model: cfg.model.model,
+            model: client.model,
             ...parsed.value,
             given_correct: null,
             finish_reason: o.finish_reason,
@@ -217,7 +205,7 @@ export async function generate(
       return;
     }
     const nodes = (nodesOf.get(p.problem_id) ?? []).sort((a, b) => a.position - b.position);
-    const images = await imageParts(p.images, roots);
+    const images = await deps.images(p.images);
     await Promise.all(
       g.modes.map(async (mode, mi) => {
         const problemReject = (code: string, path: string, message: string) => {
@@ -259,16 +247,11 @@ export async function generate(
   // A fixed pool of workers walks the problems in order; each keeps one problem's requests queued.
   let next = 0;
   const workers = Math.max(1, Math.min(input.problems.length, 2 * g.concurrency));
-  try {
-    await Promise.all(
-      Array.from({ length: workers }, async () => {
-        while (next < input.problems.length) await runProblem(next++);
-      }),
-    );
-  } finally {
-    client.close();
-    await cache.close();
-  }
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < input.problems.length) await runProblem(next++);
+    }),
+  );
 
   const paths: PathRow[] = [];
   const rejects: Reject[] = [];
@@ -278,24 +261,20 @@ export async function generate(
     else if ('path' in s) paths.push(s.path);
     else rejects.push(s.reject);
   }
+  const why = client.stopped();
   const stats: GenerateStats = {
-    ...client.stats,
-    by_status: { ...client.stats.by_status },
+    ...client.counters(),
     truncated,
     reasks,
-    tokens_in: client.accounting.tokens_in,
-    tokens_out: client.accounting.tokens_out,
-    cost_usd: client.accounting.spent,
     paths: paths.length,
     rejects: rejects.length,
     skipped,
-    stopped_by_budget: client.accounting.stopped_by_budget,
-    stopped_by_signal: Boolean(deps.signal?.aborted),
-    cache_writes: cache.writes,
+    stopped_by_budget: why === 'budget',
+    stopped_by_signal: why === 'signal',
     wall_ms: Date.now() - started,
   };
   deps.progress?.finish(counts());
-  client.log(
+  deps.log?.(
     `generate: ${paths.length} paths, ${rejects.length} rejects, ${skipped} skipped; ${stats.requests} requests, ${stats.cache_hits} cache hits, ${stats.retries} retries, $${stats.cost_usd.toFixed(4)}${stats.stopped_by_budget ? ' (stopped by budget)' : ''}${stats.stopped_by_signal ? ' (stopped by signal)' : ''}`,
   );
   return { paths, rejects, stats };
@@ -331,12 +310,4 @@ function withNote(messages: ChatCompletionMessageParam[], note: string): ChatCom
     if (typeof m.content === 'string') return { role: 'user', content: `${m.content}\n\n${note}` };
     return { role: 'user', content: [...m.content, { type: 'text', text: note }] };
   });
-}
-
-/** Cuts text to at most 4096 bytes of UTF-8 without splitting a character. */
-export function cut4k(s: string): string {
-  if (Buffer.byteLength(s) <= 4096) return s;
-  let out = Buffer.from(s).subarray(0, 4096).toString('utf8');
-  if (out.endsWith('\uFFFD')) out = out.slice(0, -1);
-  return out;
 }

@@ -6,7 +6,7 @@
  * Usage: node --experimental-transform-types crash-child.ts <stateDir> <simUrl> <n> <seed>
  */
 import { join } from 'node:path';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { synthInput } from '../../bench/generation.ts';
 import { synth } from '../../sim/synth.ts';
 import { Store } from '../../pipeline/io/store.ts';
@@ -18,7 +18,7 @@ const [stateDir, url, n, seed] = process.argv.slice(2);
 const store = await Store.open(join(stateDir!, 'state.duckdb'));
 const input = synthInput(synth({ n: Number(n), seed: Number(seed) }));
 const log: string[] = [];
-const out = await generate(
+const out = await runGenerate(
   input,
   {
     model: { base_url: `${url}/v1`, model: 'sim' },

@@ -1,5 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { decompose, checkProposal, reveals } from '../../stages/decompose/decompose.ts';
+import { checkProposal, reveals } from '../../stages/decompose/decompose.ts';
+import { runDecompose } from './helpers.ts';
 import { startFake, type Fake } from './fake.ts';
 import { ars, cfgFor, problem, tempStore } from './helpers.ts';
 
@@ -109,7 +110,7 @@ describe('decompose', () => {
       ars(id)
         .filter((n) => n.is_final)
         .map((n) => ({ ...n, position: 0, depends_on: [] }));
-    const out = await decompose(
+    const out = await runDecompose(
       { problems, nodes: [...ars('p-given'), ...fOnly('p-ok'), ...fOnly('p-leak'), ...fOnly('p-cycle')] },
       cfgFor(fake.url, { max_reasks: 1 }),
       { store },

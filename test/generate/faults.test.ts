@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { startSimulator } from '../../sim/server.ts';
 import { synth } from '../../sim/synth.ts';
 import { synthInput } from '../../bench/generation.ts';
@@ -39,7 +39,7 @@ describe('generate against the simulator with 20% injected faults', () => {
         },
         runId: 'faults',
       };
-      const out = await generate(input, cfg, { store, env: {} });
+      const out = await runGenerate(input, cfg, { store, env: {} });
       const s = sim.stats();
       console.log(
         JSON.stringify({

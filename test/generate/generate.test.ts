@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { startFake, defaultReply, type Fake } from './fake.ts';
 import { ars, cfgFor, problem, tempStore } from './helpers.ts';
 
@@ -14,7 +14,7 @@ describe('generate', () => {
   it('samples K guided and free paths per problem with n, and a re-run makes zero requests', async () => {
     fake = await startFake();
     const { store } = await tempStore();
-    const cold = await generate(input(), cfgFor(fake.url), { store });
+    const cold = await runGenerate(input(), cfgFor(fake.url), { store });
     expect(cold.rejects).toEqual([]);
     expect(cold.paths.map((p) => p.path_id)).toEqual([
       'p1/ars-guided/0',
@@ -43,7 +43,7 @@ describe('generate', () => {
     expect(cold.paths[3]!.steps[0]).toMatch(/^Step 1: think/);
     expect(cold.stats).toMatchObject({ requests: 4, cache_hits: 0, paths: 12, rejects: 0 });
 
-    const warm = await generate(input(), cfgFor(fake.url), { store });
+    const warm = await runGenerate(input(), cfgFor(fake.url), { store });
     expect(fake.requests.length).toBe(4);
     expect(warm.stats).toMatchObject({ requests: 0, cache_hits: 12 });
     expect(warm.paths).toEqual(cold.paths);
@@ -53,7 +53,7 @@ describe('generate', () => {
   it('falls back to one request per sample when the server refuses n, and remembers it', async () => {
     fake = await startFake({ refuseN: true });
     const { store } = await tempStore();
-    const out = await generate(input(), cfgFor(fake.url, { concurrency: 1 }), { store });
+    const out = await runGenerate(input(), cfgFor(fake.url, { concurrency: 1 }), { store });
     expect(out.paths).toHaveLength(12);
     expect(out.stats.n_refused).toBe(true);
     expect(fake.requests.filter((r) => (r.body.n ?? 1) > 1)).toHaveLength(1);

@@ -5,6 +5,52 @@ import { join } from 'node:path';
 import { Store } from '../../pipeline/io/store.ts';
 import { defaultGenerateConfig, type GenerateConfig } from '../../pipeline/io/client/config.ts';
 import type { ArsNode, Problem } from '../../schemas/index.ts';
+import { withModel } from '../../pipeline/io/client/open.ts';
+import { imagePort } from '../../pipeline/io/client/images.ts';
+import { generate } from '../../stages/generate/generate.ts';
+import { decompose } from '../../stages/decompose/decompose.ts';
+import type { ProgressSink } from '../../stages/lib/ports.ts';
+import type { ModelConfig } from '../../pipeline/io/client/config.ts';
+
+export interface RunDeps {
+  store: Store;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  progress?: ProgressSink;
+}
+export interface RunCfg {
+  model: ModelConfig;
+  generate: GenerateConfig;
+  runId: string;
+  imageRoot?: string | readonly string[];
+}
+
+const roots = (r: RunCfg['imageRoot']) => (r === undefined ? [process.cwd()] : typeof r === 'string' ? [r] : [...r]);
+const opts = (d: RunDeps) => ({
+  ...(d.env ? { env: d.env } : {}),
+  ...(d.signal ? { signal: d.signal } : {}),
+  ...(d.log ? { log: d.log } : {}),
+});
+
+/** `generate` with a client (and its cache) opened on `deps.store`, as the pipeline runs it. */
+export function runGenerate(input: Parameters<typeof generate>[0], cfg: RunCfg, deps: RunDeps) {
+  return withModel(deps.store, cfg.model, cfg.generate, opts(deps), (model) =>
+    generate(input, cfg, {
+      model,
+      images: imagePort(roots(cfg.imageRoot)),
+      ...(deps.log ? { log: deps.log } : {}),
+      ...(deps.progress ? { progress: deps.progress } : {}),
+    }),
+  );
+}
+
+/** `decompose` with a client opened on `deps.store`. */
+export function runDecompose(input: Parameters<typeof decompose>[0], cfg: RunCfg, deps: RunDeps) {
+  return withModel(deps.store, cfg.model, cfg.generate, opts(deps), (model) =>
+    decompose(input, cfg, { model, images: imagePort(roots(cfg.imageRoot)), ...(deps.log ? { log: deps.log } : {}) }),
+  );
+}
 
 export const spec = { kind: 'number' as const, tolerance: null, unit: null };
 

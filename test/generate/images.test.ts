@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { imageParts } from '../../pipeline/io/client/images.ts';
 import { describeShared, sharedData } from '../shared.ts';
 import { startFake, type Fake } from './fake.ts';
@@ -29,7 +29,7 @@ describeShared('generate with MATH-Vision images', () => {
     const problems = rows.map((r) =>
       problem(`mathv-${r.id}`, { question: r.question, choices: r.options, images: [join(root, r.image)] }),
     );
-    const out = await generate(
+    const out = await runGenerate(
       { problems, nodes: [] },
       { ...cfgFor(fake.url, { k: 1, modes: ['free'] }), imageRoot: root },
       { store },
@@ -92,7 +92,7 @@ describe('images', () => {
     const root = await mkdtemp(join(tmpdir(), 'tp-img-'));
     fake = await startFake();
     const { store } = await tempStore();
-    const out = await generate(
+    const out = await runGenerate(
       { problems: [problem('p1', { images: [join(root, 'gone.png')] }), problem('p2')], nodes: [] },
       { ...cfgFor(fake.url, { k: 2, modes: ['free'] }), imageRoot: root },
       { store },

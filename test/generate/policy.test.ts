@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { startFake, defaultReply, type Fake } from './fake.ts';
 import { ars, cfgFor, problem, tempStore } from './helpers.ts';
 
@@ -17,7 +17,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
   it('re-asks an invalid guided reply and lands the path on the valid answer', async () => {
     fake = await startFake({ reply: (r, i) => (isReask(r) ? defaultReply(r, i) : { content: '{"steps": [' }) });
     const { store } = await tempStore();
-    const out = await generate(one(), cfgFor(fake.url, { k: 2, modes: ['ars-guided'] }), { store });
+    const out = await runGenerate(one(), cfgFor(fake.url, { k: 2, modes: ['ars-guided'] }), { store });
     expect(out.paths.map((p) => p.path_id)).toEqual(['p1/ars-guided/0', 'p1/ars-guided/1']);
     expect(out.stats.reasks).toBe(2);
     const reask = fake.requests.find(isReask)!;
@@ -33,7 +33,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
       reply: () => ({ content: JSON.stringify({ steps: [], final: { reasoning: '', answer: '1' } }) }),
     });
     const { store } = await tempStore();
-    const out = await generate(one(), cfgFor(fake.url, { k: 1, modes: ['ars-guided'], max_reasks: 2 }), { store });
+    const out = await runGenerate(one(), cfgFor(fake.url, { k: 1, modes: ['ars-guided'], max_reasks: 2 }), { store });
     expect(out.paths).toEqual([]);
     expect(out.rejects).toEqual([
       {
@@ -58,7 +58,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
           : defaultReply(r, i),
     });
     const { store } = await tempStore();
-    const out = await generate(
+    const out = await runGenerate(
       { problems: [problem('p1'), problem('p2')], nodes: [] },
       cfgFor(fake.url, { k: 1, modes: ['free'], max_tokens: 100 }),
       { store },
@@ -84,7 +84,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
       },
     });
     const { store } = await tempStore();
-    const out = await generate(
+    const out = await runGenerate(
       { problems: [problem('p1'), problem('p2'), problem('p3')], nodes: [] },
       cfgFor(fake.url, { k: 1, modes: ['free'], timeout_ms: 200 }),
       { store },
@@ -114,7 +114,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
       },
     });
     const { store } = await tempStore();
-    const out = await generate(
+    const out = await runGenerate(
       { problems: [problem('p1')], nodes: [] },
       cfgFor(fake.url, { k: 1, modes: ['free'], max_retries: 0 }),
       { store },
@@ -138,7 +138,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
       max_budget: 0.00104,
       prices: { 'fake-model': { input_per_mtok: 0, output_per_mtok: 1 } },
     });
-    const out = await generate({ problems: ['a', 'b', 'c', 'd', 'e'].map((id) => problem(id)), nodes: [] }, cfg, {
+    const out = await runGenerate({ problems: ['a', 'b', 'c', 'd', 'e'].map((id) => problem(id)), nodes: [] }, cfg, {
       store,
     });
     expect(out.stats.stopped_by_budget).toBe(true);
@@ -157,7 +157,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
     const ac = new AbortController();
     const problems = Array.from({ length: 40 }, (_, i) => problem(`p${i}`));
     const cfg = cfgFor(fake.url, { k: 1, modes: ['free'], concurrency: 2 });
-    const out = await generate({ problems, nodes: [] }, cfg, {
+    const out = await runGenerate({ problems, nodes: [] }, cfg, {
       store,
       signal: ac.signal,
       progress: {
@@ -172,7 +172,7 @@ describe('generate: retries, re-asks, truncation, budget', () => {
     expect(out.paths.length).toBeLessThan(40);
     expect(out.rejects).toEqual([]);
     const before = fake.requests.length;
-    const full = await generate({ problems, nodes: [] }, cfg, { store });
+    const full = await runGenerate({ problems, nodes: [] }, cfg, { store });
     expect(full.paths).toHaveLength(40);
     expect(full.stats.cache_hits).toBe(out.paths.length);
     expect(fake.requests.length - before).toBe(40 - out.paths.length);

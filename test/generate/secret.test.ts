@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from '../../stages/generate/generate.ts';
+import { runGenerate } from './helpers.ts';
 import { redactModel } from '../../pipeline/io/client/config.ts';
 import { paths, rejects } from '../../schemas/index.ts';
 import { startFake, type Fake } from './fake.ts';
@@ -55,7 +55,7 @@ describe('the API key', () => {
       }),
       model: { base_url: fake.url, model: 'fake-model', api_key_env: 'TP_TEST_KEY' },
     };
-    const out = await generate(
+    const out = await runGenerate(
       { problems: [problem('p1'), problem('p2'), problem('p3')], nodes: [...ars('p1'), ...ars('p2'), ...ars('p3')] },
       cfg,
       { store, env: { TP_TEST_KEY: SECRET }, log: (l) => log.push(l) },

@@ -24,7 +24,9 @@ import { align } from '../../../stages/align/align.ts';
 import { goldValues, valueGraphFailureStep } from '../../../stages/align/rootcause.ts';
 import { buildValueGraph } from '../../../stages/align/valuegraph.ts';
 import { sameValue } from '../../../stages/align/arith.ts';
-import { alignAllWithExtractor, extractorGenerateConfig } from '../../../stages/align/extract-all.ts';
+import { alignAllWithExtractor } from '../../../stages/align/extract-all.ts';
+import { extractorGenerateConfig } from '../../io/client/config.ts';
+import { withModel } from '../../io/client/open.ts';
 import { DEFAULT_KEY_ENV, redactModel, redactText } from '../../io/client/config.ts';
 import { ConfigError } from '../../../schemas/config.ts';
 import { Store } from '../../io/store.ts';
@@ -312,11 +314,9 @@ async function extractorPredictions(
   const cfg = { model, generate: extractorGenerateConfig(ext.concurrency) };
   const store = await Store.open(ext.state);
   try {
-    const r = await alignAllWithExtractor({ paths: input.paths, nodes: input.nodes }, cfg, {
-      store,
-      log: say,
-      ...(signal ? { signal } : {}),
-    });
+    const r = await withModel(store, cfg.model, cfg.generate, { log: say, ...(signal ? { signal } : {}) }, (port) =>
+      alignAllWithExtractor({ paths: input.paths, nodes: input.nodes }, cfg.generate, { model: port }),
+    );
     if (signal?.aborted)
       throw new Error(
         `eval processbench: interrupted after ${r.stats.requests} extractor requests; finished replies are kept in ${ext.state}, a re-run resumes from them`,

@@ -17,9 +17,14 @@ export class Accounting {
   private reserved = 0;
   stopped_by_budget = false;
 
+  /**
+   * `parent` is the run's budget when several clients share one: reservations and spending
+   * count there too, and the parent's limit stops every child.
+   */
   constructor(
     private readonly price: Price | null,
     private readonly budget: number | null,
+    private readonly parent: Accounting | null = null,
   ) {}
 
   /** USD cost of a token count at this model's price (0 when the model has no price). */
@@ -28,24 +33,41 @@ export class Accounting {
     return (tokensIn * this.price.input_per_mtok + tokensOut * this.price.output_per_mtok) / 1e6;
   }
 
-  /** Reserves the worst-case cost of a request; false (and the run marked stopped) when it would pass the budget. */
+  /** Reserves the worst-case cost of a request; null (and the run marked stopped) when it would pass the budget. */
   reserve(estIn: number, maxOut: number): number | null {
     const c = this.cost(estIn, maxOut);
-    if (this.stopped_by_budget) return null;
-    if (this.budget !== null && this.spent + this.reserved + c > this.budget) {
+    return this.reserveUsd(c) ? c : null;
+  }
+
+  /** Reserves `usd` here and in every parent; false (nothing reserved) when any budget would be passed. */
+  private reserveUsd(usd: number): boolean {
+    if (this.stopped_by_budget || this.parent?.stopped_by_budget) {
       this.stopped_by_budget = true;
-      return null;
+      return false;
     }
-    this.reserved += c;
-    return c;
+    if (this.budget !== null && this.spent + this.reserved + usd > this.budget) {
+      this.stopped_by_budget = true;
+      return false;
+    }
+    if (this.parent && !this.parent.reserveUsd(usd)) {
+      this.stopped_by_budget = true;
+      return false;
+    }
+    this.reserved += usd;
+    return true;
   }
 
   /** Releases a reservation and books what the request really used (0 tokens when it failed). */
   settle(reservation: number, used: Usage): void {
+    this.book(reservation, used, this.cost(used.tokens_in, used.tokens_out));
+  }
+
+  private book(reservation: number, used: Usage, usd: number): void {
     this.reserved = Math.max(0, this.reserved - reservation);
     this.tokens_in += used.tokens_in;
     this.tokens_out += used.tokens_out;
-    this.spent += this.cost(used.tokens_in, used.tokens_out);
+    this.spent += usd;
+    this.parent?.book(reservation, used, usd);
   }
 }
 

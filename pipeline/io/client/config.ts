@@ -88,3 +88,8 @@ function stripUserinfo(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//');
   }
 }
+
+/** The extractor's generation settings: deterministic (temperature 0, a fixed seed), one reply per request. */
+export function extractorGenerateConfig(concurrency = defaultGenerateConfig.concurrency): GenerateConfig {
+  return { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, concurrency };
+}

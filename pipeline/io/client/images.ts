@@ -8,11 +8,15 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
 
-export interface ImagePart {
-  type: 'image_url';
-  image_url: { url: string };
-}
-export type ImageResult = { ok: true; parts: ImagePart[] } | { ok: false; path: string; message: string };
+import type { ImagePart, ImagePort, ImageResult } from '../../../stages/lib/ports.ts';
+
+export type { ImagePart, ImageResult } from '../../../stages/lib/ports.ts';
+
+/** The image port for a run: images are read only from `roots` (the input files' folders). */
+export const imagePort =
+  (roots: readonly string[]): ImagePort =>
+  (images) =>
+    imageParts(images, roots);
 
 const MIME: Record<string, string> = {
   '.png': 'image/png',

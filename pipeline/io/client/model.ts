@@ -7,11 +7,8 @@
  */
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
-import type {
-  ChatCompletion,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ModelCounters, ModelPort, SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 import { apiKey, redactText, type GenerateConfig, type ModelConfig } from './config.ts';
 import { Accounting, estimateTokens } from './accounting.ts';
 import { cacheKey, type RequestCache } from './cache.ts';
@@ -19,16 +16,7 @@ import { Limiter } from './limits.ts';
 import { leanFetch, type LeanFetch } from './fetch.ts';
 import { backoffMs, classify, sleep, type Failure } from './retry.ts';
 
-export interface SampleRequest {
-  messages: ChatCompletionMessageParam[];
-  max_tokens: number;
-  /** OpenAI `response_format.json_schema` for structured output, or null for free text. */
-  json_schema: { name: string; strict?: boolean; schema: Record<string, unknown> } | null;
-}
-
-export type SampleOutcome =
-  | { ok: true; content: string; finish_reason: string | null; tokens_in: number; tokens_out: number; cached: boolean }
-  | { ok: false; code: string; message: string; stopped: 'budget' | 'abort' | null };
+export type { SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 
 /** Counters of one client; `requests` are HTTP requests sent (cache hits excluded), `errors` failed attempts of any kind. */
 export interface ClientStats {
@@ -43,6 +31,10 @@ export interface ClientStats {
 
 export interface ClientDeps {
   cache: RequestCache;
+  /** Admission control shared by every client of the same server (default: a limiter of this client's own). */
+  limiter?: Limiter;
+  /** The run's budget, shared by every client (default: a budget of this client's own). */
+  budget?: Accounting;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -53,7 +45,7 @@ export interface ClientDeps {
 type SendResult =
   { ok: true; data: ChatCompletion } | { ok: false; failure: Failure } | { ok: false; stopped: 'budget' | 'abort' };
 
-export class ModelClient {
+export class ModelClient implements ModelPort {
   readonly stats: ClientStats = {
     requests: 0,
     cache_hits: 0,
@@ -63,35 +55,39 @@ export class ModelClient {
     by_status: {},
     n_refused: false,
   };
+  readonly model: string;
   readonly accounting: Accounting;
   readonly limiter: Limiter;
   private readonly sdk: OpenAI;
   private readonly secret: string;
   private readonly http: LeanFetch;
+  private readonly ownLimiter: boolean;
   /** Hash of each prompt's messages, computed once for its K samples (images make prompts large). */
   private readonly digests = new WeakMap<object, string>();
 
   constructor(
-    private readonly model: ModelConfig,
+    private readonly endpoint: ModelConfig,
     private readonly gen: GenerateConfig,
     private readonly deps: ClientDeps,
   ) {
-    this.secret = apiKey(model, deps.env ?? process.env);
+    this.model = endpoint.model;
+    this.secret = apiKey(endpoint, deps.env ?? process.env);
     const log = (level: string) => (msg: string) => this.log(`openai ${level}: ${msg}`);
     this.http = leanFetch();
     this.sdk = new OpenAI({
       apiKey: this.secret,
-      baseURL: model.base_url,
+      baseURL: endpoint.base_url,
       maxRetries: 0,
       timeout: gen.timeout_ms,
       fetch: this.http.fetch,
       logLevel: 'warn',
       logger: { error: log('error'), warn: log('warn'), info: () => {}, debug: () => {} },
     });
-    this.limiter = new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
-    this.accounting = new Accounting(gen.prices[model.model] ?? null, gen.max_budget);
-    if (gen.max_budget !== null && !gen.prices[model.model])
-      this.log(`max_budget is set but prices has no entry for model ${model.model}: its cost counts as 0`);
+    this.limiter = deps.limiter ?? new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
+    this.accounting = new Accounting(gen.prices[endpoint.model] ?? null, gen.max_budget, deps.budget ?? null);
+    this.ownLimiter = deps.limiter === undefined;
+    if (gen.max_budget !== null && !gen.prices[endpoint.model])
+      this.log(`max_budget is set but prices has no entry for model ${endpoint.model}: its cost counts as 0`);
   }
 
   /** `text` with the API key removed: for anything that may be logged or persisted (a server may echo the key). */
@@ -113,8 +109,27 @@ export class ModelClient {
 
   /** Closes idle connections and stops the limiter's timers. */
   close(): void {
-    this.limiter.close();
+    if (this.ownLimiter) this.limiter.close();
     this.http.close();
+  }
+
+  /** Why no new request may start (the budget is spent, or the run is stopping), or null. */
+  stopped(): 'budget' | 'signal' | null {
+    if (this.deps.signal?.aborted) return 'signal';
+    return this.accounting.stopped_by_budget ? 'budget' : null;
+  }
+
+  /** This client's counters so far. */
+  counters(): ModelCounters {
+    const a = this.accounting;
+    return {
+      ...this.stats,
+      by_status: { ...this.stats.by_status },
+      tokens_in: a.tokens_in,
+      tokens_out: a.tokens_out,
+      cost_usd: a.spent,
+      cache_writes: this.deps.cache.writes,
+    };
   }
 
   /** Logs a line with the API key removed. */
@@ -155,7 +170,7 @@ export class ModelClient {
           const content = this.redact(ch.message?.content ?? '');
           const entry = {
             key: keys[j]!,
-            model: this.model.model,
+            model: this.endpoint.model,
             content,
             finish_reason: ch.finish_reason ?? null,
             tokens_in: r.data.usage?.prompt_tokens ?? estimateTokens(req.messages),
@@ -216,7 +231,7 @@ export class ModelClient {
     tokens_in: number,
     tokens_out: number,
   ): SampleOutcome {
-    this.deps.cache.put({ key, model: this.model.model, content, finish_reason, tokens_in, tokens_out });
+    this.deps.cache.put({ key, model: this.endpoint.model, content, finish_reason, tokens_in, tokens_out });
     return { ok: true, content, finish_reason, tokens_in, tokens_out, cached: false };
   }
 
@@ -230,7 +245,7 @@ export class ModelClient {
         (digest = createHash('sha256').update(JSON.stringify(req.messages)).digest('hex')),
       );
     return cacheKey({
-      model: this.model.model,
+      model: this.endpoint.model,
       messages: digest,
       params: { temperature: g.temperature, top_p: g.top_p, max_tokens: req.max_tokens, seed: g.seed },
       schema: req.json_schema,
@@ -244,7 +259,7 @@ export class ModelClient {
     const estIn = estimateTokens(req.messages);
     const est = estIn + req.max_tokens * n;
     const body: ChatCompletionCreateParamsNonStreaming = {
-      model: this.model.model,
+      model: this.endpoint.model,
       messages: req.messages,
       temperature: this.gen.temperature,
       top_p: this.gen.top_p,

@@ -4,21 +4,9 @@
  * every interval as a one-line bar on a TTY, or as one JSON line per interval otherwise.
  */
 
-export interface ProgressCounts {
-  done: number;
-  tokens_in: number;
-  tokens_out: number;
-  cache_hits: number;
-  retries: number;
-  errors: number;
-}
+import type { ProgressCounts, ProgressSink } from '../../../stages/lib/ports.ts';
 
-export interface ProgressSink {
-  /** Latest counters; cheap, may be called on every event (rendering happens on a timer). */
-  update(c: ProgressCounts): void;
-  /** Final counters; renders once more and stops the timer. */
-  finish(c: ProgressCounts): void;
-}
+export type { ProgressCounts, ProgressSink } from '../../../stages/lib/ports.ts';
 
 export interface ProgressOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

@@ -6,6 +6,7 @@ import type { ArsNode, PathRow } from '../../../schemas/index.ts';
 import { alignAllWithExtractor } from '../../../stages/align/extract-all.ts';
 import { defaultGenerateConfig } from '../../../pipeline/io/client/config.ts';
 import { Store } from '../../../pipeline/io/store.ts';
+import { withModel } from '../../../pipeline/io/client/open.ts';
 import { startFake, type Fake } from '../../generate/fake.ts';
 
 const spec = { kind: 'number' as const, tolerance: null, unit: null };
@@ -79,7 +80,9 @@ describe('align stage, extractor mode', () => {
       model: { base_url: fake.url, model: 'extractor' },
       generate: { ...defaultGenerateConfig, max_reasks: 1, seed: 0, use_n: false },
     };
-    const r = await alignAllWithExtractor(input, cfg, { store });
+    const run = () =>
+      withModel(store, cfg.model, cfg.generate, {}, (model) => alignAllWithExtractor(input, cfg.generate, { model }));
+    const r = await run();
     expect(r.paths[0]!.node_answers).toEqual([
       { node_id: 'Q1', answer: '10', step: 0 },
       { node_id: 'F', answer: '20', step: 1 },
@@ -91,7 +94,7 @@ describe('align stage, extractor mode', () => {
     ]);
     expect(r.stats).toMatchObject({ extracted: 1, fell_back: 1 });
     const sent = fake.requests.length;
-    const again = await alignAllWithExtractor(input, cfg, { store });
+    const again = await run();
     expect(fake.requests.length).toBe(sent);
     expect(again.paths).toEqual(r.paths);
     store.close();
