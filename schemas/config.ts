@@ -100,6 +100,16 @@ export const configSchema = t.struct({
     }),
     () => ({ sft_per_problem: 2, pairs_per_problem: 4, keep_after_ffs: false, rows_per_part: 100_000 }),
   ),
+  /** How the engine cuts and runs the work: shards (a power of two), worker threads, snapshots kept. */
+  engine: t.withDefault(
+    t.struct({
+      shards: int(64),
+      /** Worker threads for CPU-bound stages; 0 = one per core. */
+      workers: int(0),
+      keep_snapshots: int(7),
+    }),
+    () => ({ shards: 64, workers: 0, keep_snapshots: 7 }),
+  ),
 });
 export type Config = Infer<typeof configSchema>;
 

@@ -33,7 +33,7 @@ export interface IngestOutput {
 }
 
 /** Adapters by format; the public-data adapters load on first use. */
-async function adapterFor(spec: InputSpec): Promise<Adapter> {
+export async function adapterFor(spec: InputSpec): Promise<Adapter> {
   const format = spec.format === 'auto' ? (spec.path.endsWith('.parquet') ? 'parquet' : 'jsonl') : spec.format;
   switch (format) {
     case 'jsonl':
@@ -150,7 +150,11 @@ export async function ingest(inputs: readonly InputSpec[], opts: { runId: string
 }
 
 /** Local image paths must stay inside the input folder; URLs pass through. */
-function checkImage(img: string, root: string, path: string): { file: string } | { issue: string; path: string } {
+export function checkImage(
+  img: string,
+  root: string,
+  path: string,
+): { file: string } | { issue: string; path: string } {
   if (/^(https?:|data:)/i.test(img)) return { file: img };
   const file = resolve(root, img);
   const rel = relative(root, file);
@@ -163,7 +167,7 @@ function checkImage(img: string, root: string, path: string): { file: string } |
 const NUMBER = /^\s*[-+]?\$?\s*(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\s*%?\s*$/;
 
 /** An answer spec given in the input wins; otherwise a plain number is `number`, anything else `expression`. */
-function inferSpec(answer: string | null, raw: unknown, key: string): AnswerSpec {
+export function inferSpec(answer: string | null, raw: unknown, key: string): AnswerSpec {
   const given = (raw as Record<string, unknown> | undefined)?.[key] as Partial<AnswerSpec> | undefined;
   const kind = given?.kind ?? (answer === null || NUMBER.test(answer) ? 'number' : 'expression');
   return { kind, tolerance: given?.tolerance ?? null, unit: given?.unit ?? null };

@@ -18,7 +18,7 @@ import {
   silentFailures,
   silentTable,
 } from '../../../stages/report/aggregate.ts';
-import { buildReport, report, reportStage } from '../../../stages/report/index.ts';
+import { buildReport, report } from '../../../stages/report/index.ts';
 import { wilson } from '../../../stages/lib/metrics.ts';
 import { repoRoot } from '../../shared.ts';
 import { CALIBRATION, MANIFEST, NODES, PATHS, writeFixtureRun } from './fixture.ts';
@@ -309,18 +309,5 @@ describe('report page', () => {
     );
     expect(html).toContain('<p class="empty">The manifest has no stage counts yet.</p>');
     expect(html).not.toContain('SIMULATION');
-  });
-
-  it('runs as a stage and reports the file and chart count', async () => {
-    store ??= await writeFixtureRun(runDir);
-    const stats = await reportStage.run({
-      store,
-      config: {} as never,
-      runId: 'fixture-run',
-      runDir,
-      log: () => {},
-      signal: new AbortController().signal,
-    });
-    expect(stats).toEqual({ file: 'report/index.html', charts: 6, warnings: 0 });
   });
 });
