@@ -90,23 +90,3 @@ describe('runStages', () => {
     store.close();
   });
 });
-
-describe('config', () => {
-  it.each([
-    [{ name: 't', inputs: [], generate: { k: '8' } }, 'test config: generate.k should be an integer, got "8"'],
-    [{ inputs: [] }, 'test config: name is required (a non-empty string), got nothing'],
-    [
-      { name: 't', inputs: [{ path: 'a', format: 'csv' }] },
-      'test config: inputs.0.format should be one of auto, jsonl, parquet, gsm8k-socratic, gsm8k-solutions, processbench, got "csv"',
-    ],
-  ])('names the bad field: %j', (raw, message) => {
-    expect(() => parseConfig(raw, 'test config', '/tmp')).toThrow(message);
-  });
-
-  it('fills defaults and resolves input paths against the config folder', () => {
-    const c = parseConfig({ name: 't', inputs: [{ path: 'p.jsonl' }], generate: {} }, 'c', '/data');
-    expect(c.inputs).toEqual([{ path: '/data/p.jsonl', format: 'auto' }]);
-    expect(c.generate).toMatchObject({ k: 8, modes: ['ars-guided', 'free'], temperature: 0.7, max_budget: null });
-    expect(c.thresholds).toEqual({ tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 });
-  });
-});
