@@ -5,7 +5,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError, loadConfig, type Config } from '../../schemas/config.ts';
+import { ConfigError, loadConfig } from '../../schemas/config.ts';
+import { applyOverrides, overrideFlags, type Overrides } from './flags.ts';
 import { runPipeline } from '../engine/run.ts';
 import { runSummary } from './summary.ts';
 import { STAGES } from '../engine/descriptors.ts';
@@ -33,45 +34,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 const configOpt = {
   config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' },
-  'base-url': {
-    type: 'string',
-    describe:
-      'override model.base_url: any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI), e.g. http://127.0.0.1:8000/v1',
-  },
-  model: { type: 'string', describe: 'override model.model' },
-  k: { type: 'number', describe: 'override generate.k (paths per problem and mode)' },
-  concurrency: { type: 'number', describe: 'override generate.concurrency (requests in flight)' },
-  'max-budget': { type: 'number', describe: 'override generate.max_budget (USD; stops cleanly before it is exceeded)' },
+  ...overrideFlags,
 } as const;
 
-interface Overrides {
-  'base-url'?: string | undefined;
-  model?: string | undefined;
-  k?: number | undefined;
-  concurrency?: number | undefined;
-  'max-budget'?: number | undefined;
-}
-
-/** Command-line flags win over the config file; the key itself is only ever read from the environment. */
-function applyOverrides(config: Config, o: Overrides): Config {
-  if (o['base-url'] !== undefined || o.model !== undefined) {
-    if (!config.model && (o['base-url'] === undefined || o.model === undefined))
-      throw new ConfigError('the config has no model section: give both --base-url and --model');
-    config.model = {
-      api_key_env: 'OPENAI_API_KEY',
-      simulated: false,
-      ...config.model,
-      ...(o['base-url'] !== undefined ? { base_url: o['base-url'] } : {}),
-      ...(o.model !== undefined ? { model: o.model } : {}),
-    } as NonNullable<Config['model']>;
-  }
-  if (config.generate) {
-    if (o.k !== undefined) config.generate.k = o.k;
-    if (o.concurrency !== undefined) config.generate.concurrency = o.concurrency;
-    if (o['max-budget'] !== undefined) config.generate.max_budget = o['max-budget'];
-  }
-  return config;
-}
 const jsonOpt = {
   json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' },
 } as const;
@@ -324,7 +289,9 @@ async function main(): Promise<void> {
       process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
       process.exitCode = 130;
     } else if (e instanceof ConfigError || (e as Error).name === 'YError') {
-      process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
+      // One line per problem, each with the prefix.
+      const lines = e instanceof ConfigError ? e.lines : [(e as Error).message];
+      process.stderr.write(lines.map((l) => `tracepipe: ${l}\n`).join(''));
       process.exitCode = 2;
     } else {
       process.stderr.write(`tracepipe: ${(e as Error).stack ?? String(e)}\n`);
