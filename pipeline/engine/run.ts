@@ -51,7 +51,7 @@ export async function runPipeline(
       status: 'running' as string,
       simulated: config.model?.simulated ?? false,
       ...(config.model?.simulated ? { simulation: SIMULATION_NOTE } : {}),
-      model: config.model ? { base_url: config.model.base_url, model: config.model.model } : null,
+      model: config.model ? redact({ base_url: config.model.base_url, model: config.model.model }) : null,
       config: redact(config),
       inputs,
       started_at: started,
