@@ -137,6 +137,16 @@ describe('tracepipe run refuses a bad config or flag: exit 2, one line each, no 
   });
 });
 
+describe('flags on a config without a generate section', () => {
+  it('are applied, not dropped: the manifest records the section they created from its defaults', async () => {
+    const f = await configFile({ name: 'flags', runs_dir: 'flag-runs', model });
+    const r = await tracepipe(['ingest', '--config', f, '--max-budget', '0.5', '--k', '2', '--concurrency', '3']);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(dir, 'flag-runs', 'flags', 'manifest.json'), 'utf8'));
+    expect(manifest.config.generate).toMatchObject({ max_budget: 0.5, k: 2, concurrency: 3, max_retries: 6 });
+  });
+});
+
 describe('a key written into a URL', () => {
   it('is in no file of the run: the manifest names the URL with userinfo and query values redacted', async () => {
     const secrets = ['sk-CANARY-userinfo', 'sk-CANARY-query', 'sk-CANARY-apikey'];
