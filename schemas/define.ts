@@ -221,7 +221,7 @@ function unknownKeys(
 }
 
 /** The known key nearest to `key` by edit distance (a swap counts once), when it is near enough to be a typo. */
-export function closest(key: string, known: readonly string[]): string | null {
+function closest(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = Math.max(1, Math.floor(key.length / 4)) + 1;
   for (const k of known) {

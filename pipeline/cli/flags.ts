@@ -40,14 +40,14 @@ export interface Overrides {
   'max-budget'?: number | undefined;
 }
 
-/** Each flag, the config setting it overrides, and the schema column that checks its value. */
+/** Each flag, the config setting it overrides (section and key), and the schema column that checks its value. */
 const FLAGS = [
-  { flag: 'base-url', key: 'base_url', col: endpointShape.base_url },
-  { flag: 'model', key: 'model', col: endpointShape.model },
-  { flag: 'k', key: 'k', col: generateShape.k },
-  { flag: 'concurrency', key: 'concurrency', col: generateShape.concurrency },
-  { flag: 'max-budget', key: 'max_budget', col: generateShape.max_budget },
-] as const satisfies readonly { flag: keyof Overrides; key: string; col: Col<unknown> }[];
+  { flag: 'base-url', section: 'model', key: 'base_url', col: endpointShape.base_url },
+  { flag: 'model', section: 'model', key: 'model', col: endpointShape.model },
+  { flag: 'k', section: 'generate', key: 'k', col: generateShape.k },
+  { flag: 'concurrency', section: 'generate', key: 'concurrency', col: generateShape.concurrency },
+  { flag: 'max-budget', section: 'generate', key: 'max_budget', col: generateShape.max_budget },
+] as const satisfies readonly { flag: keyof Overrides; section: string; key: string; col: Col<unknown> }[];
 
 /** Does any request of this run go to a model (generation, teacher or extractor)? */
 const anyModel = (c: Config) => c.model !== null || c.decompose !== null || c.align.mode === 'extractor';
@@ -79,7 +79,7 @@ export function applyOverrides(config: Config, o: Overrides): Config {
       [],
     );
   }
-  for (const f of given.filter((x) => x.key !== 'base_url' && x.key !== 'model')) {
+  for (const f of given.filter((x) => x.section === 'generate')) {
     const needs = f.flag === 'k' ? out.model !== null : anyModel(out);
     if (!needs) {
       lines.push(
