@@ -198,7 +198,9 @@ async function main(): Promise<void> {
       process.stderr.write(`tracepipe: interrupted: ${(e as Error).message}\n`);
       process.exitCode = 130;
     } else if (e instanceof ConfigError || (e as Error).name === 'YError') {
-      process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
+      // One line per problem, each with the prefix.
+      const lines = e instanceof ConfigError ? e.lines : [(e as Error).message];
+      process.stderr.write(lines.map((l) => `tracepipe: ${l}\n`).join(''));
       process.exitCode = 2;
     } else {
       process.stderr.write(`tracepipe: ${(e as Error).stack ?? String(e)}\n`);

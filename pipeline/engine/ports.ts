@@ -11,7 +11,7 @@ import type { ModelRole, ProblemStage, StageContext } from '../../stages/lib/sta
 import type { ModelCounters } from '../../stages/lib/ports.ts';
 import { mergeSummaries } from '../../stages/lib/summary.ts';
 import { Accounting } from '../io/client/accounting.ts';
-import { defaultGenerateConfig, type GenerateConfig, type ModelConfig } from '../io/client/config.ts';
+import { extractorSettings, generateSettings, teacherSettings, type ModelSettings } from '../io/client/config.ts';
 import { imagePort } from '../io/client/images.ts';
 import { Limiter } from '../io/client/limits.ts';
 import { ModelClient } from '../io/client/model.ts';
@@ -19,42 +19,10 @@ import { aggregateProgress } from '../io/client/progress.ts';
 import { ShardCache } from '../io/shard-cache.ts';
 import type { PortFactory } from './runner.ts';
 
-type Settings = { model: ModelConfig; generate: GenerateConfig };
-
-/** The user's limits, timeouts, retries, budget and prices: they hold for every role. */
-function limitsOf(c: Config): Partial<GenerateConfig> {
-  const g = c.generate;
-  if (!g) return {};
-  return {
-    concurrency: g.concurrency,
-    rpm: g.rpm,
-    tpm: g.tpm,
-    timeout_ms: g.timeout_ms,
-    max_retries: g.max_retries,
-    max_reasks: g.max_reasks,
-    max_budget: g.max_budget,
-    prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])),
-  };
-}
-
-/** Endpoint and settings of a role under a config, or null when the config has none. */
-export function roleSettings(c: Config, role: ModelRole): Settings | null {
-  const limits = { ...defaultGenerateConfig, ...limitsOf(c) };
-  if (role === 'generate') {
-    if (!c.model || !c.generate) return null;
-    return { model: c.model, generate: { ...limits, ...c.generate, prices: limits.prices } };
-  }
-  if (role === 'teacher') {
-    const t = c.decompose;
-    if (!t) return null;
-    return {
-      model: { base_url: t.base_url, model: t.model, api_key_env: t.api_key_env },
-      generate: { ...limits, k: 1, temperature: t.temperature, max_tokens: t.max_tokens, seed: 0, use_n: false },
-    };
-  }
-  const x = c.align.extractor;
-  if (!x) return null;
-  return { model: x, generate: { ...limits, k: 1, temperature: 0, seed: 0, use_n: false } };
+/** Endpoint and settings of a role under a config (the user's limits, retries, budget and prices), or null when the config has none. */
+export function roleSettings(c: Config, role: ModelRole): ModelSettings | null {
+  if (role === 'generate') return c.generate ? generateSettings(c) : null;
+  return role === 'teacher' ? teacherSettings(c) : extractorSettings(c);
 }
 
 /** Work units of one problem, for the progress line: samples for generate, one otherwise. */
@@ -94,7 +62,7 @@ export class RunPorts implements PortFactory {
     return Object.values(this.counters).some((c) => (c as ModelCounters & { simulated?: boolean }).simulated === true);
   }
 
-  private limiterFor(s: Settings): Limiter {
+  private limiterFor(s: ModelSettings): Limiter {
     const key = s.model.base_url;
     let l = this.limiters.get(key);
     if (!l) {

@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, redact, type Config } from '../../schemas/config.ts';
+import { redact, runDirOf, type Config } from '../../schemas/config.ts';
 import { STATE_TABLES } from '../../schemas/state.ts';
 import type { StageDef, InputSource } from '../../stages/lib/stage.ts';
 import { SOURCE, STAGES } from '../../stages/index.ts';
@@ -64,30 +64,12 @@ export interface RunOptions {
 export const SIMULATION_NOTE =
   'SIMULATION: the model endpoint of this run was the bundled tracepipe simulator (tracepipe sim serve), not a model. Its paths and every dataset built from them are synthetic, for demos and tests.';
 
-/** The run folder of a config, refusing a name that would leave `runs_dir`. */
-export function runDirOf(config: Config): string {
-  const dir = resolve(config.runs_dir, config.name);
-  const rel = relative(resolve(config.runs_dir), dir);
-  if (
-    !/^[A-Za-z0-9._-]+$/.test(config.name) ||
-    config.name === '.' ||
-    config.name === '..' ||
-    rel.startsWith('..') ||
-    isAbsolute(rel) ||
-    rel === ''
-  )
-    throw new ConfigError(
-      `name should be letters, digits, ".", "_" and "-" (a folder inside runs_dir), got ${JSON.stringify(config.name)}`,
-    );
-  return dir;
-}
-
 /** Codes of rejects that are failed requests (not replies the pipeline could not use). */
 const REQUEST_FAILURE = /^(http_\d+|http_error|timeout|connection|malformed_response)$/;
 
 /** Runs (or resumes, or plans) the pipeline for a config. Only `main` handles errors and exits. */
 export async function runPipeline(config: Config, opts: RunOptions = {}): Promise<RunResult> {
-  const runDir = runDirOf(config);
+  const runDir = resolve(runDirOf(config));
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   await mkdir(runDir, { recursive: true });
   const lock = await acquireLock(runDir, opts.command ?? 'tracepipe run', log);
@@ -320,7 +302,10 @@ async function publishRun(
     inputRejects: read.rejects,
     stages: STAGES.filter((s) => s.kind === 'problem').map((s) => s.name),
     simulated,
-    limits: { memoryLimit: '2GB', tempDirectory: join(state.dir, '.duckdb-tmp') },
+    limits: {
+      memoryLimit: config.engine.duckdb_memory_limit,
+      tempDirectory: config.engine.duckdb_temp_directory ?? join(state.dir, '.duckdb-tmp'),
+    },
     log,
     cards: async (dir, snap, rows, textOnly) => {
       for (const d of meta) {

@@ -190,19 +190,17 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
             const shard = shards[next++]!;
             const plan = await planJob({ ...env, ports: noPorts(o.log) }, st, shard);
             if (plan.changed.length === 0 && plan.removed.length === 0 && plan.prev) {
-              results
-                .get(st.name)!
-                .push({
-                  stage: st.name,
-                  shard,
-                  status: 'skipped',
-                  problems: Object.keys(plan.fps).length,
-                  computed: 0,
-                  removed: 0,
-                  stats: {},
-                  seconds: 0,
-                  why: plan.why,
-                });
+              results.get(st.name)!.push({
+                stage: st.name,
+                shard,
+                status: 'skipped',
+                problems: Object.keys(plan.fps).length,
+                computed: 0,
+                removed: 0,
+                stats: {},
+                seconds: 0,
+                why: plan.why,
+              });
               continue;
             }
             const opened = await o.ports.open(st, shard, plan.changed.length);

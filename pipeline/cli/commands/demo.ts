@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseConfig } from '../../../schemas/config.ts';
+import { parseConfig, runDirOf } from '../../../schemas/config.ts';
 import { runPipeline, type RunResult } from '../../engine/run.ts';
 import { writeFileAtomic } from '../../io/store.ts';
 
@@ -56,7 +56,7 @@ export async function startSimProcess(
 
 /** Runs the demo end to end and returns the finished run. */
 export async function demo(opts: DemoOptions): Promise<RunResult> {
-  const runDir = resolve(opts.runsDir, opts.name);
+  const runDir = runDirOf({ name: opts.name, runs_dir: resolve(opts.runsDir) });
   const inputDir = join(runDir, 'input');
   await mkdir(inputDir, { recursive: true });
   const problemsFile = join(inputDir, 'problems.jsonl');

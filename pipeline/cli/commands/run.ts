@@ -4,7 +4,8 @@
  * print the summary (a JSON line off a terminal), and set the exit code from the result.
  */
 import type { Options } from 'yargs';
-import { ConfigError, loadConfig, type Config } from '../../../schemas/config.ts';
+import { loadConfig } from '../../../schemas/config.ts';
+import { applyOverrides, overrideFlags, type Overrides } from '../flags.ts';
 import { runPipeline, type RunResult } from '../../engine/run.ts';
 import { runSummary, runSummaryJson } from '../summary.ts';
 import type { CliLog } from '../log.ts';
@@ -26,35 +27,6 @@ export const configOpt = {
     describe: 'say which stages and shards would run, and why; change nothing',
   },
 } as const satisfies Record<string, Options>;
-
-export interface Overrides {
-  'base-url'?: string | undefined;
-  model?: string | undefined;
-  k?: number | undefined;
-  concurrency?: number | undefined;
-  'max-budget'?: number | undefined;
-}
-
-/** Command-line flags win over the config file; the key itself is only ever read from the environment. */
-export function applyOverrides(config: Config, o: Overrides): Config {
-  if (o['base-url'] !== undefined || o.model !== undefined) {
-    if (!config.model && (o['base-url'] === undefined || o.model === undefined))
-      throw new ConfigError('the config has no model section: give both --base-url and --model');
-    config.model = {
-      api_key_env: 'OPENAI_API_KEY',
-      simulated: false,
-      ...config.model,
-      ...(o['base-url'] !== undefined ? { base_url: o['base-url'] } : {}),
-      ...(o.model !== undefined ? { model: o.model } : {}),
-    } as NonNullable<Config['model']>;
-  }
-  if (config.generate) {
-    if (o.k !== undefined) config.generate.k = o.k;
-    if (o.concurrency !== undefined) config.generate.concurrency = o.concurrency;
-    if (o['max-budget'] !== undefined) config.generate.max_budget = o['max-budget'];
-  }
-  return config;
-}
 
 /** The exit code of a result: 0 done (or planned), 1 failed, 130 interrupted. */
 export const exitCodeOf = (r: RunResult) =>
