@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { t, type Infer, type Issue } from './define.ts';
+import { ConfigError } from './errors.ts';
 import { PATH_MODES } from './paths.ts';
 import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
 
@@ -124,9 +125,7 @@ export async function loadConfig(file: string): Promise<Config> {
 }
 
 /** A usage-level error: main prints its message without a stack and exits 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 const SECRET_KEY = /(api[_-]?key|token|secret|password|authorization)$/i;
 
