@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute, join, sep } from 'node:path';
 import { describe, t, type Infer, type Issue } from './define.ts';
+import { ConfigError } from './errors.ts';
 import { dflt, intMin, issuesOf, listOf, numIn, optionalSection, refine, section, setOf, strict } from './refine.ts';
 import { endpoint, endpointShape, generateSection, modelSection, secretHint, temperature } from './config-requests.ts';
 import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
@@ -204,14 +205,4 @@ export function runDirOf(cfg: Pick<Config, 'name' | 'runs_dir'>): string {
   return dir;
 }
 
-/** A usage-level error: main prints each line without a stack and exits 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  /** One line per problem. */
-  readonly lines: readonly string[];
-  constructor(lines: string | readonly string[]) {
-    const all = typeof lines === 'string' ? [lines] : lines;
-    super(all.join('\n'));
-    this.lines = all;
-  }
-}
+export { ConfigError } from './errors.ts';

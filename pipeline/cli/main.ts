@@ -125,7 +125,7 @@ export function buildCli(argv: string[]): Argv {
         y
           .command(
             'serve',
-            'serve /v1/chat/completions on 127.0.0.1 for synth problems. SIMULATION: answers come from formulas with injected errors, not from a model',
+            'serve /v1/chat/completions on 127.0.0.1. SIMULATION, not a model: synth problems are answered from their formulas with injected errors; with --problems, any other problem gets RANDOM answers (labelled so)',
             (yy) => yy.options(simServeOptions),
             async (a) => {
               await simServe(a as never, drain.signal);
