@@ -17,6 +17,7 @@ import {
   type ScoredPath,
 } from '../../schemas/index.ts';
 import { ingest } from '../../stages/ingest/ingest.ts';
+import { nodeFiles } from '../io/files.ts';
 import { generate } from '../../stages/generate/generate.ts';
 import { decompose } from '../../stages/decompose/decompose.ts';
 import { createProgress } from '../io/client/progress.ts';
@@ -56,7 +57,7 @@ const ingestStage: Stage = {
   outputs: ['problems', 'ars_nodes', 'imported_paths', 'rejects'],
   configSlice: (c) => c.inputs,
   async run(ctx) {
-    const out = await ingest(ctx.config.inputs, { runId: ctx.runId });
+    const out = await ingest(ctx.config.inputs, { runId: ctx.runId, files: nodeFiles() });
     await ctx.store.replace(problemsTable, out.problems);
     await ctx.store.replace(arsNodes, out.nodes);
     await ctx.store.replace(importedPaths, out.paths);

@@ -97,7 +97,7 @@ describe('config', () => {
     [{ inputs: [] }, 'test config: name is required (a non-empty string), got nothing'],
     [
       { name: 't', inputs: [{ path: 'a', format: 'csv' }] },
-      'test config: inputs.0.format should be one of auto, jsonl, parquet, gsm8k-socratic, gsm8k-solutions, processbench, got "csv"',
+      'test config: inputs.0.format should be one of auto, jsonl, parquet, paths-jsonl, paths-parquet, gsm8k-socratic, gsm8k-solutions, processbench, got "csv"',
     ],
   ])('names the bad field: %j', (raw, message) => {
     expect(() => parseConfig(raw, 'test config', '/tmp')).toThrow(message);
