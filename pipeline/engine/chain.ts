@@ -8,6 +8,9 @@ import type { Config } from '../../schemas/config.ts';
 import type { ProblemStage } from '../../stages/lib/stage.ts';
 import type { RunState } from '../io/state.ts';
 import { runJob, type JobResult, type Writers } from './job.ts';
+import { nodeFiles } from '../io/files.ts';
+
+const files = nodeFiles();
 
 export interface ChainRequest {
   stages: string[];
@@ -51,6 +54,7 @@ export async function runChain(
               path: 'images',
               message: 'images are read only by stages that call a model',
             }),
+            files,
             log: deps.log,
           },
         },

@@ -17,6 +17,7 @@ import { Limiter } from '../io/client/limits.ts';
 import { ModelClient } from '../io/client/model.ts';
 import { aggregateProgress } from '../io/client/progress.ts';
 import { ShardCache } from '../io/shard-cache.ts';
+import { nodeFiles } from '../io/files.ts';
 import type { PortFactory } from './runner.ts';
 
 /** Endpoint and settings of a role under a config (the user's limits, retries, budget and prices), or null when the config has none. */
@@ -48,6 +49,7 @@ export class RunPorts implements PortFactory {
   private readonly progress = new Map<string, ReturnType<typeof aggregateProgress>>();
   readonly counters: Partial<Record<ModelRole, ModelCounters>> = {};
   private readonly images: StageContext['images'];
+  private readonly files = nodeFiles();
 
   constructor(
     private readonly config: Config,
@@ -100,7 +102,7 @@ export class RunPorts implements PortFactory {
       return c;
     };
     return {
-      ports: { model, images: this.images, log: this.o.log, ...(progress ? { progress } : {}) },
+      ports: { model, images: this.images, files: this.files, log: this.o.log, ...(progress ? { progress } : {}) },
       close: async () => {
         for (const [role, c] of clients) {
           this.counters[role] = mergeSummaries([this.counters[role], c.counters()]) as ModelCounters;

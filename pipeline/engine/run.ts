@@ -20,7 +20,7 @@ import { emit } from '../../stages/emit/emit.ts';
 import { datasetCard } from '../../stages/emit/card.ts';
 import { thresholdsInForce, type CalibrationResult } from '../../stages/calibrate/index.ts';
 import { RunState, writeAtomic } from '../io/state.ts';
-import { nodeFiles } from '../io/node-files.ts';
+import { nodeFiles } from '../io/files.ts';
 import { acquireLock } from './lock.ts';
 import { RunPorts } from './ports.ts';
 import { WorkerPool } from './pool.ts';
@@ -138,7 +138,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       state,
       stages,
       source: opts.source ?? SOURCE,
-      files: nodeFiles,
+      files: nodeFiles(),
       ports,
       log,
       signal: drain,

@@ -24,6 +24,7 @@ import { planJob, READ, runJob, writersOf, type JobResult } from './job.ts';
 import { readInputs, type ReadResult } from './read.ts';
 import { fingerprint, shardIds } from './shards.ts';
 import { runChain } from './chain.ts';
+import { nodeFiles } from '../io/files.ts';
 import type { WorkerPool } from './pool.ts';
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
@@ -240,6 +241,7 @@ const noPorts = (log: Log) => ({
     throw new Error('planning asks no model');
   },
   images: async () => ({ ok: false as const, path: 'images', message: 'no images while planning' }),
+  files: nodeFiles(),
   log,
 });
 

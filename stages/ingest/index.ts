@@ -1,201 +1,150 @@
 /**
  * @module stages/ingest
- * The ingest stage: its source (every input file through its adapter, as raw rows the engine
- * buckets by problem) and its work on one shard: validate each problem and path, build each
- * ARS, and keep bad rows as rejects naming the item, the field, what was expected and what came.
+ * The ingest stage: its source (every input file through its adapter, streamed as raw rows that
+ * the engine buckets by problem id) and its work on one shard: validate each problem and path,
+ * build each ARS, check the shard's rows together (repeated ids, paths of unknown problems), and
+ * keep bad rows as rejects naming the item, the field, what was expected and what came.
  * Its output fingerprint of a problem is the content hash of the problem and its imported paths,
  * so moving a problem to another line re-runs ingest only, never the stages after it.
  */
-import { basename, dirname, resolve } from 'node:path';
-import { problemInput, type ArsNode, type PathRow, type Problem } from '../../schemas/index.ts';
+import { dirname, resolve } from 'node:path';
+import type { PathRow } from '../../schemas/index.ts';
 import type { RawItem, StateReject } from '../../schemas/state.ts';
-import { buildArs } from '../lib/ars.ts';
 import { rowsOf, type InputSource, type ProblemStage, type StageOutput } from '../lib/stage.ts';
-import { adapterFor, checkImage, contentHash, inferSpec } from './ingest.ts';
+import { openInput } from './ingest.ts';
+import { validateProblem, contentHash, type IngestOptions } from './validate.ts';
+import { validatePath } from './paths.ts';
+import { crossCheck, type PathEntry, type ProblemEntry } from './cross.ts';
 
-/** Every input's rows, as read: problems in the project's format, imported paths, rows that could not be read. */
+/** The problem id a raw row belongs to, or null when it has none to bucket it by. */
+const problemIdOf = (v: unknown) => {
+  const id = (v as { problem_id?: unknown } | null)?.problem_id;
+  return typeof id === 'string' && id.trim() !== '' ? id : null;
+};
+
+/** Every input's rows, as read; a row without a problem id is a reject of the input itself. */
 export const ingestSource: InputSource = {
-  async *items(config) {
+  async *items(config, files) {
+    const memo = new Map<string, Promise<unknown>>();
     for (const [input, spec] of config.inputs.entries()) {
-      const source = basename(spec.path);
-      const adapted = await (await adapterFor(spec))(spec.path);
-      for (const reject of adapted.rejects) yield { reject };
-      const calibration = (spec as { calibration?: boolean }).calibration === true;
-      for (const { item, value } of adapted.problems) {
-        const id = (value as { problem_id?: unknown } | null)?.problem_id;
-        if (typeof id !== 'string' || id.trim() === '') {
+      const opened = openInput(spec, files, memo);
+      for await (const it of opened.items) {
+        if (it.kind === 'reject') {
+          yield { reject: it.reject };
+          continue;
+        }
+        const id = problemIdOf(it.value);
+        if (id === null) {
+          const got = (it.value as { problem_id?: unknown } | null)?.problem_id;
           yield {
             reject: {
               stage: 'ingest',
-              source,
-              item,
-              code: id === undefined || id === null ? 'missing' : 'invalid_type',
+              source: opened.source,
+              item: it.item,
+              code: got === undefined || got === null ? 'missing' : 'invalid_type',
               path: 'problem_id',
-              message: `${item}: problem_id is required (a non-empty string), got ${id === undefined ? 'nothing' : JSON.stringify(id)}`,
-              raw: JSON.stringify(value)?.slice(0, 4096) ?? null,
+              message: `${it.item}: problem_id is required (a non-empty string), got ${got === undefined ? 'nothing' : JSON.stringify(got)}`,
+              raw: JSON.stringify(it.value)?.slice(0, 4096) ?? null,
             },
           };
           continue;
         }
-        yield { problem_id: id, kind: 'problem', input, source, item, value: JSON.stringify(value), calibration };
-      }
-      for (const path of adapted.paths) {
         yield {
-          problem_id: path.problem_id,
-          kind: 'path',
+          problem_id: id,
+          kind: it.kind,
           input,
-          source,
-          item: path.path_id,
-          value: JSON.stringify(path),
-          calibration,
-        };
+          source: opened.source,
+          item: it.item,
+          value: JSON.stringify(it.value),
+          calibration: spec.calibration,
+        } satisfies RawItem;
       }
     }
   },
 };
-
-/** Validates one shard's raw rows: problems, their ARS, and the imported paths of known problems. */
-function validateShard(raw: readonly RawItem[], roots: readonly string[], runId: string) {
-  const problems: Problem[] = [];
-  const nodes: ArsNode[] = [];
-  const paths: PathRow[] = [];
-  const rejects: StateReject[] = [];
-  const seen = new Map<string, string>();
-  for (const r of raw.filter((x) => x.kind === 'problem')) {
-    const value = JSON.parse(r.value) as Record<string, unknown>;
-    const reject = (code: string, path: string, message: string) =>
-      rejects.push({
-        problem_id: r.problem_id,
-        stage: 'ingest',
-        source: r.source,
-        item: r.item,
-        code,
-        path,
-        message: `${r.item}: ${message}`,
-        raw: r.value.slice(0, 4096),
-      });
-    const v = problemInput.validate(value);
-    if (!v.ok) {
-      for (const i of v.issues) reject(i.code, i.path, i.message);
-      continue;
-    }
-    const p = v.value;
-    const where = `${r.source} ${r.item}`;
-    const dup = seen.get(p.problem_id);
-    if (dup) {
-      reject('duplicate', 'problem_id', `problem_id ${JSON.stringify(p.problem_id)} repeats ${dup}`);
-      continue;
-    }
-    const images = p.images.map((img, i) => checkImage(img, roots[r.input] ?? process.cwd(), `images.${i}`));
-    const badImage = images.find((x) => 'issue' in x);
-    if (badImage && 'issue' in badImage) {
-      reject('invalid_path', badImage.path, badImage.issue);
-      continue;
-    }
-    const answer_spec = inferSpec(p.answer, value, 'answer_spec');
-    const ars = buildArs(
-      p.problem_id,
-      p.ars.map((n, i) => ({
-        ...n,
-        answer_spec: inferSpec(n.answer, (value.ars as unknown[] | undefined)?.[i], 'answer_spec'),
-      })),
-      { question: p.question, answer: p.answer, answer_spec },
-    );
-    if ('issues' in ars) {
-      for (const i of ars.issues) reject(i.code, i.path, i.message);
-      continue;
-    }
-    seen.set(p.problem_id, where);
-    problems.push({
-      problem_id: p.problem_id,
-      domain: p.domain,
-      question: p.question,
-      images: images.map((x) => ('file' in x ? x.file : '')),
-      choices: p.choices,
-      answer: p.answer,
-      answer_spec,
-      source: where,
-      content_hash: contentHash({ ...p, answer_spec }),
-    });
-    nodes.push(...ars.nodes);
-  }
-  const known = new Set(problems.map((p) => p.problem_id));
-  const seenPaths = new Set<string>();
-  for (const r of raw.filter((x) => x.kind === 'path')) {
-    const path = JSON.parse(r.value) as Omit<PathRow, 'run_id'>;
-    const bad = (code: string, field: string, message: string) =>
-      rejects.push({
-        problem_id: r.problem_id,
-        stage: 'ingest',
-        source: r.source,
-        item: r.item,
-        code,
-        path: field,
-        message,
-        raw: null,
-      });
-    if (!known.has(path.problem_id))
-      bad(
-        'invalid_reference',
-        'problem_id',
-        `path ${r.item} refers to problem ${path.problem_id}, which was not ingested`,
-      );
-    else if (seenPaths.has(path.path_id)) bad('duplicate', 'path_id', `path ${r.item} appears twice`);
-    else {
-      seenPaths.add(path.path_id);
-      paths.push({ ...path, run_id: runId });
-    }
-  }
-  return { problems, nodes, paths, rejects };
-}
 
 /** Problems (with their given ARS) and imported paths of one shard, validated. */
 export const ingestStage: ProblemStage & { source: InputSource } = {
   kind: 'problem',
   name: 'ingest',
   describe: 'read and validate problems, build each ARS',
-  version: 1,
+  version: 2,
   reads: ['raw'],
   writes: ['problems', 'given_ars', 'imported_paths'],
   cpu: true,
   source: ingestSource,
-  config: (c) => c.inputs.map((i) => ({ format: i.format })),
+  config: (c) => [c.inputs.map((i) => ({ format: i.format, calibration: i.calibration })), c.ingest],
   totals: (t) => ({
     problems: t.rows.problems ?? 0,
     ars_nodes: t.rows.given_ars ?? 0,
     imported_paths: t.rows.imported_paths ?? 0,
-    rejects: t.rejects,
   }),
   flow: (t) => [
     { step: 'ingest: problems', outcome: 'kept', rows: t.rows.problems ?? 0 },
     ...Object.entries(t.rejects).map(([outcome, rows]) => ({ step: 'ingest: problems', outcome, rows })),
   ],
-  async run(bundles, ctx): Promise<StageOutput & { fingerprints: Record<string, string> }> {
-    const raw = bundles.flatMap((b) => rowsOf<RawItem>(b, 'raw'));
+  async run(bundles, ctx): Promise<StageOutput> {
+    const opts: IngestOptions = { maxQuestionBytes: ctx.config.ingest.max_question_bytes };
     const roots = ctx.config.inputs.map((i) => dirname(resolve(i.path)));
-    const v = validateShard(raw, roots, ctx.runId);
-    const fingerprints: Record<string, string> = {};
-    const pathsOf = new Map<string, string[]>();
-    for (const p of v.paths)
-      (pathsOf.get(p.problem_id) ?? pathsOf.set(p.problem_id, []).get(p.problem_id)!).push(
-        contentHash({ ...p, run_id: null }),
+    const problems: ProblemEntry[] = [];
+    const paths: PathEntry[] = [];
+    const rejects: StateReject[] = [];
+    const pathHash = new Map<string, string>();
+    for (const b of bundles) {
+      for (const r of rowsOf<RawItem>(b, 'raw')) {
+        const value = JSON.parse(r.value) as unknown;
+        if (r.kind === 'problem') {
+          const v = await validateProblem(
+            value,
+            { source: r.source, item: r.item, root: roots[r.input] ?? process.cwd() },
+            opts,
+            ctx.files,
+          );
+          if (v.ok) problems.push({ source: r.source, item: r.item, problem: v.problem, nodes: v.nodes });
+          else for (const x of v.rejects) rejects.push({ ...x, problem_id: r.problem_id });
+        } else {
+          const v = validatePath(value, { source: r.source, item: r.item }, opts);
+          if (v.ok) {
+            paths.push({ source: r.source, item: r.item, path: v.path });
+            pathHash.set(`${v.path.problem_id}\u0000${v.path.path_id}`, v.content_hash);
+          } else for (const x of v.rejects) rejects.push({ ...x, problem_id: r.problem_id });
+        }
+      }
+    }
+    const checked = crossCheck(problems, paths);
+    for (const x of checked.rejects) rejects.push({ ...x, problem_id: problemOfReject(x.item, bundles) });
+    const imported: PathRow[] = checked.paths.map((p) => ({ ...p, run_id: ctx.runId }));
+    // Downstream sees a problem change only when its content or its paths' content changes.
+    const hashes = new Map<string, string[]>();
+    for (const p of checked.paths)
+      (hashes.get(p.problem_id) ?? hashes.set(p.problem_id, []).get(p.problem_id)!).push(
+        pathHash.get(`${p.problem_id}\u0000${p.path_id}`) ?? '',
       );
-    for (const p of v.problems)
-      fingerprints[p.problem_id] = contentHash([p.content_hash, pathsOf.get(p.problem_id) ?? []]);
+    const fingerprints: Record<string, string> = {};
+    for (const p of checked.problems)
+      fingerprints[p.problem_id] = contentHash([p.content_hash, hashes.get(p.problem_id) ?? []]);
     const byDomain: Record<string, number> = {};
-    for (const p of v.problems) byDomain[p.domain] = (byDomain[p.domain] ?? 0) + 1;
+    for (const p of checked.problems) byDomain[p.domain] = (byDomain[p.domain] ?? 0) + 1;
     return {
-      rows: { problems: v.problems, given_ars: v.nodes, imported_paths: v.paths },
-      rejects: v.rejects,
+      rows: { problems: checked.problems, given_ars: checked.nodes, imported_paths: imported },
+      rejects,
       fingerprints,
       stats: {
-        problems: v.problems.length,
-        ars_nodes: v.nodes.length,
-        imported_paths: v.paths.length,
-        rejects: v.rejects.length,
-        rejected_items: new Set(v.rejects.map((r) => `${r.source}\u0000${r.item}`)).size,
+        problems: checked.problems.length,
+        imported_paths: imported.length,
+        rejects: rejects.length,
         by_domain: byDomain,
       },
     };
   },
 };
+
+/** The problem a cross-check reject belongs to: the bundle whose raw rows hold that item. */
+function problemOfReject(
+  item: string,
+  bundles: readonly { problem: { problem_id: string }; rows: { raw?: readonly unknown[] } }[],
+): string {
+  for (const b of bundles)
+    if ((b.rows.raw as RawItem[] | undefined)?.some((r) => r.item === item)) return b.problem.problem_id;
+  return bundles[0]?.problem.problem_id ?? '';
+}

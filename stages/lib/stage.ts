@@ -29,6 +29,8 @@ export interface StageContext {
   /** The model port of a role the stage declared in `models`. */
   model(role: ModelRole): ModelPort;
   images: ImagePort;
+  /** Input files (ingest reads image paths through it). */
+  files: FilesPort;
   log: Log;
   progress?: ProgressSink;
 }

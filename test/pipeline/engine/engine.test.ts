@@ -12,7 +12,7 @@ import type { RawItem } from '../../../schemas/state.ts';
 import type { InputSource, ProblemStage, RunStage, StageDef } from '../../../stages/lib/stage.ts';
 import { RunState } from '../../../pipeline/io/state.ts';
 import { runEngine, type PortFactory } from '../../../pipeline/engine/runner.ts';
-import { nodeFiles } from '../../../pipeline/io/node-files.ts';
+import { nodeFiles } from '../../../pipeline/io/files.ts';
 import { shardOf } from '../../../pipeline/engine/shards.ts';
 
 type Row = { problem_id: string; value: string };
@@ -111,6 +111,7 @@ const noPorts: PortFactory = {
         throw new Error('no model');
       },
       images: async () => ({ ok: true, parts: [] }),
+      files: nodeFiles(),
       log: () => {},
     },
     close: async () => {},
@@ -138,7 +139,7 @@ async function setup(shards = 4) {
       state,
       stages,
       source: sourceOf(() => rows),
-      files: nodeFiles,
+      files: nodeFiles(),
       ports: noPorts,
       log: () => {},
       signal: new AbortController().signal,
