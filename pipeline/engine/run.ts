@@ -24,7 +24,7 @@ import { nodeFiles } from '../io/files.ts';
 import { acquireLock } from './lock.ts';
 import { RunPorts } from './ports.ts';
 import { WorkerPool } from './pool.ts';
-import { runEngine, type StageSummary } from './runner.ts';
+import { LocalExecutor, runEngine, type StageSummary } from './runner.ts';
 import type { ReadResult } from './read.ts';
 import { cleanSnapshots, publish, type SnapshotInfo } from './publish.ts';
 import { repoCard } from './repo-card.ts';
@@ -139,10 +139,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       stages,
       source: opts.source ?? SOURCE,
       files: nodeFiles(),
-      ports,
+      executor: new LocalExecutor({ stages, state, ports, pool, log }),
       log,
       signal: drain,
-      pool,
       force: opts.force ?? false,
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),

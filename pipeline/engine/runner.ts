@@ -23,9 +23,27 @@ import type { RunState, SegmentRef } from '../io/state.ts';
 import { planJob, READ, runJob, writersOf, type JobResult } from './job.ts';
 import { readInputs, type ReadResult } from './read.ts';
 import { fingerprint, shardIds } from './shards.ts';
-import { runChain } from './chain.ts';
+import { runChain, type ChainRequest } from './chain.ts';
 import { nodeFiles } from '../io/files.ts';
 import type { WorkerPool } from './pool.ts';
+
+/** IO jobs kept in flight at once: several shards feed the model queue, so it never runs dry at a shard's end. */
+const IO_SHARDS_AT_ONCE = 8;
+
+/** One job: a chain of stages on a shard; `io` marks a stage that calls a model (it runs where the model clients are). */
+export interface ShardJob extends ChainRequest {
+  io: boolean;
+}
+
+/** Where shard jobs run: this process and its worker threads, or the workers of a queue. */
+export interface Executor {
+  /** Runs one job and says what each of its stages did. */
+  run(job: ShardJob): Promise<JobResult[]>;
+  /** Jobs to keep in flight at once. */
+  slots(kind: 'cpu' | 'io'): number;
+  /** A stage ran on every shard (its progress line ends). */
+  finished(stage: string): void;
+}
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
 export interface PortFactory {
@@ -45,11 +63,11 @@ export interface EngineOptions {
   stages: readonly StageDef[];
   source: InputSource;
   files: FilesPort;
-  ports: PortFactory;
+  /** Where shard jobs run. */
+  executor: Executor;
   log: Log;
   /** Once aborted, no new job starts; the stage in progress finishes what it started. */
   signal: AbortSignal;
-  pool: WorkerPool | null;
   force?: boolean;
   /** Run only this stage (its upstream must be current). */
   only?: string;
@@ -107,8 +125,6 @@ function groups(stages: readonly StageDef[], config: Config): Group[] {
   return out;
 }
 
-const IO_SHARDS_AT_ONCE = 8;
-
 /** Runs (or plans, with `dryRun`) every stage of a run. */
 export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   const shards = shardIds(o.config.engine.shards);
@@ -151,73 +167,34 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     }
     const results = new Map<string, JobResult[]>();
     for (const st of stages) results.set(st.name, []);
-    const env = { state: o.state, config: o.config, runId: o.runId, globals, writers, force: o.force ?? false };
     let failure: Error | null = null;
-    if (g.kind === 'chain') {
-      const names = stages.map((s) => s.name);
-      const local = new Map(stages.map((s) => [s.name, s]));
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.max(1, o.pool?.size ?? 1) }, async () => {
-          while (next < shards.length && !o.signal.aborted && !failure) {
-            const shard = shards[next++]!;
-            const req = {
-              stages: names,
-              shard,
-              stateDir: o.state.dir,
-              config: o.config,
-              runId: o.runId,
-              globals,
-              writers: [...writers] as [string, string][],
-              force: env.force,
-            };
-            try {
-              const rs = o.pool
-                ? await o.pool.run(req)
-                : await runChain(req, { stages: local, state: o.state, log: o.log });
-              for (const r of rs) results.get(r.stage)!.push(r);
-            } catch (e) {
-              failure ??= e as Error;
-            }
+    const io = g.kind === 'io';
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(o.executor.slots(io ? 'io' : 'cpu'), shards.length)) }, async () => {
+        while (next < shards.length && !o.signal.aborted && !failure) {
+          const shard = shards[next++]!;
+          const job: ShardJob = {
+            stages: stages.map((s) => s.name),
+            shard,
+            stateDir: o.state.dir,
+            config: o.config,
+            runId: o.runId,
+            globals,
+            writers: [...writers] as [string, string][],
+            force: o.force ?? false,
+            io,
+          };
+          try {
+            for (const r of await o.executor.run(job)) results.get(r.stage)!.push(r);
+          } catch (e) {
+            failure ??= e as Error;
           }
-        }),
-      );
-    } else {
-      const st = g.stage;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(IO_SHARDS_AT_ONCE, shards.length) }, async () => {
-          while (next < shards.length && !o.signal.aborted && !failure) {
-            const shard = shards[next++]!;
-            const plan = await planJob({ ...env, ports: noPorts(o.log) }, st, shard);
-            if (plan.changed.length === 0 && plan.removed.length === 0 && plan.prev) {
-              results.get(st.name)!.push({
-                stage: st.name,
-                shard,
-                status: 'skipped',
-                problems: Object.keys(plan.fps).length,
-                computed: 0,
-                removed: 0,
-                stats: {},
-                seconds: 0,
-                why: plan.why,
-              });
-              continue;
-            }
-            const opened = await o.ports.open(st, shard, plan.changed.length);
-            try {
-              results.get(st.name)!.push(await runJob({ ...env, ports: opened.ports }, st, shard));
-            } catch (e) {
-              failure ??= e as Error;
-            } finally {
-              await opened.close();
-            }
-          }
-        }),
-      );
-    }
+        }
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
-    if (g.kind === 'io') o.ports.finishProgress(g.stage.name);
+    if (g.kind === 'io') o.executor.finished(g.stage.name);
     for (const st of stages) {
       const rs = results.get(st.name)!;
       const summary = summarise(st, rs, shards.length, seconds / stages.length);
@@ -429,4 +406,76 @@ async function runRunStage(
     totals: out.stats,
     why: { [prev ? 'inputs changed' : 'first run']: 1 },
   };
+}
+
+/** The local executor: CPU chains on the worker pool (or in this thread), model stages in this thread with the run's ports. */
+export class LocalExecutor implements Executor {
+  constructor(
+    private readonly o: {
+      stages: readonly StageDef[];
+      state: RunState;
+      ports: PortFactory;
+      pool: WorkerPool | null;
+      log: Log;
+    },
+  ) {}
+
+  slots(kind: 'cpu' | 'io'): number {
+    return kind === 'io' ? IO_SHARDS_AT_ONCE : Math.max(1, this.o.pool?.size ?? 1);
+  }
+
+  finished(stage: string): void {
+    this.o.ports.finishProgress(stage);
+  }
+
+  private stage(name: string): ProblemStage {
+    const s = this.o.stages.find((x) => x.name === name);
+    if (!s || s.kind !== 'problem') throw new Error(`no problem stage named ${name}`);
+    return s;
+  }
+
+  async run(job: ShardJob): Promise<JobResult[]> {
+    if (!job.io) {
+      if (this.o.pool) return this.o.pool.run(job);
+      return runChain(job, {
+        stages: new Map(job.stages.map((n) => [n, this.stage(n)])),
+        state: this.o.state,
+        log: this.o.log,
+      });
+    }
+    const out: JobResult[] = [];
+    for (const name of job.stages) {
+      const st = this.stage(name);
+      const env = {
+        state: this.o.state,
+        config: job.config,
+        runId: job.runId,
+        globals: job.globals,
+        writers: new Map(job.writers) as ReturnType<typeof writersOf>,
+        force: job.force,
+      };
+      const plan = await planJob({ ...env, ports: noPorts(this.o.log) }, st, job.shard);
+      if (plan.changed.length === 0 && plan.removed.length === 0 && plan.prev) {
+        out.push({
+          stage: name,
+          shard: job.shard,
+          status: 'skipped',
+          problems: Object.keys(plan.fps).length,
+          computed: 0,
+          removed: 0,
+          stats: {},
+          seconds: 0,
+          why: plan.why,
+        });
+        continue;
+      }
+      const opened = await this.o.ports.open(st, job.shard, plan.changed.length);
+      try {
+        out.push(await runJob({ ...env, ports: opened.ports }, st, job.shard));
+      } finally {
+        await opened.close();
+      }
+    }
+    return out;
+  }
 }

@@ -11,7 +11,7 @@ import { parseConfig, type Config } from '../../../schemas/config.ts';
 import type { RawItem } from '../../../schemas/state.ts';
 import type { InputSource, ProblemStage, RunStage, StageDef } from '../../../stages/lib/stage.ts';
 import { RunState } from '../../../pipeline/io/state.ts';
-import { runEngine, type PortFactory } from '../../../pipeline/engine/runner.ts';
+import { LocalExecutor, runEngine, type PortFactory } from '../../../pipeline/engine/runner.ts';
 import { nodeFiles } from '../../../pipeline/io/files.ts';
 import { shardOf } from '../../../pipeline/engine/shards.ts';
 
@@ -140,10 +140,9 @@ async function setup(shards = 4) {
       stages,
       source: sourceOf(() => rows),
       files: nodeFiles(),
-      ports: noPorts,
+      executor: new LocalExecutor({ stages, state, ports: noPorts, pool: null, log: () => {} }),
       log: () => {},
       signal: new AbortController().signal,
-      pool: null,
       force,
     });
   const live = async () => {

@@ -75,7 +75,13 @@ describe('tracepipe run with paths-jsonl (no model)', () => {
         label_source: string;
       }>('score', 'scores')
     )
-      .map(({ path_id, model, mode, final_correct, label_source }) => ({ path_id, model, mode, final_correct, label_source }))
+      .map(({ path_id, model, mode, final_correct, label_source }) => ({
+        path_id,
+        model,
+        mode,
+        final_correct,
+        label_source,
+      }))
       .sort((a, b) => a.path_id.localeCompare(b.path_id));
     expect(scored).toEqual([
       { path_id: 'p1/0', model: 'imported', mode: 'free', final_correct: true, label_source: 'gold' },
