@@ -36,6 +36,8 @@ export interface JobEnv {
   ports: Omit<StageContext, 'config' | 'runId' | 'shard' | 'globals'>;
   /** Rows written by the previous stage of a chain on this shard, by table and problem (saves a read). */
   memo?: Map<StateTableName, Map<string, unknown[]>>;
+  /** Records to use instead of those on disk, by `stage/shard` (a dry run's reader records). */
+  overrides?: ReadonlyMap<string, ShardRecord>;
 }
 
 export interface JobResult {
@@ -61,7 +63,7 @@ async function upstreamRecords(
   for (const t of stage.reads) names.add(env.writers.get(t) ?? READ);
   names.delete(stage.name);
   const out = new Map<string, ShardRecord | null>();
-  for (const n of names) out.set(n, await env.state.record(n, shard));
+  for (const n of names) out.set(n, env.overrides?.get(`${n}/${shard}`) ?? (await env.state.record(n, shard)));
   return out;
 }
 
@@ -164,11 +166,14 @@ export async function runJob(env: JobEnv, stage: ProblemStage, shard: string): P
     Object.assign(merged, out.fingerprints ?? {});
     extra.out = merged;
   }
+  // Unfinished problems get a fingerprint no plan computes: the next run recomputes them.
+  const recorded = { ...fps };
+  for (const id of out.retry ?? []) if (id in recorded) recorded[id] = `retry:${recorded[id]}`;
   const rec: ShardRecord = {
     stage: stage.name,
     shard,
-    fingerprint: shardFingerprint(fps),
-    problems: fps,
+    fingerprint: shardFingerprint(recorded),
+    problems: recorded,
     tables,
     stats: out.stats,
     ...(Object.keys(extra).length ? { extra } : {}),

@@ -29,6 +29,8 @@ export interface ReadResult {
   /** Rows that belong to no problem (unreadable lines, rows without a problem id). */
   rejects: Reject[];
   seconds: number;
+  /** In a dry run, the records the reader would have written (for the plan of the first stage). */
+  pending?: Map<string, ShardRecord>;
 }
 
 interface Bucket {
@@ -83,6 +85,7 @@ export async function readInputs(
     await once(b.out, 'finish');
   }
   const changed: string[] = [];
+  const pending = new Map<string, ShardRecord>();
   let problems = 0;
   for (const shard of shardIds(count)) {
     const b = buckets.get(shard);
@@ -100,6 +103,16 @@ export async function readInputs(
     changed.push(shard);
     if (opts.dryRun) {
       if (b) await rm(join(state.dir, 'tables', 'raw', shard, b.file), { force: true });
+      pending.set(shard, {
+        stage: READ,
+        shard,
+        fingerprint: fp,
+        problems: fps,
+        tables: {},
+        stats: {},
+        run_id: opts.runId,
+        finished_at: '',
+      });
       continue;
     }
     const seg: SegmentRef | null = b
@@ -118,5 +131,12 @@ export async function readInputs(
     if (b) await state.writeRecord(rec);
     else await state.dropRecord(READ, shard);
   }
-  return { rows, problems, changed, rejects, seconds: (performance.now() - t0) / 1000 };
+  return {
+    rows,
+    problems,
+    changed,
+    rejects,
+    seconds: (performance.now() - t0) / 1000,
+    ...(opts.dryRun ? { pending } : {}),
+  };
 }

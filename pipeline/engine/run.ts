@@ -227,19 +227,6 @@ function failureOf(
 ): string | null {
   if (read.rows === 0 && read.rejects.length === 0)
     return `the inputs hold no rows (${config.inputs.map((i) => i.path).join(', ')})`;
-  for (const s of stages) {
-    const def = defs.find((d) => d.name === s.name);
-    if (!def || def.kind !== 'problem' || s.problems.total === 0 || def.produces?.(config) === false) continue;
-    const made = def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0);
-    if (made === 0)
-      return `${s.name} produced nothing from ${s.problems.total} problem(s)${
-        Object.keys(s.rejects).length
-          ? `; rejects: ${Object.entries(s.rejects)
-              .map(([c, n]) => `${c} ${n}`)
-              .join(', ')} (see rejects.parquet)`
-          : ''
-      }`;
-  }
   // Failed requests against the model, for every stage that calls one.
   const max = (config.generate as { max_failure_rate?: number } | null)?.max_failure_rate ?? 0.2;
   for (const s of stages) {
@@ -256,6 +243,19 @@ function failureOf(
       )
         .map(([c, n]) => `${c} ${n}`)
         .join(', ')} (see rejects.parquet)`;
+  }
+  for (const s of stages) {
+    const def = defs.find((d) => d.name === s.name);
+    if (!def || def.kind !== 'problem' || s.problems.total === 0 || def.produces?.(config) === false) continue;
+    const made = def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0);
+    if (made === 0)
+      return `${s.name} produced nothing from ${s.problems.total} problem(s)${
+        Object.keys(s.rejects).length
+          ? `; rejects: ${Object.entries(s.rejects)
+              .map(([c, n]) => `${c} ${n}`)
+              .join(', ')} (see rejects.parquet)`
+          : ''
+      }`;
   }
   return null;
 }

@@ -19,7 +19,7 @@ import type {
   StageTotals,
 } from '../../stages/lib/stage.ts';
 import { mergeSummaries } from '../../stages/lib/summary.ts';
-import type { RunState, SegmentRef } from '../io/state.ts';
+import type { RunState, SegmentRef, ShardRecord } from '../io/state.ts';
 import { planJob, READ, runJob, writersOf, type JobResult } from './job.ts';
 import { readInputs, type ReadResult } from './read.ts';
 import { fingerprint, shardIds } from './shards.ts';
@@ -162,7 +162,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     const own: readonly ProblemStage[] = g.kind === 'chain' ? g.stages : [g.stage];
     const stages = o.only ? own.filter((m) => m.name === o.only) : own;
     if (o.dryRun) {
-      for (const st of stages) await done(await planStage(o, st, shards, writers, globals, dirty));
+      for (const st of stages) await done(await planStage(o, st, shards, writers, globals, dirty, read.pending));
       continue;
     }
     const results = new Map<string, JobResult[]>();
@@ -274,6 +274,7 @@ async function planStage(
   writers: ReturnType<typeof writersOf>,
   globals: Record<string, unknown>,
   dirty: Set<string>,
+  pending: Map<string, ShardRecord> | undefined,
 ): Promise<StageSummary> {
   const why: Record<string, number> = {};
   let ran = 0;

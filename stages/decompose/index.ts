@@ -53,6 +53,7 @@ export const decomposeStage: ProblemStage = {
       rejects: out.rejects.map((r) => ({ ...r, problem_id: r.source })),
       stats: { ...out.stats },
       incomplete: out.stats.stopped_by_budget || out.stats.stopped_by_signal,
+      retry: [...new Set(out.rejects.filter((r) => r.path === 'request').map((r) => r.source))],
     };
   },
 };

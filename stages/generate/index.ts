@@ -56,6 +56,8 @@ export const generateStage: ProblemStage = {
       stats: { ...out.stats, generated: out.paths.length },
       // Samples skipped because the run stopped: these problems are not done, the next run redoes them (from the cache).
       incomplete: out.stats.skipped > 0,
+      // A request that failed after its retries is tried again by the next run.
+      retry: [...new Set(out.rejects.filter((r) => r.path === 'request').map((r) => r.source))],
     };
   },
 };

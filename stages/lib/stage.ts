@@ -44,6 +44,12 @@ export interface StageOutput {
   stats: Record<string, unknown>;
   /** The run stopped (signal or budget) before every problem was done: nothing of this piece is recorded as finished. */
   incomplete?: boolean;
+  /**
+   * Problems whose work did not finish (a request failed after its retries): their rows and
+   * rejects are kept for this run's outputs, but they count as not done, so the next run tries
+   * them again (replies that did arrive are in the cache).
+   */
+  retry?: string[];
   /** Output fingerprint per problem, when the stage's output depends on less than its input (ingest: content, not line numbers). */
   fingerprints?: Record<string, string>;
 }
