@@ -98,8 +98,8 @@ export class Limiter {
 
   /** Holds every request not yet started for `ms` (after a 429 or an exhausted x-ratelimit budget). */
   cooldown(ms: number): void {
-    const until = Date.now() + Math.max(0, ms);
-    if (until <= this.cooldownUntil) return;
+    const until = Date.now() + ms;
+    if (!(ms > 0) || until <= this.cooldownUntil) return;
     this.cooldowns++;
     this.cooldownUntil = until;
   }

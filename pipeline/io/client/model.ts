@@ -3,7 +3,8 @@
  * The model client: samples replies through the `openai` SDK with the run's limits, retry
  * policy, response cache and accounting. K samples of one prompt go out as one request with
  * `n` where the server honours it, else as K requests (the fallback is remembered per run).
- * The API key goes to the SDK and nowhere else.
+ * Two ways to stop: `drain` lets requests already sent finish (and be cached) and starts no
+ * other; `signal` also cancels the ones in flight. The API key goes to the SDK and nowhere else.
  */
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,7 @@ import { Accounting, estimateTokens } from './accounting.ts';
 import { cacheKey, type RequestCache } from './cache.ts';
 import { Limiter } from './limits.ts';
 import { leanFetch, type LeanFetch } from './fetch.ts';
-import { backoffMs, classify, sleep, type Failure } from './retry.ts';
+import { backoffMs, classify, rateLimitWaitMs, sleep, type Failure } from './retry.ts';
 
 export type { SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 
@@ -27,7 +28,12 @@ export interface ClientStats {
   rate_limited: number;
   by_status: Record<string, number>;
   n_refused: boolean;
+  /** A reply said it came from the bundled simulator (`system_fingerprint: "tracepipe-simulator"`). */
+  simulated: boolean;
 }
+
+/** The `system_fingerprint` of the bundled simulator's replies. */
+export const SIMULATOR_FINGERPRINT = 'tracepipe-simulator';
 
 export interface ClientDeps {
   cache: RequestCache;
@@ -36,7 +42,10 @@ export interface ClientDeps {
   /** The run's budget, shared by every client (default: a budget of this client's own). */
   budget?: Accounting;
   env?: NodeJS.ProcessEnv;
+  /** Stops at once: no new request, and requests in flight are cancelled. */
   signal?: AbortSignal;
+  /** Stops gently: no new request (queued samples come back `stopped: 'abort'`); requests in flight finish and are cached. */
+  drain?: AbortSignal;
   log?: (line: string) => void;
   /** Called after every counted event, for progress. */
   onEvent?: () => void;
@@ -54,6 +63,7 @@ export class ModelClient implements ModelPort {
     rate_limited: 0,
     by_status: {},
     n_refused: false,
+    simulated: false,
   };
   readonly model: string;
   readonly accounting: Accounting;
@@ -62,6 +72,8 @@ export class ModelClient implements ModelPort {
   private readonly secret: string;
   private readonly http: LeanFetch;
   private readonly ownLimiter: boolean;
+  /** Fires on `signal` or `drain`: what waits (cooldowns, backoff) wakes on, and what stops new requests. */
+  private readonly halt: AbortSignal | undefined;
   /** Hash of each prompt's messages, computed once for its K samples (images make prompts large). */
   private readonly digests = new WeakMap<object, string>();
 
@@ -86,6 +98,8 @@ export class ModelClient implements ModelPort {
     this.limiter = deps.limiter ?? new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
     this.accounting = new Accounting(gen.prices[endpoint.model] ?? null, gen.max_budget, deps.budget ?? null);
     this.ownLimiter = deps.limiter === undefined;
+    const stops = [deps.signal, deps.drain].filter((x): x is AbortSignal => x !== undefined);
+    this.halt = stops.length > 1 ? AbortSignal.any(stops) : stops[0];
     if (gen.max_budget !== null && !gen.prices[endpoint.model])
       this.log(`max_budget is set but prices has no entry for model ${endpoint.model}: its cost counts as 0`);
   }
@@ -115,8 +129,8 @@ export class ModelClient implements ModelPort {
 
   /** Why no new request may start (the budget is spent, or the run is stopping), or null. */
   stopped(): 'budget' | 'signal' | null {
-    if (this.deps.signal?.aborted) return 'signal';
-    return this.accounting.stopped_by_budget ? 'budget' : null;
+    if (this.halt?.aborted) return 'signal';
+    return this.accounting.exhausted ? 'budget' : null;
   }
 
   /** This client's counters so far. */
@@ -255,7 +269,7 @@ export class ModelClient implements ModelPort {
 
   /** One logical request with retries: backoff on 5xx/timeouts/resets, queue-wide cooldown on 429. */
   private async send(req: SampleRequest, n: number, seed: number | null): Promise<SendResult> {
-    const signal = this.deps.signal;
+    const halt = this.halt;
     const estIn = estimateTokens(req.messages);
     const est = estIn + req.max_tokens * n;
     const body: ChatCompletionCreateParamsNonStreaming = {
@@ -271,8 +285,9 @@ export class ModelClient implements ModelPort {
     let attempt = 0;
     let waits = 0;
     for (;;) {
-      if (signal?.aborted) return { ok: false, stopped: 'abort' };
-      const r = await this.limiter.run<SendResult>(est, () => this.once(body, estIn, est, n), signal);
+      // After a drain or an abort no request starts, a retry included.
+      if (halt?.aborted) return { ok: false, stopped: 'abort' };
+      const r = await this.limiter.run<SendResult>(est, () => this.once(body, estIn, est, n), halt);
       if (r.ok || !('failure' in r)) return r;
       const f = r.failure;
       if (f.code === 'n_refused') return r;
@@ -284,12 +299,12 @@ export class ModelClient implements ModelPort {
         this.stats.rate_limited++;
         // A 429 pauses the whole queue; it does not spend this request's retries (bounded all the same).
         if (++waits > Math.max(20, 4 * this.gen.max_retries)) return r;
-        this.limiter.cooldown(f.retryAfterMs ?? backoffMs(Math.min(waits, 6), 500));
+        this.limiter.cooldown(rateLimitWaitMs(f.retryAfterMs, waits));
         continue;
       }
       if (f.kind !== 'retry' || attempt >= this.gen.max_retries) return r;
       this.stats.retries++;
-      await sleep(Math.max(f.retryAfterMs ?? 0, backoffMs(attempt, Math.min(250, this.gen.timeout_ms / 4))), signal);
+      await sleep(Math.max(f.retryAfterMs ?? 0, backoffMs(attempt, Math.min(250, this.gen.timeout_ms / 4))), halt);
       attempt++;
     }
   }
@@ -301,7 +316,7 @@ export class ModelClient implements ModelPort {
     n: number,
   ): Promise<SendResult> {
     const signal = this.deps.signal;
-    if (signal?.aborted) return { ok: false, stopped: 'abort' };
+    if (this.halt?.aborted) return { ok: false, stopped: 'abort' };
     // Requests queued before the server refused n must not ask again.
     if (n > 1 && this.stats.n_refused)
       return {
@@ -321,6 +336,7 @@ export class ModelClient implements ModelPort {
         .create(body, { signal: signal ?? null, timeout: this.gen.timeout_ms, maxRetries: 0 })
         .withResponse();
       this.limiter.observe(response.headers, est);
+      if (data?.system_fingerprint === SIMULATOR_FINGERPRINT) this.stats.simulated = true;
       if (
         !data ||
         !Array.isArray(data.choices) ||
