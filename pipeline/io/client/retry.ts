@@ -5,7 +5,11 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
-export type FailureKind = 'rate_limit' | 'retry' | 'n_refused' | 'fatal' | 'abort';
+/**
+ * `rate_limit` and `unreachable` (nothing listens: a server restarting) cool the whole queue down
+ * without spending a request's retries; `retry` spends one; `fatal`, `n_refused` and `abort` end it.
+ */
+export type FailureKind = 'rate_limit' | 'unreachable' | 'retry' | 'n_refused' | 'fatal' | 'abort';
 
 export interface Failure {
   kind: FailureKind;
@@ -22,7 +26,13 @@ export function classify(err: unknown, usedN: boolean, aborted: boolean): Failur
   if (aborted || err instanceof APIUserAbortError)
     return { kind: 'abort', code: 'aborted', message, retryAfterMs: null };
   if (err instanceof APIConnectionTimeoutError) return { kind: 'retry', code: 'timeout', message, retryAfterMs: null };
-  if (err instanceof APIConnectionError) return { kind: 'retry', code: 'connection', message, retryAfterMs: null };
+  if (err instanceof APIConnectionError)
+    return {
+      kind: UNREACHABLE.has(causeCode(err)) ? 'unreachable' : 'retry',
+      code: 'connection',
+      message,
+      retryAfterMs: null,
+    };
   if (err instanceof APIError) {
     const status = err.status ?? 0;
     const retryAfterMs = retryAfter(err.headers);
@@ -36,6 +46,18 @@ export function classify(err: unknown, usedN: boolean, aborted: boolean): Failur
   // A body that is not JSON, or a socket cut while reading it, surfaces as a plain error.
   if (err instanceof SyntaxError) return { kind: 'retry', code: 'malformed_response', message, retryAfterMs: null };
   return { kind: 'retry', code: 'connection', message, retryAfterMs: null };
+}
+
+/** Errors that say no server listens at the address (yet): a restart, a reload, a brief network loss. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** The first system error code (`ECONNREFUSED`, ...) on an error's chain of causes, or ''. */
+function causeCode(err: unknown): string {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as Error).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+  }
+  return '';
 }
 
 /** Request parameters whose refusal means "no multi-sampling here". */
@@ -79,7 +101,8 @@ function namedParams(e: { param?: unknown; detail?: unknown }): string[] {
 export const MAX_COOLDOWN_MS = 120_000;
 
 /**
- * How long the queue cools down after a 429 (`waits` = 429s this request has met): the server's
+ * How long the queue cools down after a 429 or a refused connection (`waits` = how many this
+ * request has met): the server's
  * wait when it asks for a positive one, capped; else (no header, "0", a date already past) a
  * jittered backoff of at least 100 ms, so a server that says "now" is not hammered in a loop.
  */

@@ -112,6 +112,8 @@ describe('tracepipe run against a rate-limited simulator in its own process', ()
       const gen = m.stages.find((s: { name: string }) => s.name === 'generate').stats;
       expect(gen.generated, `run ${i} generated paths`).toBe(N * 2 * K);
       expect(gen.rejected_paths, `run ${i} rejected paths`).toBe(0);
+      // The replies carried the simulator's fingerprint, and the client says so.
+      expect(gen.simulated, `run ${i} generate stats: simulated`).toBe(true);
       const store = await Store.open(join(dir, `r${i}`, 'state.duckdb'));
       const ids = await store.query<{ n: number; d: number }>(
         'SELECT count(*)::INTEGER AS n, count(DISTINCT path_id)::INTEGER AS d FROM paths',

@@ -1,9 +1,12 @@
 /**
  * The model client against a local server: draining (requests in flight finish and are cached,
  * nothing new starts) against aborting (in-flight requests cancelled), a 429 whose Retry-After
- * is already past, the simulator's fingerprint, and limiters and budgets shared by two clients.
+ * is already past, a server that restarts, the simulator's fingerprint, and limiters and budgets
+ * shared by two clients.
  */
 import { describe, it, expect, afterEach } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startFake, defaultReply, type Fake, type FakeRequest } from '../../../generate/fake.ts';
 import { tempStore } from '../../../generate/helpers.ts';
 import { openModel } from '../../../../pipeline/io/client/open.ts';
@@ -38,6 +41,10 @@ const six = [0, 1, 2, 3, 4, 5];
 async function until(pred: () => boolean): Promise<void> {
   while (!pred()) await new Promise((r) => setTimeout(r, 5));
 }
+
+/** Starts `server` on 127.0.0.1 at `port` (0: any free one). */
+const listen = (server: Server, port: number) =>
+  new Promise<Server>((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
 
 /** A chat completion body as a server sends it, with `extra` fields. */
 const completion = (r: FakeRequest, extra: Record<string, unknown> = {}) =>
@@ -137,6 +144,35 @@ describe('ModelClient: rate limits, the simulator, shared limits', () => {
     await m.close();
     store.close();
   });
+
+  it('rides out a server restart (connections refused for a second) without spending retries', async () => {
+    // Take a free port, then leave it closed for a second, as a model server reloading its weights.
+    const probe = await listen(createServer(), 0);
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    let served = 0;
+    const server = createServer((q, res) => {
+      q.resume();
+      q.on('end', () => {
+        served++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(completion({ body: { model: 'fake-model', messages: [] }, headers: {} }));
+      });
+    });
+    const restart = new Promise<Server>((ok) => setTimeout(() => ok(listen(server, port)), 1000));
+    const { store } = await tempStore();
+    const m = await openModel(store, model(`http://127.0.0.1:${port}/v1`), gen({ max_retries: 1 }), { env: {} });
+    const out = await m.port.sample(req, [0, 1, 2]);
+    expect(out.map((o) => o.ok)).toEqual([true, true, true]);
+    const c = m.port.counters();
+    expect(c).toMatchObject({ retries: 0, rate_limited: 0 });
+    expect(c.by_status.connection).toBeGreaterThanOrEqual(3);
+    expect(served).toBe(3);
+    await m.close();
+    store.close();
+    await restart;
+    await new Promise((r) => server.close(r));
+  }, 20_000);
 
   it('notes replies from the bundled simulator by their system_fingerprint', async () => {
     let fingerprint = 'fp_0123abcd';

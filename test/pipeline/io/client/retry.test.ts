@@ -1,6 +1,6 @@
 /** The retry policy: which error replies refuse `n` (real servers' bodies), and the wait after a 429. */
 import { describe, it, expect } from 'vitest';
-import { APIError } from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 import {
   classify,
   rateLimitWaitMs,
@@ -162,6 +162,22 @@ describe('n-refusal: decided from the status and the parameter the server names'
     expect(classify(reply(400, body), false, false)).toMatchObject({ kind: 'fatal', code: 'http_400' });
     expect(refusesN(400, body.error)).toBe(true);
     expect(refusesN(404, body.error)).toBe(false);
+  });
+});
+
+describe('connection failures', () => {
+  /** The SDK's connection error around the lean fetch's TypeError around the socket's error. */
+  const conn = (code: string) => {
+    const sys = Object.assign(new Error(`connect ${code} 127.0.0.1:8000`), { code });
+    return new APIConnectionError({ cause: new TypeError('fetch failed', { cause: sys }) });
+  };
+  it.each([
+    ['ECONNREFUSED', 'unreachable'],
+    ['EHOSTUNREACH', 'unreachable'],
+    ['ECONNRESET', 'retry'],
+    ['EPIPE', 'retry'],
+  ])('%s -> %s', (code, kind) => {
+    expect(classify(conn(code), false, false)).toMatchObject({ kind, code: 'connection' });
   });
 });
 
