@@ -149,5 +149,5 @@ describe('tracepipe run against a rate-limited simulator in its own process', ()
     expect(outcomes['5xx']).toBeGreaterThan(RUNS);
     expect(outcomes.over_capacity).toBe(0);
     expect(perRun.reduce((s, r) => s + r.rate_limited, 0)).toBe(outcomes['429']);
-  }, 300_000);
+  }, 900_000); // about 90 s alone; a 2-core machine shared with other test runs takes several times that
 });
