@@ -16,7 +16,7 @@ export interface LeanFetch {
 const abortError = (signal: AbortSignal): unknown =>
   signal.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
 
-/** Errors of a kept-alive socket that was closed under us before the request reached the server. */
+/** Errors of a kept-alive socket found dead when it is reused. */
 const STALE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** A fetch with its own keep-alive connection pools; `close` drops idle sockets. */

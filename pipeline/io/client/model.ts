@@ -237,7 +237,7 @@ export class ModelClient implements ModelPort {
     });
   }
 
-  /** One logical request with retries: backoff on 5xx/timeouts/resets, queue-wide cooldown on 429. */
+  /** One logical request with retries: backoff on 5xx/timeouts/resets, a queue-wide cooldown on 429 or a refused connection. */
   private async send(req: SampleRequest, n: number, seed: number | null): Promise<SendResult> {
     const halt = this.halt;
     const estIn = estimateTokens(req.messages);

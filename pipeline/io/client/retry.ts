@@ -26,13 +26,12 @@ export function classify(err: unknown, usedN: boolean, aborted: boolean): Failur
   if (aborted || err instanceof APIUserAbortError)
     return { kind: 'abort', code: 'aborted', message, retryAfterMs: null };
   if (err instanceof APIConnectionTimeoutError) return { kind: 'retry', code: 'timeout', message, retryAfterMs: null };
-  if (err instanceof APIConnectionError)
-    return {
-      kind: UNREACHABLE.has(causeCode(err)) ? 'unreachable' : 'retry',
-      code: 'connection',
-      message,
-      retryAfterMs: null,
-    };
+  if (err instanceof APIConnectionError) {
+    // The SDK says only "Connection error."; the socket's code says which.
+    const sys = causeCode(err);
+    const kind = UNREACHABLE.has(sys) ? 'unreachable' : 'retry';
+    return { kind, code: 'connection', message: sys ? `${message} (${sys})` : message, retryAfterMs: null };
+  }
   if (err instanceof APIError) {
     const status = err.status ?? 0;
     const retryAfterMs = retryAfter(err.headers);

@@ -177,7 +177,11 @@ describe('connection failures', () => {
     ['ECONNRESET', 'retry'],
     ['EPIPE', 'retry'],
   ])('%s -> %s', (code, kind) => {
-    expect(classify(conn(code), false, false)).toMatchObject({ kind, code: 'connection' });
+    expect(classify(conn(code), false, false)).toMatchObject({
+      kind,
+      code: 'connection',
+      message: `Connection error. (${code})`,
+    });
   });
 });
 
