@@ -84,6 +84,21 @@ describe('ModelClient: drain and abort', () => {
     store.close();
   });
 
+  it('an n request in flight at drain finishes and caches all its samples', async () => {
+    fake = await startFake({ latencyMs: 300 });
+    const { store } = await tempStore();
+    const drain = new AbortController();
+    const m = await openModel(store, model(fake.url), gen({ use_n: true }), { drain: drain.signal, env: {} });
+    const pending = m.port.sample(req, six);
+    await until(() => fake!.requests.length === 1);
+    drain.abort();
+    expect((await pending).every((o) => o.ok)).toBe(true);
+    await m.close();
+    expect(fake.requests.map((r) => r.body.n)).toEqual([6]);
+    expect(m.port.counters()).toMatchObject({ requests: 1, cache_writes: 6 });
+    store.close();
+  });
+
   it('abort cancels requests in flight at once and caches nothing', async () => {
     fake = await startFake({ latencyMs: 20_000 });
     const { store } = await tempStore();
