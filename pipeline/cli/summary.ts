@@ -46,8 +46,9 @@ export function runSummary(r: RunResult, cwd = process.cwd()): string {
       `read: ${r.read.rows} input rows of ${r.read.problems} problems; ${r.read.changed.length} shard(s) changed${r.read.rejects.length ? `; ${r.read.rejects.length} unreadable rows` : ''}`,
     );
   for (const s of r.stages) {
+    // Keys that count shards say so ("first run (shards)"); the others count problems.
     const why = Object.entries(s.why)
-      .map(([w, n]) => `${w}${n > 1 ? ` (${n} shards)` : ''}`)
+      .map(([w, n]) => (w.endsWith(' (shards)') ? `${w.slice(0, -9)} (${n} shard${n === 1 ? '' : 's'})` : `${n} ${w}`))
       .join('; ');
     const work =
       s.kind === 'problem'

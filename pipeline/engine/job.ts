@@ -9,7 +9,7 @@
 import type { Config } from '../../schemas/config.ts';
 import type { Problem } from '../../schemas/index.ts';
 import type { StateTableName } from '../../schemas/state.ts';
-import type { ProblemBundle, ProblemStage, StageContext, StageDef } from '../../stages/lib/stage.ts';
+import type { ProblemBundle, ProblemStage, StageContext, StageDef, StageOutput } from '../../stages/lib/stage.ts';
 import type { ProblemKeyed, RunState, SegmentRef, ShardRecord } from '../io/state.ts';
 import { fingerprint, shardFingerprint } from './shards.ts';
 
@@ -43,14 +43,14 @@ export interface JobEnv {
 export interface JobResult {
   stage: string;
   shard: string;
-  status: 'skipped' | 'done' | 'empty';
+  status: 'skipped' | 'done' | 'empty' | 'incomplete';
   problems: number;
   computed: number;
   removed: number;
   stats: Record<string, unknown>;
   seconds: number;
-  /** Why it ran: new, changed or removed problems, or another setting. */
-  why: string;
+  /** Why it ran: counts of new, changed and removed problems (or of first-run / forced shards). */
+  why: Record<string, number>;
 }
 
 /** Records of a shard needed to fingerprint a stage: each upstream writer's, read on demand. */
@@ -85,7 +85,7 @@ export async function planJob(
   changed: string[];
   removed: string[];
   ups: Map<string, ShardRecord | null>;
-  why: string;
+  why: Record<string, number>;
 }> {
   const ups = await upstreamRecords(env, stage, shard);
   const prev = await env.state.record(stage.name, shard);
@@ -107,18 +107,28 @@ export async function planJob(
   const changed = ids.filter((id) => env.force || prev?.problems[id] !== fps[id]);
   const removed = Object.keys(prev?.problems ?? {}).filter((id) => !(id in fps));
   const added = changed.filter((id) => !(id in (prev?.problems ?? {}))).length;
-  const why = !prev
-    ? 'first run'
-    : env.force
-      ? 'forced'
-      : [
-          added ? `${added} new problem(s)` : '',
-          changed.length - added ? `${changed.length - added} changed problem(s) or setting(s)` : '',
-          removed.length ? `${removed.length} removed problem(s)` : '',
-        ]
-          .filter(Boolean)
-          .join(', ') || 'up to date';
+  const why = reasons(prev === null, env.force, added, changed.length - added, removed.length);
   return { prev, fps, changed, removed, ups, why };
+}
+
+/**
+ * Why a job runs, as counts that add up over shards: problems new, changed (or whose settings
+ * changed) and removed; a first run or `--force` counts shards instead.
+ */
+export function reasons(
+  first: boolean,
+  force: boolean,
+  added: number,
+  changed: number,
+  removed: number,
+): Record<string, number> {
+  if (first) return { 'first run (shards)': 1 };
+  if (force) return { 'forced (shards)': 1 };
+  const out: Record<string, number> = {};
+  if (added) out['new problems'] = added;
+  if (changed) out['changed problems or settings'] = changed;
+  if (removed) out['removed problems'] = removed;
+  return out;
 }
 
 async function problemRows(env: JobEnv, shard: string, source: ShardRecord | null | undefined, ids: readonly string[]) {
@@ -145,7 +155,10 @@ export async function runJob(env: JobEnv, stage: ProblemStage, shard: string): P
   const only = new Set(changed);
   const bundles = await loadBundles(env, stage, shard, ups, only);
   const ctx: StageContext = { ...env.ports, config: env.config, runId: env.runId, shard, globals: env.globals };
-  const out = changed.length ? await stage.run(bundles, ctx) : { rows: {}, rejects: [], stats: {} };
+  const out: StageOutput = changed.length ? await stage.run(bundles, ctx) : { rows: {}, rejects: [], stats: {} };
+  // The run stopped in the middle of this shard: nothing of it is recorded, the next run redoes it (replies are cached).
+  if (out.incomplete)
+    return { ...base, status: 'incomplete', computed: 0, stats: out.stats, seconds: (performance.now() - t0) / 1000 };
   const dead = new Set([...changed, ...removed]);
   const tables: Record<string, SegmentRef[]> = {};
   const writes: StateTableName[] = [...stage.writes.filter((t) => t !== 'rejects'), 'rejects'];

@@ -61,7 +61,7 @@ export class RunPorts implements PortFactory {
 
   /** True once any reply came from the bundled simulator. */
   get simulated(): boolean {
-    return Object.values(this.counters).some((c) => (c as ModelCounters & { simulated?: boolean }).simulated === true);
+    return Object.values(this.counters).some((c) => c?.simulated === true);
   }
 
   private limiterFor(s: ModelSettings): Limiter {
@@ -94,7 +94,7 @@ export class RunPorts implements PortFactory {
         limiter: this.limiterFor(s),
         budget: this.budget,
         signal: this.o.abort,
-        ...({ drain: this.o.drain } as object),
+        drain: this.o.drain,
         log: this.o.log,
         ...(this.o.env ? { env: this.o.env } : {}),
       });

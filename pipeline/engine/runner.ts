@@ -204,7 +204,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       summary.rows = t.rows;
       summary.rejects = t.rejects;
       if (failure) summary.status = 'failed';
-      else if (o.signal.aborted && rs.length < shards.length) summary.status = 'interrupted';
+      else if (rs.some((r) => r.status === 'incomplete') || (o.signal.aborted && rs.length < shards.length))
+        summary.status = 'interrupted';
       if (failure) summary.error = (failure as Error).message;
       await done(summary);
     }
@@ -224,8 +225,7 @@ const noPorts = (log: Log) => ({
 
 function summarise(st: ProblemStage, rs: JobResult[], shards: number, seconds: number): StageSummary {
   const ran = rs.filter((r) => r.status === 'done');
-  const why: Record<string, number> = {};
-  for (const r of ran) why[r.why] = (why[r.why] ?? 0) + 1;
+  const why = (mergeSummaries(ran.map((r) => r.why)) as Record<string, number> | undefined) ?? {};
   return {
     name: st.name,
     kind: 'problem',
@@ -280,6 +280,9 @@ async function planStage(
   let ran = 0;
   let computed = 0;
   let total = 0;
+  const overrides = new Map(
+    [...(pending ?? new Map<string, ShardRecord>())].map(([shard, r]) => [`${READ}/${shard}`, r]),
+  );
   for (const shard of shards) {
     const plan = await planJob(
       {
@@ -290,6 +293,7 @@ async function planStage(
         writers,
         force: o.force ?? false,
         ports: noPorts(o.log),
+        overrides,
       },
       st,
       shard,
@@ -300,8 +304,8 @@ async function planStage(
       ran++;
       computed += plan.changed.length;
       dirty.add(shard);
-      const w = plan.changed.length || plan.removed.length ? plan.why : 'inputs changed upstream';
-      why[w] = (why[w] ?? 0) + 1;
+      const w = plan.changed.length || plan.removed.length ? plan.why : { 'inputs changed upstream (shards)': 1 };
+      for (const [k, v] of Object.entries(w)) why[k] = (why[k] ?? 0) + v;
     }
   }
   return {
@@ -376,7 +380,7 @@ async function runRunStage(
       shards: { total: 1, ran: 1, skipped: 0 },
       stats: {},
       totals: {},
-      why: { [prev ? 'inputs changed' : 'first run']: 1 },
+      why: { [prev ? 'inputs changed (shards)' : 'first run (shards)']: 1 },
     };
   const out = await st.run({
     config: o.config,
@@ -405,7 +409,7 @@ async function runRunStage(
     shards: { total: 1, ran: 1, skipped: 0 },
     stats: out.stats,
     totals: out.stats,
-    why: { [prev ? 'inputs changed' : 'first run']: 1 },
+    why: { [prev ? 'inputs changed (shards)' : 'first run (shards)']: 1 },
   };
 }
 

@@ -37,6 +37,8 @@ export interface ModelCounters {
   cost_usd: number;
   /** Replies written to the request cache. */
   cache_writes: number;
+  /** A reply came from the bundled model simulator (`system_fingerprint: "tracepipe-simulator"`), not a model. */
+  simulated: boolean;
 }
 
 /** The model as a stage sees it. */

@@ -101,6 +101,6 @@ describe('generate survives SIGKILL', () => {
         await sim.close();
       }
     },
-    120_000,
+    300_000,
   );
 });

@@ -35,7 +35,7 @@ describe('Limiter', () => {
     expect(again[4]!).toBeLessThan(900);
   });
 
-  it('a cooldown pauses the whole queue; spent x-ratelimit headers start one', async () => {
+  it('a cooldown holds the whole queue; spent x-ratelimit headers start one', async () => {
     const lim = new Limiter({ concurrency: 4, rpm: null, tpm: null });
     lim.observe(new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '300ms' }), 10);
     const at = await startTimes(lim, 3);

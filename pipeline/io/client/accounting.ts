@@ -27,6 +27,11 @@ export class Accounting {
     private readonly parent: Accounting | null = null,
   ) {}
 
+  /** True once this budget, or the run's budget it counts in, has refused a request: every client sharing it stops. */
+  get exhausted(): boolean {
+    return this.stopped_by_budget || (this.parent?.exhausted ?? false);
+  }
+
   /** USD cost of a token count at this model's price (0 when the model has no price). */
   cost(tokensIn: number, tokensOut: number): number {
     if (!this.price) return 0;

@@ -2,7 +2,9 @@
  * @module pipeline/io/client/limits
  * Admission control for model requests: an in-flight cap (p-queue), requests-per-minute and
  * tokens-per-minute buckets, the server's x-ratelimit-* headers, and a queue-wide cooldown
- * after a 429 so the whole queue waits instead of every request spending its retries.
+ * after a 429 so the whole queue waits instead of every request spending its retries. Every wait
+ * is a timer owned by a request that waits, so a cooldown keeps the process alive exactly while
+ * work waits on it, and an idle limiter holds nothing.
  */
 import PQueue from 'p-queue';
 import { parseDuration, sleep } from './retry.ts';
@@ -53,7 +55,6 @@ export class Limiter {
   private readonly rpm: Bucket | null;
   private readonly tpm: Bucket | null;
   private cooldownUntil = 0;
-  private resumeTimer: NodeJS.Timeout | null = null;
   cooldowns = 0;
 
   constructor(opts: LimitsOptions) {
@@ -63,7 +64,10 @@ export class Limiter {
     this.tpm = opts.tpm ? new Bucket(opts.tpm, Math.max(1, opts.tpm / 12)) : null;
   }
 
-  /** Runs `fn` inside the in-flight cap once the cooldown is over and the rpm/tpm budget allows `estTokens`. */
+  /**
+   * Runs `fn` inside the in-flight cap once the cooldown is over and the rpm/tpm budget allows
+   * `estTokens`; when `signal` fires while it waits, `fn` runs at once (it sees the signal and stops).
+   */
   async run<T>(estTokens: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.queue.add(async () => {
       await this.admit(estTokens, signal);
@@ -71,6 +75,11 @@ export class Limiter {
     }) as Promise<T>;
   }
 
+  /**
+   * Waits (one timer per waiting request, re-armed only when the cooldown moved) until the request
+   * may start. The queue is never paused: a paused p-queue holds its tasks with no timer, and a
+   * process whose every request waits on a cooldown would exit with them unsettled.
+   */
   private async admit(estTokens: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) return;
@@ -87,35 +96,32 @@ export class Limiter {
     this.tpm?.adjust(estTokens - actualTokens);
   }
 
-  /** Pauses the whole queue for `ms` (after a 429 or an exhausted x-ratelimit budget). */
+  /** Holds every request not yet started for `ms` (after a 429 or an exhausted x-ratelimit budget). */
   cooldown(ms: number): void {
-    const until = Date.now() + Math.max(0, ms);
-    if (until <= this.cooldownUntil) return;
+    const until = Date.now() + ms;
+    if (!(ms > 0) || until <= this.cooldownUntil) return;
     this.cooldowns++;
     this.cooldownUntil = until;
-    this.queue.pause();
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = null;
-      this.queue.start();
-    }, until - Date.now());
-    this.resumeTimer.unref();
   }
 
   /** Reads x-ratelimit-remaining-{requests,tokens} and cools down until the matching reset when spent. */
   observe(headers: Headers, nextEstTokens: number): void {
-    const remReq = headers.get('x-ratelimit-remaining-requests');
-    if (remReq !== null && Number(remReq) <= 0)
-      this.cooldown(parseDuration(headers.get('x-ratelimit-reset-requests')) ?? 1000);
-    const remTok = headers.get('x-ratelimit-remaining-tokens');
-    if (remTok !== null && Number(remTok) < nextEstTokens)
+    const remReq = count(headers.get('x-ratelimit-remaining-requests'));
+    if (remReq !== null && remReq <= 0) this.cooldown(parseDuration(headers.get('x-ratelimit-reset-requests')) ?? 1000);
+    const remTok = count(headers.get('x-ratelimit-remaining-tokens'));
+    if (remTok !== null && remTok < nextEstTokens)
       this.cooldown(parseDuration(headers.get('x-ratelimit-reset-tokens')) ?? 1000);
   }
 
-  /** Stops the resume timer and lets queued work drain (each task sees the abort and returns). */
+  /** Ends the cooldown, so nothing queued waits on it any longer. */
   close(): void {
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.cooldownUntil = 0;
-    this.queue.start();
   }
+}
+
+/** A header's count, or null when absent or not a number (an empty or garbled header is no "0 left"). */
+function count(v: string | null): number | null {
+  if (v === null || v.trim() === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
 }

@@ -3,7 +3,8 @@
  * The model client: samples replies through the `openai` SDK with the run's limits, retry
  * policy, response cache and accounting. K samples of one prompt go out as one request with
  * `n` where the server honours it, else as K requests (the fallback is remembered per run).
- * The API key goes to the SDK and nowhere else.
+ * Two ways to stop: `drain` lets requests already sent finish (and be cached) and starts no
+ * other; `signal` also cancels the ones in flight. The API key goes to the SDK and nowhere else.
  */
 import OpenAI from 'openai';
 import { createHash } from 'node:crypto';
@@ -11,10 +12,10 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'ope
 import type { ModelCounters, ModelPort, SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 import { apiKey, redactText, type GenerateConfig, type ModelConfig } from './config.ts';
 import { Accounting, estimateTokens } from './accounting.ts';
-import { cacheKey, type ReplyCache } from './cache.ts';
+import { cacheKey, type CacheEntry, type ReplyCache } from './cache.ts';
 import { Limiter } from './limits.ts';
 import { leanFetch, type LeanFetch } from './fetch.ts';
-import { backoffMs, classify, sleep, type Failure } from './retry.ts';
+import { backoffMs, classify, rateLimitWaitMs, sleep, type Failure } from './retry.ts';
 
 export type { SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 
@@ -27,7 +28,12 @@ export interface ClientStats {
   rate_limited: number;
   by_status: Record<string, number>;
   n_refused: boolean;
+  /** A reply said it came from the bundled simulator (`system_fingerprint: "tracepipe-simulator"`). */
+  simulated: boolean;
 }
+
+/** The `system_fingerprint` of the bundled simulator's replies. */
+export const SIMULATOR_FINGERPRINT = 'tracepipe-simulator';
 
 export interface ClientDeps {
   cache: ReplyCache;
@@ -36,7 +42,10 @@ export interface ClientDeps {
   /** The run's budget, shared by every client (default: a budget of this client's own). */
   budget?: Accounting;
   env?: NodeJS.ProcessEnv;
+  /** Stops at once: no new request, and requests in flight are cancelled. */
   signal?: AbortSignal;
+  /** Stops gently: no new request (queued samples come back `stopped: 'abort'`); requests in flight finish and are cached. */
+  drain?: AbortSignal;
   log?: (line: string) => void;
   /** Called after every counted event, for progress. */
   onEvent?: () => void;
@@ -54,6 +63,7 @@ export class ModelClient implements ModelPort {
     rate_limited: 0,
     by_status: {},
     n_refused: false,
+    simulated: false,
   };
   readonly model: string;
   readonly accounting: Accounting;
@@ -62,6 +72,9 @@ export class ModelClient implements ModelPort {
   private readonly secret: string;
   private readonly http: LeanFetch;
   private readonly ownLimiter: boolean;
+  /** Fires on `signal` or `drain`: what waits (cooldowns, backoff) wakes on, and what stops new requests. */
+  private readonly halt: AbortSignal | undefined;
+  private warnedUnreachable = false;
   /** Hash of each prompt's messages, computed once for its K samples (images make prompts large). */
   private readonly digests = new WeakMap<object, string>();
 
@@ -86,6 +99,8 @@ export class ModelClient implements ModelPort {
     this.limiter = deps.limiter ?? new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
     this.accounting = new Accounting(gen.prices[endpoint.model] ?? null, gen.max_budget, deps.budget ?? null);
     this.ownLimiter = deps.limiter === undefined;
+    const stops = [deps.signal, deps.drain].filter((x): x is AbortSignal => x !== undefined);
+    this.halt = stops.length > 1 ? AbortSignal.any(stops) : stops[0];
     if (gen.max_budget !== null && !gen.prices[endpoint.model])
       this.log(`max_budget is set but prices has no entry for model ${endpoint.model}: its cost counts as 0`);
   }
@@ -115,8 +130,8 @@ export class ModelClient implements ModelPort {
 
   /** Why no new request may start (the budget is spent, or the run is stopping), or null. */
   stopped(): 'budget' | 'signal' | null {
-    if (this.deps.signal?.aborted) return 'signal';
-    return this.accounting.stopped_by_budget ? 'budget' : null;
+    if (this.halt?.aborted) return 'signal';
+    return this.accounting.exhausted ? 'budget' : null;
   }
 
   /** This client's counters so far. */
@@ -144,51 +159,21 @@ export class ModelClient implements ModelPort {
     const out: (SampleOutcome | undefined)[] = hits.map((h) => {
       if (!h) return undefined;
       this.stats.cache_hits++;
-      return {
-        ok: true,
-        content: h.content,
-        finish_reason: h.finish_reason,
-        tokens_in: h.tokens_in,
-        tokens_out: h.tokens_out,
-        cached: true,
-      };
+      return outcome(h, true);
     });
     this.deps.onEvent?.();
     let missing = indices.map((_, j) => j).filter((j) => !out[j]);
     if (missing.length > 1 && this.gen.use_n && !this.stats.n_refused) {
       const r = await this.send(req, missing.length, this.gen.seed);
       if (r.ok) {
-        const choices = [...r.data.choices].sort((a, b) => a.index - b.index);
-        if (choices.length < missing.length)
-          this.refuseN(`server returned ${choices.length} choices for n=${missing.length}`);
-        // Reply text is redacted on receipt (a server could echo the key), before it is cached or parsed.
-        const totalChars = choices.reduce((s, c) => s + (c.message?.content?.length ?? 0), 0) || 1;
-        const outTokens = r.data.usage?.completion_tokens ?? Math.ceil(totalChars / 4);
-        const got = missing.slice(0, choices.length);
-        const entries = got.map((j, c) => {
-          const ch = choices[c]!;
-          const content = this.redact(ch.message?.content ?? '');
-          const entry = {
-            key: keys[j]!,
-            model: this.endpoint.model,
-            content,
-            finish_reason: ch.finish_reason ?? null,
-            tokens_in: r.data.usage?.prompt_tokens ?? estimateTokens(req.messages),
-            tokens_out: Math.round((outTokens * content.length) / totalChars),
-          };
-          out[j] = {
-            ok: true,
-            content: entry.content,
-            finish_reason: entry.finish_reason,
-            tokens_in: entry.tokens_in,
-            tokens_out: entry.tokens_out,
-            cached: false,
-          };
-          return entry;
-        });
-        // All samples of one reply are written in the same batch, so a crash keeps all or none.
-        this.deps.cache.put(...entries);
-        missing = missing.slice(choices.length);
+        const got = this.keep(
+          req,
+          r.data,
+          missing.map((j) => keys[j]!),
+        );
+        if (got.length < missing.length) this.refuseN(`server returned ${got.length} choices for n=${missing.length}`);
+        got.forEach((o, c) => (out[missing[c]!] = o));
+        missing = missing.slice(got.length);
       } else if ('failure' in r && r.failure.kind === 'n_refused') {
         this.refuseN(r.failure.message);
       } else {
@@ -200,19 +185,7 @@ export class ModelClient implements ModelPort {
       missing.map(async (j) => {
         const i = indices[j]!;
         const r = await this.send(req, 1, this.gen.seed === null ? null : this.gen.seed + i);
-        if (!r.ok) {
-          out[j] = this.failed(r);
-          return;
-        }
-        const ch = r.data.choices[0]!;
-        const content = this.redact(ch.message?.content ?? '');
-        out[j] = this.remember(
-          keys[j]!,
-          content,
-          ch.finish_reason ?? null,
-          r.data.usage?.prompt_tokens ?? estimateTokens(req.messages),
-          r.data.usage?.completion_tokens ?? Math.ceil(content.length / 4),
-        );
+        out[j] = r.ok ? this.keep(req, r.data, [keys[j]!])[0]! : this.failed(r);
       }),
     );
     return out as SampleOutcome[];
@@ -224,15 +197,26 @@ export class ModelClient implements ModelPort {
     this.log(`server refused n > 1 (${why}); sending one request per sample for the rest of the run`);
   }
 
-  private remember(
-    key: string,
-    content: string,
-    finish_reason: string | null,
-    tokens_in: number,
-    tokens_out: number,
-  ): SampleOutcome {
-    this.deps.cache.put({ key, model: this.endpoint.model, content, finish_reason, tokens_in, tokens_out });
-    return { ok: true, content, finish_reason, tokens_in, tokens_out, cached: false };
+  /**
+   * Caches the choices of one reply under `keys` (one batch, so a crash keeps all or none) and
+   * returns them as outcomes; the reply's output tokens are shared out by length.
+   */
+  private keep(req: SampleRequest, data: ChatCompletion, keys: readonly string[]): SampleOutcome[] {
+    const choices = [...data.choices].sort((a, b) => a.index - b.index).slice(0, keys.length);
+    // Reply text is redacted on receipt (a server could echo the key), before it is cached or parsed.
+    const texts = choices.map((c) => this.redact(c.message?.content ?? ''));
+    const totalChars = texts.reduce((n, t) => n + t.length, 0) || 1;
+    const outTokens = data.usage?.completion_tokens ?? Math.ceil(totalChars / 4);
+    const entries: CacheEntry[] = choices.map((c, i) => ({
+      key: keys[i]!,
+      model: this.endpoint.model,
+      content: texts[i]!,
+      finish_reason: c.finish_reason ?? null,
+      tokens_in: data.usage?.prompt_tokens ?? estimateTokens(req.messages),
+      tokens_out: choices.length === 1 ? outTokens : Math.round((outTokens * texts[i]!.length) / totalChars),
+    }));
+    this.deps.cache.put(...entries);
+    return entries.map((e) => outcome(e, false));
   }
 
   /** The cache key of sample `i`: model, messages, sampling parameters, schema, index. */
@@ -253,9 +237,9 @@ export class ModelClient implements ModelPort {
     });
   }
 
-  /** One logical request with retries: backoff on 5xx/timeouts/resets, queue-wide cooldown on 429. */
+  /** One logical request with retries: backoff on 5xx/timeouts/resets, a queue-wide cooldown on 429 or a refused connection. */
   private async send(req: SampleRequest, n: number, seed: number | null): Promise<SendResult> {
-    const signal = this.deps.signal;
+    const halt = this.halt;
     const estIn = estimateTokens(req.messages);
     const est = estIn + req.max_tokens * n;
     const body: ChatCompletionCreateParamsNonStreaming = {
@@ -271,8 +255,9 @@ export class ModelClient implements ModelPort {
     let attempt = 0;
     let waits = 0;
     for (;;) {
-      if (signal?.aborted) return { ok: false, stopped: 'abort' };
-      const r = await this.limiter.run<SendResult>(est, () => this.once(body, estIn, est, n), signal);
+      // After a drain or an abort no request starts, a retry included.
+      if (halt?.aborted) return { ok: false, stopped: 'abort' };
+      const r = await this.limiter.run<SendResult>(est, () => this.once(body, estIn, est, n), halt);
       if (r.ok || !('failure' in r)) return r;
       const f = r.failure;
       if (f.code === 'n_refused') return r;
@@ -280,16 +265,21 @@ export class ModelClient implements ModelPort {
       this.stats.by_status[f.code] = (this.stats.by_status[f.code] ?? 0) + 1;
       this.deps.onEvent?.();
       if (f.kind === 'abort') return { ok: false, stopped: 'abort' };
-      if (f.kind === 'rate_limit') {
-        this.stats.rate_limited++;
-        // A 429 pauses the whole queue; it does not spend this request's retries (bounded all the same).
+      if (f.kind === 'rate_limit' || f.kind === 'unreachable') {
+        if (f.kind === 'rate_limit') this.stats.rate_limited++;
+        else if (!this.warnedUnreachable) {
+          this.warnedUnreachable = true;
+          this.log(`${this.endpoint.base_url} refuses connections (${f.message}): waiting for it, as for a restart`);
+        }
+        // A 429, or a server not listening (restarting), holds the whole queue; it does not spend this
+        // request's retries (bounded all the same: about 2.5 minutes of backoff when the server gives no wait).
         if (++waits > Math.max(20, 4 * this.gen.max_retries)) return r;
-        this.limiter.cooldown(f.retryAfterMs ?? backoffMs(Math.min(waits, 6), 500));
+        this.limiter.cooldown(rateLimitWaitMs(f.retryAfterMs, waits));
         continue;
       }
       if (f.kind !== 'retry' || attempt >= this.gen.max_retries) return r;
       this.stats.retries++;
-      await sleep(Math.max(f.retryAfterMs ?? 0, backoffMs(attempt, Math.min(250, this.gen.timeout_ms / 4))), signal);
+      await sleep(Math.max(f.retryAfterMs ?? 0, backoffMs(attempt, Math.min(250, this.gen.timeout_ms / 4))), halt);
       attempt++;
     }
   }
@@ -301,7 +291,7 @@ export class ModelClient implements ModelPort {
     n: number,
   ): Promise<SendResult> {
     const signal = this.deps.signal;
-    if (signal?.aborted) return { ok: false, stopped: 'abort' };
+    if (this.halt?.aborted) return { ok: false, stopped: 'abort' };
     // Requests queued before the server refused n must not ask again.
     if (n > 1 && this.stats.n_refused)
       return {
@@ -321,6 +311,7 @@ export class ModelClient implements ModelPort {
         .create(body, { signal: signal ?? null, timeout: this.gen.timeout_ms, maxRetries: 0 })
         .withResponse();
       this.limiter.observe(response.headers, est);
+      if (data?.system_fingerprint === SIMULATOR_FINGERPRINT) this.stats.simulated = true;
       if (
         !data ||
         !Array.isArray(data.choices) ||
@@ -352,4 +343,10 @@ export class ModelClient implements ModelPort {
       return { ok: false, failure };
     }
   }
+}
+
+/** A cached or fresh reply as the stage sees it. */
+function outcome(e: CacheEntry, cached: boolean): SampleOutcome {
+  const { content, finish_reason, tokens_in, tokens_out } = e;
+  return { ok: true, content, finish_reason, tokens_in, tokens_out, cached };
 }

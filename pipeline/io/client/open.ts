@@ -13,6 +13,8 @@ import type { Store } from '../store.ts';
 export interface OpenModelOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Stop starting requests, letting those in flight finish (first Ctrl-C); `signal` cancels them too. */
+  drain?: AbortSignal;
   log?: (line: string) => void;
   onEvent?: () => void;
   limiter?: Limiter;
@@ -31,6 +33,7 @@ export async function openModel(
     cache,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.drain ? { drain: opts.drain } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.limiter ? { limiter: opts.limiter } : {}),

@@ -83,6 +83,10 @@ describe('SIGINT during generate', () => {
       );
       expect(paths).toHaveLength(160);
       expect(new Set(paths.map((p) => p.path_id)).size).toBe(160);
+      // The first Ctrl-C let the requests in flight finish and kept them: over both runs the server
+      // saw each of the 160 samples' requests exactly once.
+      const stats = (await (await fetch(`${url}/v1/sim/stats`)).json()) as { requests: number };
+      expect(stats.requests).toBe(160);
     } finally {
       sim.kill('SIGTERM');
     }

@@ -15,6 +15,8 @@ import { publishedRows, requireBuilt, serveSim, summaryOf, tracepipe, type Sim }
 let dir: string;
 let sim: Sim;
 let lines: string[];
+/** Line 4 of the bank with its question edited (the simulator answers it at random, as any problem it has no formula for). */
+let edited: string;
 const N = 48;
 
 beforeAll(async () => {
@@ -22,8 +24,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tp-nightly-'));
   await writeSynth(join(dir, 'bank.jsonl'), { n: N, seed: 5 });
   lines = (await readFile(join(dir, 'bank.jsonl'), 'utf8')).trim().split('\n');
-  // --problems: the simulator answers the bank's problems from their formulas, any other at random.
-  sim = await serveSim(['--problems', join(dir, 'bank.jsonl'), '--latency-ms', '2']);
+  const p = JSON.parse(lines[3]!) as { question: string };
+  p.question = `${p.question} Give the answer to 3 significant figures.`;
+  edited = JSON.stringify(p);
+  // --problems: the simulator answers the bank's problems from their formulas, the edited one at random.
+  await writeFile(join(dir, 'sim.jsonl'), `${[...lines, edited].join('\n')}\n`);
+  sim = await serveSim(['--problems', join(dir, 'sim.jsonl'), '--latency-ms', '2']);
 }, 60_000);
 afterAll(async () => {
   await sim?.stop();
@@ -60,7 +66,7 @@ const idOf = (line: string) => (JSON.parse(line) as { problem_id: string }).prob
 describe('nightly refresh through the CLI', () => {
   it("sends only the new problems' requests, re-runs nothing on a setting that changes no result, edits one shard, drops removed rows, keeps N snapshots", async () => {
     // Its own simulator: every request it counts is this test's.
-    const own = await serveSim(['--problems', join(dir, 'bank.jsonl'), '--latency-ms', '2']);
+    const own = await serveSim(['--problems', join(dir, 'sim.jsonl'), '--latency-ms', '2']);
     const requestsNow = () => requestsOf(own);
     const input = join(dir, 'a.jsonl');
     const cfg = await config('a', input, {}, own);
@@ -100,10 +106,8 @@ describe('nightly refresh through the CLI', () => {
     expect(s3.snapshot).toBeNull();
 
     // 4. one problem's text edited: only its shard re-runs, with the requests of that one problem.
-    const edited = JSON.parse(lines[3]!) as { question: string };
-    edited.question = `${edited.question} Give the answer to 3 significant figures.`;
     const now = lines.slice(0, 46);
-    now[3] = JSON.stringify(edited);
+    now[3] = edited;
     await writeFile(input, `${now.join('\n')}\n`);
     before = await requestsNow();
     const r4 = await tracepipe(['run', '--config', cfg]);
@@ -156,8 +160,8 @@ describe('nightly refresh through the CLI', () => {
     const dry = await tracepipe(['run', '--config', cfg, '--dry-run'], { TRACEPIPE_LOG: 'text' });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/dry run \(nothing was changed\)/);
-    expect(dry.stdout).toMatch(/^ingest +planned .*4 new problem/m);
-    expect(dry.stdout).toMatch(/^generate +planned .*inputs changed upstream/m);
+    expect(dry.stdout).toMatch(/^ingest +planned .*\(4 new problems\)/m);
+    expect(dry.stdout).toMatch(/^generate +planned .*inputs changed upstream \(4 shards\)/m);
     expect(await requestsNow()).toBe(before);
     expect(await readFile(join(runDir, 'manifest.json'), 'utf8')).toBe(manifest);
     const run = await tracepipe(['run', '--config', cfg]);
