@@ -1,0 +1,118 @@
+/**
+ * @module bench/offline
+ * The offline engine at scale: real GSM8K model solutions (../shared/data), replicated under new
+ * problem ids into one problems file and one paths-jsonl file of N paths (as a user's batch job
+ * writes them), run through `tracepipe run` in a child process with no model: ingest, align,
+ * score, calibrate, filter, emit, report and publish. Wall time and peak RSS (`/usr/bin/time`) at
+ * 100k paths and at N, so flat memory shows. The replicas' texts repeat, but nothing in the
+ * pipeline caches a result across problems, so every path is aligned and scored afresh.
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ingest } from '../stages/ingest/ingest.ts';
+import { nodeFiles } from '../pipeline/io/files.ts';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)), '..');
+const repo = existsSync(join(root, 'package.json')) ? root : resolve(root, '..');
+const shared = (...p: string[]) => resolve(repo, '..', 'shared', 'data', ...p);
+
+/** Writes `problems.jsonl` and `paths.jsonl` with `total` paths built from GSM8K; returns their paths. */
+export async function writeReplicas(dir: string, total: number): Promise<{ problems: string; paths: string; count: number }> {
+  const src = await ingest(
+    [
+      { path: shared('gsm8k', 'test_socratic.jsonl'), format: 'gsm8k-socratic' },
+      { path: shared('gsm8k', 'example_model_solutions.jsonl'), format: 'gsm8k-solutions' },
+    ],
+    { runId: 'bench', files: nodeFiles() },
+  );
+  const nodesOf = new Map<string, typeof src.nodes>();
+  for (const n of src.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const pathsOf = new Map<string, typeof src.paths>();
+  for (const p of src.paths) (pathsOf.get(p.problem_id) ?? pathsOf.set(p.problem_id, []).get(p.problem_id)!).push(p);
+  const withPaths = src.problems.filter((p) => pathsOf.has(p.problem_id));
+  const perRound = withPaths.reduce((n, p) => n + pathsOf.get(p.problem_id)!.length, 0);
+  const rounds = Math.ceil(total / perRound);
+  await mkdir(dir, { recursive: true });
+  const problems = join(dir, 'problems.jsonl');
+  const paths = join(dir, 'paths.jsonl');
+  const po = createWriteStream(problems);
+  const pa = createWriteStream(paths);
+  let count = 0;
+  const write = async (s: NodeJS.WritableStream, line: string) => {
+    if (!s.write(`${line}\n`)) await once(s, 'drain');
+  };
+  for (let r = 0; r < rounds && count < total; r++) {
+    for (const p of withPaths) {
+      if (count >= total) break;
+      const id = `${p.problem_id}~${r}`;
+      const ars = (nodesOf.get(p.problem_id) ?? [])
+        .filter((n) => !n.is_final)
+        .map((n) => ({ node_id: n.node_id, question: n.question, depends_on: n.depends_on, answer: n.answer, answer_spec: n.answer_spec }));
+      await write(po, JSON.stringify({ problem_id: id, domain: p.domain, question: p.question, answer: p.answer, answer_spec: p.answer_spec, ars }));
+      for (const x of pathsOf.get(p.problem_id)!) {
+        if (count >= total) break;
+        await write(pa, JSON.stringify({ problem_id: id, path_id: `${id}/${x.sample_index}`, steps: x.steps, final_answer: x.final_answer, correct: x.given_correct, model: x.model }));
+        count++;
+      }
+    }
+  }
+  po.end();
+  pa.end();
+  await Promise.all([once(po, 'finish'), once(pa, 'finish')]);
+  return { problems, paths, count };
+}
+
+/** Runs the CLI on the replicas; returns wall seconds, peak RSS in MB, and per-stage seconds. */
+export async function runOffline(dir: string, inputs: { problems: string; paths: string }, name: string) {
+  const config = join(dir, `${name}.json`);
+  await writeFile(
+    config,
+    JSON.stringify({
+      name,
+      runs_dir: join(dir, 'runs'),
+      inputs: [{ path: inputs.problems }, { path: inputs.paths, format: 'paths-jsonl' }],
+      engine: { shards: 64 },
+    }),
+  );
+  await rm(join(dir, 'runs', name), { recursive: true, force: true });
+  const cli = join(repo, 'dist', 'pipeline', 'cli', 'main.js');
+  const t0 = performance.now();
+  const { stderr, stdout } = await new Promise<{ stderr: string; stdout: string }>((ok, fail) =>
+    execFile('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, cli, 'run', '--config', config], { maxBuffer: 256 << 20, env: { ...process.env, TRACEPIPE_LOG: 'json' } }, (e, out, err) =>
+      e ? fail(new Error(`offline run failed: ${e.message}\n${err.slice(-2000)}`)) : ok({ stdout: out, stderr: err }),
+    ),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const rss = Number(/MAXRSS (\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { status: string; stages: Record<string, { seconds: number }> };
+  if (summary.status !== 'done') throw new Error(`offline run ended ${summary.status}`);
+  const manifest = JSON.parse(await readFile(join(dir, 'runs', name, 'manifest.json'), 'utf8')) as { read: { seconds: number } };
+  const stages = Object.fromEntries([['read', Number(manifest.read.seconds.toFixed(1))], ...Object.entries(summary.stages).map(([k, v]) => [k, Number(v.seconds.toFixed(1))])]);
+  return { wall, rss, stages };
+}
+
+const round = (x: number, d = 1) => Number(x.toFixed(d));
+
+/** The `offline` line: `paths` paths (default 1M), and the same at 100k for the memory comparison. */
+export async function benchOffline(paths = Number(process.env.TRACEPIPE_BENCH_OFFLINE_PATHS ?? 1_000_000)) {
+  if (!existsSync(shared('gsm8k', 'test_socratic.jsonl'))) throw new Error(`the offline bench reads ${shared('gsm8k')}, which is missing`);
+  const dir = join(repo, 'build', 'bench-offline');
+  const small = await writeReplicas(join(dir, 'in-100k'), Math.min(100_000, paths));
+  const r100 = await runOffline(dir, small, 'offline-100k');
+  const big = paths > 100_000 ? await writeReplicas(join(dir, `in-${paths}`), paths) : small;
+  const r = paths > 100_000 ? await runOffline(dir, big, 'offline') : r100;
+  return {
+    bench: 'offline',
+    paths: big.count,
+    wall_s: round(r.wall),
+    paths_per_s: Math.round(big.count / r.wall),
+    peak_rss_mb: round(r.rss),
+    peak_rss_mb_100k: round(r100.rss),
+    wall_s_100k: round(r100.wall),
+    stages_s: r.stages,
+  };
+}
