@@ -1,94 +1,14 @@
 /**
  * @module stages/report/charts
- * Vega-Lite specs for the report's charts, and their rendering to static SVG on the server
- * (Vega-Lite -> Vega -> a headless `vega.View` -> SVG), so the page needs no script at all.
+ * Vega-Lite specs for the report's charts, built from the summary's small tables.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import type { Thresholds } from '../score/score.ts';
-import type { FlowRow } from './data.ts';
-import type { FrontierPoint, ModeAccuracy, PlanePoint } from './aggregate.ts';
+import type { TopLevelSpec } from 'vega-lite';
+import type { FlowRow, ThresholdSet } from './data.ts';
+import type { FaStatus, ModeAccuracy, PlaneCell } from './aggregate.ts';
+import type { FrontierPoint } from './frontier.ts';
+import { COLORS, CONFIG, REGION_SHADES, domainScale, labelledFlow, outcomeColors } from './palette.ts';
 
-export const COLORS = { correct: '#1b9e77', incorrect: '#d95f02', unlabeled: '#9e9e9e', kept: '#1b9e77' } as const;
-// No greens among the reasons: green means kept.
-const REASON_COLORS = [
-  '#d95f02',
-  '#7570b3',
-  '#e7298a',
-  '#e6ab02',
-  '#a6761d',
-  '#666666',
-  '#1f78b4',
-  '#fb9a99',
-  '#fdbf6f',
-  '#cab2d6',
-  '#6a3d9a',
-  '#b15928',
-];
-const DOMAIN_COLORS: Record<string, string> = {
-  all: '#555555',
-  math: '#4c78a8',
-  physics: '#e45756',
-  chemistry: '#54a24b',
-  other: '#b279a2',
-};
-/** The same colour for a domain in every chart; only the domains present appear in the legend. */
-const domainScale = (present: Iterable<string>) => {
-  const domain = Object.keys(DOMAIN_COLORS).filter((d) => new Set(present).has(d));
-  return { domain, range: domain.map((d) => DOMAIN_COLORS[d]!) };
-};
-const CONFIG = {
-  font: 'Helvetica, Arial, sans-serif',
-  axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320, titleLimit: 320 },
-  view: { stroke: '#ccc' },
-};
-
-/** A Vega logger that keeps warnings and errors instead of printing them. */
-function collectingLogger(into: string[]) {
-  let level = 2;
-  const logger = {
-    level(l?: number) {
-      if (l === undefined) return level;
-      level = l;
-      return logger;
-    },
-    error(...a: unknown[]) {
-      into.push(`error: ${a.map(String).join(' ')}`);
-      return logger;
-    },
-    warn(...a: unknown[]) {
-      into.push(`warning: ${a.map(String).join(' ')}`);
-      return logger;
-    },
-    info() {
-      return logger;
-    },
-    debug() {
-      return logger;
-    },
-  };
-  return logger;
-}
-
-/**
- * Renders a Vega-Lite spec to an SVG string; element ids get `prefix` so several SVGs can share
- * one page. Vega-Lite's and Vega's warnings are returned, not printed.
- */
-export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<{ svg: string; warnings: string[] }> {
-  const warnings: string[] = [];
-  const logger = collectingLogger(warnings);
-  const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger: logger as never });
-  try {
-    const svg = await view.toSVG();
-    return {
-      svg: svg.replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`),
-      warnings: warnings.map((w) => `${prefix}: ${w}`),
-    };
-  } finally {
-    view.finalize();
-  }
-}
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 const correctnessColor = {
   field: 'correctness',
@@ -97,74 +17,121 @@ const correctnessColor = {
   scale: { domain: ['correct', 'incorrect', 'unlabeled'], range: [COLORS.correct, COLORS.incorrect, COLORS.unlabeled] },
 } as const;
 
-/** (a) The PC-GC plane: paths coloured by final correctness, with the region boundaries in force. */
-export function planeSpec(points: readonly PlanePoint[], binned: boolean, th: Thresholds): TopLevelSpec {
-  const rules = [
-    { v: th.tau_pc, axis: 'PC', kind: `reliable: PC ≥ ${th.tau_pc}, GC ≥ ${th.tau_gc}` },
-    { v: th.tau_pc_low, axis: 'PC', kind: `unreliable: PC < ${th.tau_pc_low} or GC < ${th.tau_gc_low}` },
-    { v: th.tau_gc, axis: 'GC', kind: `reliable: PC ≥ ${th.tau_pc}, GC ≥ ${th.tau_gc}` },
-    { v: th.tau_gc_low, axis: 'GC', kind: `unreliable: PC < ${th.tau_pc_low} or GC < ${th.tau_gc_low}` },
-  ];
-  const scale = { domain: [-0.04, 1.04], nice: false };
+// Within its 0.05 × 0.05 square, a bin's correct, unlabeled and incorrect paths sit side by side, so every
+// circle stays on the side of a boundary (on the grid) that its paths are on.
+const OFFSET: Record<PlaneCell['correctness'], number> = { correct: 0.0125, unlabeled: 0.025, incorrect: 0.0375 };
+
+/** Panel titles of the plane: how each panel's paths stand against the FA gate. */
+export function faTitles(tauFa: number | null): Record<'pass' | 'fail', string> {
+  const t = tauFa === null ? 'τ_fa of its domain' : String(tauFa);
+  return { pass: `FA ≥ ${t} (or no FA)`, fail: `FA < ${t}: never reliable` };
+}
+
+/**
+ * (a) The PC–GC plane as 0.05 bins (area = paths), coloured by final correctness, one panel per
+ * side of the FA gate (FA ≥ τ_fa, FA < τ_fa), with the shaded regions and boundaries in force.
+ * No text is drawn inside a panel, so no label can cover a bin.
+ */
+export function planeSpec(cells: readonly PlaneCell[], th: ThresholdSet, tauFa: number | null): TopLevelSpec {
+  const titles = faTitles(tauFa);
+  const panels = (['pass', 'fail'] as const).filter((s) => s === 'pass' || cells.some((c) => c.fa === s));
+  const fa = (s: FaStatus) => (s === 'fail' ? 'fail' : 'pass');
+  const single = panels.length === 1 && !cells.some((c) => c.fa === 'pass');
+  const size = panels.length > 1 ? 270 : 360;
+  const scale = { domain: [0, 1.05], nice: false };
+  const axis = { values: [0, 0.2, 0.4, 0.6, 0.8, 1] };
+  const reliable = `reliable: PC ≥ ${th.tau_pc}, GC ≥ ${th.tau_gc}, FA ≥ ${th.tau_fa}`;
+  const unreliable = `unreliable: PC < ${th.tau_pc_low} or GC < ${th.tau_gc_low}`;
   const dash = {
     field: 'kind',
     type: 'nominal',
     title: 'region boundary',
     scale: {
+      domain: [reliable, unreliable],
       range: [
         [1, 0],
         [5, 3],
       ],
     },
-    legend: { orient: 'bottom', direction: 'vertical' },
   } as const;
+  const shade = {
+    field: 'region',
+    type: 'nominal',
+    title: 'region (shaded)',
+    scale: { domain: ['reliable', 'unreliable'], range: [REGION_SHADES.reliable, REGION_SHADES.unreliable] },
+  } as const;
+  const panel = (s: 'pass' | 'fail') => {
+    const shades = [
+      ...(s === 'pass' ? [{ region: 'reliable', x: th.tau_pc, x2: 1.05, y: th.tau_gc, y2: 1.05 }] : []),
+      { region: 'unreliable', x: 0, x2: th.tau_pc_low, y: 0, y2: 1.05 },
+      { region: 'unreliable', x: th.tau_pc_low, x2: 1.05, y: 0, y2: th.tau_gc_low },
+    ];
+    const rules = [
+      ...(s === 'pass'
+        ? [
+            { kind: reliable, x: th.tau_pc, x2: th.tau_pc, y: th.tau_gc, y2: 1.05 },
+            { kind: reliable, x: th.tau_pc, x2: 1.05, y: th.tau_gc, y2: th.tau_gc },
+          ]
+        : []),
+      { kind: unreliable, x: th.tau_pc_low, x2: th.tau_pc_low, y: th.tau_gc_low, y2: 1.05 },
+      { kind: unreliable, x: th.tau_pc_low, x2: 1.05, y: th.tau_gc_low, y2: th.tau_gc_low },
+    ];
+    const points = cells
+      .filter((c) => fa(c.fa) === s)
+      .map((c) => ({ ...c, x: c.PC + OFFSET[c.correctness], y: c.GC + 0.025 }));
+    return {
+      width: size,
+      height: size,
+      // Short, left-anchored titles: the headless renderer sizes the SVG by its (generous) estimate of their width.
+      title: { text: single ? 'no FA in this run: the gate is left out' : titles[s], anchor: 'start', fontSize: 12 },
+      layer: [
+        {
+          data: { values: shades },
+          mark: { type: 'rect' },
+          encoding: {
+            x: { field: 'x', type: 'quantitative', scale, axis: { ...axis, title: 'path consistency PC' } },
+            x2: { field: 'x2' },
+            y: { field: 'y', type: 'quantitative', scale, axis: { ...axis, title: 'global consistency GC' } },
+            y2: { field: 'y2' },
+            fill: shade,
+          },
+        },
+        {
+          data: { values: rules },
+          mark: { type: 'rule', color: '#333' },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            x2: { field: 'x2' },
+            y: { field: 'y', type: 'quantitative' },
+            y2: { field: 'y2' },
+            strokeDash: dash,
+          },
+        },
+        {
+          data: { values: points },
+          mark: { type: 'circle', opacity: 0.75 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            color: correctnessColor,
+            size: {
+              field: 'n',
+              type: 'quantitative',
+              title: 'paths',
+              scale: { range: [10, 150], zero: false },
+              legend: { format: ',d', tickMinStep: 1 },
+            },
+          },
+        },
+      ],
+    };
+  };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 400,
-    height: 360,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: [...points] },
-        mark: { type: 'circle', opacity: binned ? 0.6 : 0.5 },
-        encoding: {
-          x: { field: 'PC', type: 'quantitative', title: 'path consistency PC', scale },
-          y: { field: 'GC', type: 'quantitative', title: 'global consistency GC', scale },
-          color: correctnessColor,
-          size: binned
-            ? { field: 'n', type: 'quantitative', title: 'paths', scale: { range: [12, 400], zero: false } }
-            : { value: 16 },
-        },
-      },
-      {
-        data: { values: rules.filter((r) => r.axis === 'PC') },
-        mark: { type: 'rule', color: '#333' },
-        encoding: { x: { field: 'v', type: 'quantitative' }, strokeDash: dash },
-      },
-      {
-        data: { values: rules.filter((r) => r.axis === 'GC') },
-        mark: { type: 'rule', color: '#333' },
-        encoding: { y: { field: 'v', type: 'quantitative' }, strokeDash: dash },
-      },
-      {
-        data: { values: [{ x: 1.03, y: 1.03, t: 'reliable' }] },
-        mark: { type: 'text', fontWeight: 'bold', fontSize: 12, color: '#333', baseline: 'top', align: 'right' },
-        encoding: {
-          x: { field: 'x', type: 'quantitative' },
-          y: { field: 'y', type: 'quantitative' },
-          text: { field: 't' },
-        },
-      },
-      {
-        data: { values: [{ x: -0.03, y: -0.03, t: 'unreliable' }] },
-        mark: { type: 'text', fontWeight: 'bold', fontSize: 12, color: '#333', baseline: 'bottom', align: 'left' },
-        encoding: {
-          x: { field: 'x', type: 'quantitative' },
-          y: { field: 'y', type: 'quantitative' },
-          text: { field: 't' },
-        },
-      },
-    ],
+    $schema: SCHEMA,
+    // Legends below the panels, so the tables beside the chart keep their room.
+    config: { ...CONFIG, legend: { ...CONFIG.legend, orient: 'bottom', direction: 'vertical' } },
+    hconcat: panels.map(panel),
+    resolve: { scale: { color: 'shared', size: 'shared', fill: 'shared', strokeDash: 'shared' } },
   } as TopLevelSpec;
 }
 
@@ -212,13 +179,7 @@ export function frontierSpec(
       mark: { type: 'rule', strokeDash: [5, 3], color: '#333' },
       encoding: { y: { field: 'target', type: 'quantitative' } },
     });
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 400,
-    height: 320,
-    config: CONFIG,
-    layer: layers,
-  } as TopLevelSpec;
+  return { $schema: SCHEMA, width: 400, height: 320, config: CONFIG, layer: layers } as TopLevelSpec;
 }
 
 /** (c) First Failure Steps by node depth (F = the final question), stacked by domain. */
@@ -227,7 +188,7 @@ export function ffsSpec(
   order: readonly string[],
 ): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     width: 400,
     height: 280,
     config: CONFIG,
@@ -253,7 +214,7 @@ export function silentSpec(
   order: readonly string[],
 ): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     width: 400,
     height: 280,
     config: CONFIG,
@@ -274,7 +235,7 @@ export function modeSpec(rows: readonly ModeAccuracy[]): TopLevelSpec {
   const x = { field: 'domain', type: 'nominal', sort: 'ascending', axis: { labelAngle: 0 } };
   const xOffset = { field: 'mode', type: 'nominal', sort: 'ascending' };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     width: 400,
     height: 280,
     config: CONFIG,
@@ -301,21 +262,19 @@ export function modeSpec(rows: readonly ModeAccuracy[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** (f) Rows kept and dropped per stage, by reason, as shares of each stage's candidates. */
-export function flowSpec(rows: readonly FlowRow[]): TopLevelSpec {
-  const reasons = [...new Set(rows.map((r) => r.outcome).filter((o) => o !== 'kept'))].sort();
-  const range = ['kept', ...reasons].map((o, i) =>
-    o === 'kept' ? COLORS.kept : REASON_COLORS[(i - 1) % REASON_COLORS.length]!,
-  );
+/** (f) Rows kept and dropped per stage, by reason (one label style, one colour each), as shares of each stage's candidates. */
+export function flowSpec(flow: readonly FlowRow[]): TopLevelSpec {
+  const rows = labelledFlow(flow);
+  const outcomes = ['kept', ...[...new Set(rows.map((r) => r.outcome).filter((o) => o !== 'kept'))].sort()];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     width: 400,
     height: Math.max(160, 26 * new Set(rows.map((r) => r.step)).size),
     config: CONFIG,
-    data: { values: rows.map((r) => ({ ...r, rank: r.outcome === 'kept' ? 0 : 1 })) },
+    data: { values: rows.map((r) => ({ ...r, rank: outcomes.indexOf(r.outcome) })) },
     mark: 'bar',
     encoding: {
-      y: { field: 'step', type: 'nominal', title: null, sort: null, axis: { labelLimit: 220 } },
+      y: { field: 'step', type: 'nominal', title: null, sort: null },
       x: {
         field: 'rows',
         type: 'quantitative',
@@ -327,9 +286,10 @@ export function flowSpec(rows: readonly FlowRow[]): TopLevelSpec {
       color: {
         field: 'outcome',
         type: 'nominal',
-        title: 'kept or reason dropped',
-        scale: { domain: ['kept', ...reasons], range },
-        legend: { orient: 'bottom', columns: 1, labelLimit: 400 },
+        title: 'kept, or why dropped',
+        scale: { domain: outcomes, range: outcomeColors(outcomes) },
+        // Every entry shown: no symbol limit, no cut label.
+        legend: { orient: 'bottom', columns: 1, symbolLimit: outcomes.length + 1 },
       },
       order: { field: 'rank', type: 'quantitative' },
     },

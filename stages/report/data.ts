@@ -1,42 +1,49 @@
 /**
  * @module stages/report/data
- * What the report is built from, as plain data: the scored paths (a few columns each), the
- * thresholds in force, calibration, and the kept/dropped counts per stage. Reading it from a
- * run (store, manifest.json, calibration.json) is the only side effect, kept in `loadReportData`.
+ * What the report is built from, as plain data: the merged summary of the scored paths, the
+ * thresholds in force, calibration, the kept/dropped counts per stage and the run's identity.
+ * Reading it from a run of the current engine is the only side effect, kept in `loadReportData`.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../../pipeline/io/store.ts';
+import { sqlString, type Store } from '../../pipeline/io/store.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../score/score.ts';
-import type { Domain } from '../../schemas/problems.ts';
 import type { DomainCalibration } from '../calibrate/calibrate.ts';
+import { mergeReportSummaries, summarizeReport, type ReportRow, type ReportSummary } from './summary.ts';
 
-/** One scored path, reduced to what the charts need. `*_depth`: the node's depth in the ARS (null = not in the ARS). */
-export interface ReportPath {
-  path_id: string;
-  domain: Domain;
-  mode: string;
-  PC: number | null;
-  GC: number | null;
-  region: string;
-  category: string;
-  final_correct: boolean | null;
-  ffs_node: string | null;
-  ffs_depth: number | null;
-  silent_failure_node: string | null;
-  silent_depth: number | null;
+/** TRACE.md's default τ_fa, for thresholds that do not carry one yet. */
+export const DEFAULT_TAU_FA = 0.25;
+
+/** The thresholds of one domain: τ_pc, τ_gc, τ_fa and the lows. */
+export type ThresholdSet = Thresholds & { tau_fa: number };
+
+/** Thresholds in force for the whole run and per domain (calibrated where calibration met its target). */
+export interface ThresholdsInForce {
+  global: ThresholdSet;
+  domains: Record<string, ThresholdSet>;
 }
 
-/** Calibration of one domain (or all), as `calibrate` writes it (`n_correct` may be missing in older runs). */
-export type CalibrationEntry = Omit<DomainCalibration, 'n_correct'> & { n_correct?: number };
+/** A snapshot and the one it replaced (null for the first). */
+export interface SnapshotRef {
+  id: string;
+  parent: string | null;
+}
+
+/** Calibration of one domain (or all), as `calibrate` writes it; fields it may add (e.g. the labels that calibrated) are shown as they come. */
+export type CalibrationEntry = Omit<DomainCalibration, 'n_correct'> & {
+  n_correct?: number;
+  tau_fa?: number;
+  auroc_fa?: number | null;
+} & Record<string, unknown>;
 
 /** `calibration.json`: what `calibrate` returns, with the config's `enabled`. */
-export interface Calibration {
+export type Calibration = {
   enabled: boolean;
   target_precision?: number;
   global: CalibrationEntry;
   domains: Record<string, CalibrationEntry>;
-}
+  notes?: string[];
+} & Record<string, unknown>;
 
 /** One bar of the kept/dropped chart: `outcome` is `kept` or a reason. */
 export interface FlowRow {
@@ -45,18 +52,29 @@ export interface FlowRow {
   rows: number;
 }
 
+/** Requests of adaptive sampling against fixed K; `saved` is the share of `requests_fixed` not sent (0..1). */
+export interface AdaptiveCounts {
+  requests_fixed: number;
+  requests_sent: number;
+  saved: number;
+}
+
 export interface ReportData {
   name: string;
   runId: string;
+  snapshot: SnapshotRef | null;
   model: string;
   simulated: boolean;
   simulationNote: string | null;
   finishedAt: string | null;
-  /** Thresholds in force for the whole run and per domain (calibrated where calibration met its target). */
-  thresholds: { global: Thresholds; domains: Record<string, Thresholds> };
+  thresholds: ThresholdsInForce;
   calibration: Calibration | null;
-  paths: ReportPath[];
+  /** Counts of all the run's scored paths (merged per-shard summaries). */
+  summary: ReportSummary;
   flow: FlowRow[];
+  /** Counts per mode, e.g. `decomposed_problems`, `extractor_aligned_paths`, `rectified_pairs`. */
+  modes?: Record<string, number>;
+  adaptive?: AdaptiveCounts;
 }
 
 /** Depth of each ARS node, keyed `problem_id \0 node_id`: 0 for a node with no parents, else 1 + the deepest parent. */
@@ -73,14 +91,31 @@ export function nodeDepths(
   return depth;
 }
 
-/** Thresholds in force for a domain: the calibrated pair where calibration is on and met its target, else the configured ones. */
+/** The report's rows of one shard: scored paths with the ARS depths of their FFS and silent-failure nodes. */
+export function toReportRows(
+  paths: readonly Omit<ReportRow, 'ffs_depth' | 'silent_depth'>[],
+  nodes: readonly { problem_id: string; node_id: string; position: number; depends_on: readonly string[] }[],
+): ReportRow[] {
+  const depths = nodeDepths(nodes);
+  const depthOf = (p: string, n: string | null) => (n === null ? null : (depths.get(`${p}\u0000${n}`) ?? null));
+  return paths.map((p) => ({
+    ...p,
+    ffs_depth: depthOf(p.problem_id, p.ffs_node),
+    silent_depth: depthOf(p.problem_id, p.silent_failure_node),
+  }));
+}
+
+/** Thresholds in force for a domain: the calibrated ones where calibration is on and met its target, else the configured ones. */
 export function thresholdsInForce(
-  base: Thresholds,
+  base: Thresholds & { tau_fa?: number },
   cal: Calibration | null,
   domains: readonly string[],
-): ReportData['thresholds'] {
-  const pick = (e: CalibrationEntry | undefined): Thresholds =>
-    cal?.enabled && e?.met_target ? { ...base, tau_pc: e.tau_pc, tau_gc: e.tau_gc } : base;
+): ThresholdsInForce {
+  const configured: ThresholdSet = { ...base, tau_fa: base.tau_fa ?? DEFAULT_TAU_FA };
+  const pick = (e: CalibrationEntry | undefined): ThresholdSet =>
+    cal?.enabled && e?.met_target
+      ? { ...configured, tau_pc: e.tau_pc, tau_gc: e.tau_gc, tau_fa: e.tau_fa ?? configured.tau_fa }
+      : configured;
   return {
     global: pick(cal?.global),
     domains: Object.fromEntries(domains.map((d) => [d, pick(cal?.domains[d] ?? cal?.global)])),
@@ -94,7 +129,8 @@ type Manifest = {
   simulation?: string;
   finished_at?: string | null;
   model?: { model?: string } | null;
-  config?: { thresholds?: Thresholds };
+  snapshot?: SnapshotRef | null;
+  config?: { thresholds?: Thresholds & { tau_fa?: number } };
   stages?: { name: string; stats: Record<string, unknown> }[];
 };
 
@@ -134,45 +170,84 @@ export function flowRows(
   return out.filter((r) => r.rows > 0 || r.outcome === 'kept');
 }
 
-const readJson = async <T>(file: string): Promise<T | null> => {
+/** Reads a JSON file of a run: null when it does not exist; a file that is not JSON is an error naming it. */
+async function readJson<T>(file: string): Promise<T | null> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch {
-    return null;
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
   }
-};
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${file} should hold JSON, got text that does not parse (${(e as Error).message})`);
+  }
+}
 
-/** Reads everything the report shows from a run: `filtered_paths` (else `scored_paths`), `ars_nodes`, `rejects`, `stage_runs`, manifest and calibration. */
+/** A run's calibration.json: null when calibrate has not written one; corrupt or shapeless files are errors, never silent defaults. */
+export async function readCalibration(runDir: string): Promise<Calibration | null> {
+  const file = join(runDir, 'calibration.json');
+  const cal = await readJson<Calibration>(file);
+  if (cal !== null && (typeof cal !== 'object' || typeof cal.global?.tau_pc !== 'number' || !cal.domains))
+    throw new Error(
+      `${file} should hold a calibration with "global" thresholds and "domains", got ${JSON.stringify(cal).slice(0, 80)}`,
+    );
+  return cal;
+}
+
+/**
+ * Summarises a scored-paths table of the store in chunks of `chunk` rows, so memory is bounded by
+ * one chunk and the summary; columns the table does not have yet (FA, k_drawn) count as null.
+ */
+export async function summarizeStore(store: Store, source: string, chunk = 50_000): Promise<ReportSummary> {
+  const cols = new Set(
+    (
+      await store.query<{ column_name: string }>(
+        `SELECT column_name FROM duckdb_columns() WHERE table_name = ${sqlString(source)}`,
+      )
+    ).map((c) => c.column_name),
+  );
+  const opt = (c: string, type: string) => (cols.has(c) ? `"${c}"::${type} AS "${c}"` : `NULL::${type} AS "${c}"`);
+  const [range] = await store.query<{ lo: number | null; hi: number | null }>(
+    `SELECT min(rowid)::DOUBLE AS lo, max(rowid)::DOUBLE AS hi FROM "${source}"`,
+  );
+  const parts: ReportSummary[] = [];
+  const hasNodes = await store.exists('ars_nodes');
+  for (let a = range?.lo ?? 0; range?.hi !== null && range?.hi !== undefined && a <= range.hi; a += chunk) {
+    const where = `rowid >= ${a} AND rowid < ${a + chunk}`;
+    const rows = await store.query<Omit<ReportRow, 'ffs_depth' | 'silent_depth'>>(
+      `SELECT problem_id, path_id, domain, mode, "PC", "GC", ${opt('FA', 'DOUBLE')}, region, category, final_correct, label_source, ffs_node, ffs_step, silent_failure_node, ${opt('k_drawn', 'INTEGER')} FROM "${source}" WHERE ${where}`,
+    );
+    const nodes = hasNodes
+      ? await store.query<{ problem_id: string; node_id: string; position: number; depends_on: string[] }>(
+          `SELECT problem_id, node_id, position, depends_on FROM ars_nodes WHERE problem_id IN (SELECT DISTINCT problem_id FROM "${source}" WHERE ${where})`,
+        )
+      : [];
+    parts.push(summarizeReport(toReportRows(rows, nodes)));
+  }
+  return mergeReportSummaries(parts);
+}
+
+/** Reads everything the report shows from a run of the current engine: `filtered_paths` (else `scored_paths`), `ars_nodes`, `rejects`, `stage_runs`, manifest and calibration. */
 export async function loadReportData(store: Store, runDir: string): Promise<ReportData> {
   const manifest = (await readJson<Manifest>(join(runDir, 'manifest.json'))) ?? {};
-  const calibration = await readJson<Calibration>(join(runDir, 'calibration.json'));
+  const calibration = await readCalibration(runDir);
   const source = (await store.exists('filtered_paths')) ? 'filtered_paths' : 'scored_paths';
   if (!(await store.exists(source)))
     throw new Error(
       `report needs the scored paths of run ${runDir}, but neither filtered_paths nor scored_paths exists; run the score stage first`,
     );
-  type Raw = Omit<ReportPath, 'ffs_depth' | 'silent_depth'> & { problem_id: string };
-  const raw = await store.query<Raw>(
-    `SELECT problem_id, path_id, domain, mode, "PC", "GC", region, category, final_correct, ffs_node, silent_failure_node FROM ${source} ORDER BY problem_id, path_id`,
-  );
-  const nodes = (await store.exists('ars_nodes'))
-    ? await store.query<{ problem_id: string; node_id: string; position: number; depends_on: string[] }>(
-        'SELECT problem_id, node_id, position, depends_on FROM ars_nodes',
-      )
-    : [];
-  const depths = nodeDepths(nodes);
-  const depthOf = (p: string, n: string | null) => (n === null ? null : (depths.get(`${p}\u0000${n}`) ?? null));
-  const paths = raw.map(({ problem_id, ...p }) => ({
-    ...p,
-    ffs_depth: depthOf(problem_id, p.ffs_node),
-    silent_depth: depthOf(problem_id, p.silent_failure_node),
-  }));
+  const summary = await summarizeStore(store, source);
   const reasons = (await store.exists('rejects'))
     ? await store.query<{ stage: string; code: string; n: number }>(
         'SELECT stage, code, count(*)::INTEGER AS n FROM (SELECT stage, source, item, min(code) AS code FROM rejects GROUP BY stage, source, item) GROUP BY stage, code ORDER BY stage, n DESC, code',
       )
     : [];
-  const domains = [...new Set(paths.map((p) => p.domain))].sort();
+  const domains = (
+    await store.query<{ domain: string }>(`SELECT DISTINCT domain FROM "${source}" ORDER BY domain`)
+  ).map((r) => r.domain);
   // `--only report` starts the manifest with no stage records: the finished stages' stats are in stage_runs too.
   const finished = (await store.exists('stage_runs'))
     ? await store.query<{ name: string; stats: string }>('SELECT name, stats FROM stage_runs')
@@ -187,13 +262,14 @@ export async function loadReportData(store: Store, runDir: string): Promise<Repo
   return {
     name: manifest.name ?? runDir.split('/').filter(Boolean).at(-1) ?? 'run',
     runId: manifest.run_id ?? 'unknown',
+    snapshot: manifest.snapshot ?? null,
     model: manifest.model?.model ?? 'imported',
     simulated: manifest.simulated === true,
     simulationNote: manifest.simulation ?? null,
     finishedAt: manifest.finished_at ?? null,
     thresholds: thresholdsInForce(manifest.config?.thresholds ?? DEFAULT_THRESHOLDS, calibration, domains),
     calibration,
-    paths,
+    summary,
     flow: flowRows({ ...manifest, stages }, reasons),
   };
 }

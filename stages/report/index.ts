@@ -1,26 +1,37 @@
 /**
  * @module stages/report
  * The report people look at: `runs/<name>/report/index.html`, one self-contained page with
- * charts rendered to SVG on the server and a table beside each chart.
+ * charts rendered to SVG on the server and a table beside each chart, built from the run's
+ * merged per-shard summaries (never from all paths at once).
  */
 import { join } from 'node:path';
 import { writeFileAtomic, type Store } from '../../pipeline/io/store.ts';
 import type { Stage } from '../../pipeline/engine/runner.ts';
-import { loadReportData } from './data.ts';
+import { loadReportData, type ReportData } from './data.ts';
 import { buildReport } from './html.ts';
 
 export { buildReport } from './html.ts';
-export type { ReportData, ReportPath, FlowRow } from './data.ts';
+export { summarizeReport, mergeReportSummaries, type ReportRow, type ReportSummary } from './summary.ts';
+export { toReportRows, thresholdsInForce, readCalibration } from './data.ts';
+export type { ReportData, FlowRow, ThresholdSet, ThresholdsInForce, SnapshotRef, AdaptiveCounts } from './data.ts';
 
-/** Builds the report of a run from its store and run folder and writes it atomically; returns the file, the number of charts and any chart warnings. */
+/** Builds the report from report data and writes it atomically to `<runDir>/report/index.html`; returns the file, the number of charts and any chart warnings. */
+export async function writeReport(
+  runDir: string,
+  data: ReportData,
+): Promise<{ file: string; charts: number; warnings: string[] }> {
+  const { html, charts, warnings } = await buildReport(data);
+  const file = join(runDir, 'report', 'index.html');
+  await writeFileAtomic(file, html);
+  return { file, charts, warnings };
+}
+
+/** Builds the report of a run of the current engine from its store and run folder (the summary computed from the store's rows in chunks). */
 export async function report(
   store: Store,
   runDir: string,
 ): Promise<{ file: string; charts: number; warnings: string[] }> {
-  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
-  const file = join(runDir, 'report', 'index.html');
-  await writeFileAtomic(file, html);
-  return { file, charts, warnings };
+  return writeReport(runDir, await loadReportData(store, runDir));
 }
 
 /** The `report` stage descriptor: append it to STAGES after `emit`. */
