@@ -7,12 +7,14 @@
 import { join } from 'node:path';
 import { writeFileAtomic, type Store } from '../../pipeline/io/store.ts';
 import type { Stage } from '../../pipeline/engine/runner.ts';
-import { loadReportData, type ReportData } from './data.ts';
+import type { ReportData } from './data.ts';
+import { loadReportData } from './load.ts';
 import { buildReport } from './html.ts';
 
 export { buildReport } from './html.ts';
 export { summarizeReport, mergeReportSummaries, type ReportRow, type ReportSummary } from './summary.ts';
-export { toReportRows, thresholdsInForce, readCalibration } from './data.ts';
+export { toReportRows, thresholdsInForce } from './data.ts';
+export { loadReportData, readCalibration } from './load.ts';
 export type { ReportData, FlowRow, ThresholdSet, ThresholdsInForce, SnapshotRef, AdaptiveCounts } from './data.ts';
 
 /** Builds the report from report data and writes it atomically to `<runDir>/report/index.html`; returns the file, the number of charts and any chart warnings. */

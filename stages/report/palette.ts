@@ -5,6 +5,9 @@
  */
 import type { FlowRow } from './data.ts';
 
+/** The Vega-Lite schema every chart declares. */
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
 export const COLORS = { correct: '#1b9e77', incorrect: '#d95f02', unlabeled: '#9e9e9e', kept: '#1b9e77' } as const;
 
 /** Each path category that is not kept has its own colour, the same in the filter's and emit's bars. */

@@ -1,14 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  flowRows,
-  loadReportData,
-  nodeDepths,
-  readCalibration,
-  thresholdsInForce,
-  type ReportData,
-} from '../../../stages/report/data.ts';
+import { nodeDepths, thresholdsInForce, type ReportData } from '../../../stages/report/data.ts';
+import { flowRows, loadReportData, readCalibration, summarizeStore } from '../../../stages/report/load.ts';
 import {
   ffsByDepth,
   ffsBySteps,
@@ -332,7 +326,6 @@ describe('report page', () => {
       { step: 'ingest: problems', outcome: 'invalid_type', rows: 1 },
     ]);
     // In chunks of 3 rows, merged: the same summary.
-    const { summarizeStore } = await import('../../../stages/report/data.ts');
     expect(await summarizeStore(store, 'filtered_paths', 3)).toEqual(S);
     // A store as the current engine writes it (no FA, no k_drawn): those count as null.
     const old = await writeFixtureRun(join(repoRoot, 'build', 'test-runs', 'report-no-fa'), { fa: false });
