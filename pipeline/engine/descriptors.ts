@@ -32,6 +32,8 @@ import { filter } from '../../stages/filter/filter.ts';
 import { emit } from '../../stages/emit/emit.ts';
 import { reportStage } from '../../stages/report/index.ts';
 import { datasetCard } from '../../stages/emit/card.ts';
+import { thresholdsInForce } from '../../stages/report/data.ts';
+import { readCalibration } from '../../stages/report/load.ts';
 import { writeFileAtomic, type Store } from '../io/store.ts';
 import type { Stage, StageContext } from './runner.ts';
 import { ConfigError, type Config } from '../../schemas/config.ts';
@@ -297,6 +299,8 @@ const emitStage: Stage = {
     );
     // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
     const textOnly = problems.every((p) => p.images.length === 0);
+    const domains = [...new Set(problems.map((p) => p.domain))].sort();
+    const inForce = thresholdsInForce(ctx.config.thresholds, await readCalibration(ctx.runDir), domains);
     const stats: Record<string, unknown> = {};
     for (const d of datasets) {
       await ctx.store.replace(d.table, d.built.rows as never[]);
@@ -319,9 +323,13 @@ const emitStage: Stage = {
           dropped: d.built.dropped,
           settings: { ...ctx.config.emit, thresholds: ctx.config.thresholds, calibrate: ctx.config.calibrate },
           trl: d.trl,
+          run: ctx.config.name,
           runId: ctx.runId,
           model,
           simulated: ctx.config.model?.simulated ?? false,
+          // This engine publishes out/ in place: no snapshot yet.
+          snapshot: null,
+          thresholds: inForce,
         }),
       );
       const s = {
