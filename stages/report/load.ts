@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlString, type Store } from '../../pipeline/io/store.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../score/score.ts';
+import { ConfigError } from '../../schemas/config.ts';
 import { mergeReportSummaries, summarizeReport, type ReportRow, type ReportSummary } from './summary.ts';
 import {
   thresholdsInForce,
@@ -78,7 +79,7 @@ async function readJson<T>(file: string): Promise<T | null> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${file} should hold JSON, got text that does not parse (${(e as Error).message})`);
+    throw new ConfigError(`${file} should hold JSON, got text that does not parse (${(e as Error).message})`);
   }
 }
 
@@ -87,7 +88,7 @@ export async function readCalibration(runDir: string): Promise<Calibration | nul
   const file = join(runDir, 'calibration.json');
   const cal = await readJson<Calibration>(file);
   if (cal !== null && (typeof cal !== 'object' || typeof cal.global?.tau_pc !== 'number' || !cal.domains))
-    throw new Error(
+    throw new ConfigError(
       `${file} should hold a calibration with "global" thresholds and "domains", got ${JSON.stringify(cal).slice(0, 80)}`,
     );
   return cal;

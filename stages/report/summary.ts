@@ -103,62 +103,73 @@ const labelCode = (r: Pick<ReportRow, 'final_correct' | 'label_source'>) =>
 export const depthLabel = (node: string, depth: number | null) =>
   node === 'F' ? 'F' : depth === null ? '?' : String(depth);
 
-const bump = (m: Record<string, number>, key: string, n = 1) => {
-  m[key] = (m[key] ?? 0) + n;
-};
+type Tables = 'rows' | 'plane' | 'ffs' | 'silent' | 'k_drawn';
+const TABLES: readonly Tables[] = ['rows', 'plane', 'ffs', 'silent', 'k_drawn'];
+
+// Counts accumulate in Maps (fast with many keys) and become plain objects with sorted keys once, at the end.
+type Acc = Record<Tables, Map<string, number>>;
+const acc = (): Acc => ({ rows: new Map(), plane: new Map(), ffs: new Map(), silent: new Map(), k_drawn: new Map() });
+const bump = (m: Map<string, number>, key: string, n = 1) => m.set(key, (m.get(key) ?? 0) + n);
 // A score that is not a finite number (none should come) counts as absent rather than inventing a bin.
 const bin = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : String(reach(x)));
-const sorted = (m: Record<string, number>) =>
-  Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-const canonical = (s: ReportSummary): ReportSummary => ({
-  ...s,
-  rows: sorted(s.rows),
-  plane: sorted(s.plane),
-  ffs: sorted(s.ffs),
-  silent: sorted(s.silent),
-  k_drawn: sorted(s.k_drawn),
+const sortedObject = (m: Map<string, number>) =>
+  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const finish = (paths: number, a: Acc): ReportSummary => ({
+  format: FORMAT,
+  bins: BINS,
+  paths,
+  rows: sortedObject(a.rows),
+  plane: sortedObject(a.plane),
+  ffs: sortedObject(a.ffs),
+  silent: sortedObject(a.silent),
+  k_drawn: sortedObject(a.k_drawn),
 });
 
 /** Summarises one set of rows (a shard, or a whole small run). Memory: the summary's counts only; time O(rows). */
 export function summarizeReport(rows: readonly ReportRow[]): ReportSummary {
-  const s = emptySummary();
+  const a = acc();
   for (const r of rows) {
-    s.paths++;
     const y = r.final_correct === null ? 'u' : r.final_correct ? 'c' : 'i';
-    bump(s.rows, [r.domain, r.mode, r.region, r.category, r.label_source, y].join('|'));
-    bump(s.plane, [r.domain, bin(r.PC), bin(r.GC), bin(r.FA), labelCode(r)].join('|'));
-    if (r.ffs_node !== null)
-      bump(s.ffs, [r.domain, r.mode, depthLabel(r.ffs_node, r.ffs_depth), String(r.ffs_step)].join('|'));
+    bump(a.rows, `${r.domain}|${r.mode}|${r.region}|${r.category}|${r.label_source}|${y}`);
+    bump(a.plane, `${r.domain}|${bin(r.PC)}|${bin(r.GC)}|${bin(r.FA)}|${labelCode(r)}`);
+    if (r.ffs_node !== null) bump(a.ffs, `${r.domain}|${r.mode}|${depthLabel(r.ffs_node, r.ffs_depth)}|${r.ffs_step}`);
     if (r.silent_failure_node !== null)
-      bump(s.silent, [r.domain, depthLabel(r.silent_failure_node, r.silent_depth), r.silent_failure_node].join('|'));
-    bump(s.k_drawn, `${r.mode}|${r.k_drawn ?? '-'}`);
+      bump(a.silent, `${r.domain}|${depthLabel(r.silent_failure_node, r.silent_depth)}|${r.silent_failure_node}`);
+    bump(a.k_drawn, `${r.mode}|${r.k_drawn ?? '-'}`);
   }
-  return canonical(s);
+  return finish(rows.length, a);
 }
 
 /**
  * Adds summaries up: associative and commutative, and the merge of the summaries of parts equals
- * the summary of their union. Refuses a part of another format or binning, naming it.
+ * the summary of their union. Refuses a part of another format or binning, naming it. Time O(total keys).
  */
 export function mergeReportSummaries(parts: readonly ReportSummary[]): ReportSummary {
-  const out = emptySummary();
+  const a = acc();
+  let paths = 0;
   parts.forEach((p, i) => {
     if (p.format !== FORMAT || p.bins !== BINS)
       throw new Error(
         `report summary ${i + 1} of ${parts.length} has format ${JSON.stringify(p.format)} with ${p.bins} bins; expected ${FORMAT} with ${BINS} bins`,
       );
-    out.paths += p.paths;
-    for (const k of ['rows', 'plane', 'ffs', 'silent', 'k_drawn'] as const)
-      for (const [key, n] of Object.entries(p[k])) bump(out[k], key, n);
+    paths += p.paths;
+    for (const k of TABLES) for (const [key, n] of Object.entries(p[k])) bump(a[k], key, n);
   });
-  return canonical(out);
+  return finish(paths, a);
 }
 
-/** The entries of one count table with their keys split into fields. */
-export function* counts(m: Record<string, number>, fields: number): Generator<[string[], number]> {
-  for (const [key, n] of Object.entries(m)) {
-    const parts = key.split('|');
-    // The last field (a node id in `silent`) may itself hold a `|`.
-    yield [[...parts.slice(0, fields - 1), parts.slice(fields - 1).join('|')], n];
+const parsed = new WeakMap<Record<string, number>, [string[], number][]>();
+
+/** The entries of one count table with their keys split into fields (split once per table, then reused). */
+export function counts(m: Record<string, number>, fields: number): readonly [string[], number][] {
+  let out = parsed.get(m);
+  if (!out) {
+    out = Object.entries(m).map(([key, n]) => {
+      const parts = key.split('|');
+      // The last field (a node id in `silent`) may itself hold a `|`.
+      return [[...parts.slice(0, fields - 1), parts.slice(fields - 1).join('|')], n];
+    });
+    parsed.set(m, out);
   }
+  return out;
 }
