@@ -73,18 +73,6 @@ export function gridIndex(tau: number): number {
 /** Whether a binned score passes `x >= tau`; a null score (`-`) is left out of the test, as TRACE.md says. */
 export const passes = (bin: string, tau: number): boolean => bin === '-' || Number(bin) > gridIndex(tau);
 
-/** A summary with no path. */
-export const emptySummary = (): ReportSummary => ({
-  format: FORMAT,
-  bins: BINS,
-  paths: 0,
-  rows: {},
-  plane: {},
-  ffs: {},
-  silent: {},
-  k_drawn: {},
-});
-
 /** Labels that may calibrate (TRACE.md): consensus labels would grade the consensus by itself. */
 export const CALIBRATING_LABELS: readonly string[] = ['gold', 'given'];
 
@@ -125,6 +113,9 @@ const finish = (paths: number, a: Acc): ReportSummary => ({
   k_drawn: sortedObject(a.k_drawn),
 });
 
+/** A summary with no path. */
+export const emptySummary = (): ReportSummary => finish(0, acc());
+
 /** Summarises one set of rows (a shard, or a whole small run). Memory: the summary's counts only; time O(rows). */
 export function summarizeReport(rows: readonly ReportRow[]): ReportSummary {
   const a = acc();
@@ -160,7 +151,7 @@ export function mergeReportSummaries(parts: readonly ReportSummary[]): ReportSum
 
 const parsed = new WeakMap<Record<string, number>, [string[], number][]>();
 
-/** The entries of one count table with their keys split into fields (split once per table, then reused). */
+/** The entries of one count table with their keys split into fields (split once per table and reused: summaries are never mutated). */
 export function counts(m: Record<string, number>, fields: number): readonly [string[], number][] {
   let out = parsed.get(m);
   if (!out) {
