@@ -1,118 +1,187 @@
 /**
  * @module schemas/config
- * The run config (a JSON file), validated with the schema algebra so a bad field is named
- * with what was expected and what came. It never holds a secret: only the env var's name.
+ * The run config (a JSON file): one strict schema from which every setting's type, default and
+ * check derive. An unknown key, a value out of range or a name that leaves `runs_dir` is refused
+ * with its path, what was expected and what came. It never holds a secret: only the env var's name.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { t, type Infer, type Issue } from './define.ts';
-import { PATH_MODES } from './paths.ts';
+import { dirname, relative, resolve, isAbsolute, join, sep } from 'node:path';
+import { describe, t, type Infer, type Issue } from './define.ts';
+import { ConfigError } from './errors.ts';
+import { dflt, intMin, issuesOf, listOf, numIn, optionalSection, refine, section, setOf, strict } from './refine.ts';
+import { endpoint, endpointShape, generateSection, modelSection, secretHint, temperature } from './config-requests.ts';
 import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
 
-const num = (d: number) => t.withDefault(t.double(), () => d);
-const int = (d: number) => t.withDefault(t.int(), () => d);
+export { redact, redactUrl } from './redact.ts';
+export {
+  ADAPTIVE_STOPS,
+  DEFAULT_KEY_ENV,
+  endpoint,
+  endpointShape,
+  generateDefaults,
+  generateSection,
+  generateShape,
+  modelSection,
+  type Endpoint,
+  type GenerateSection,
+} from './config-requests.ts';
 
-export const configSchema = t.struct({
-  name: t.text(),
-  runs_dir: t.withDefault(t.string(), () => 'runs'),
-  inputs: t.list(t.struct({ path: t.text(), format: t.withDefault(t.enum(INPUT_FORMATS), () => 'auto' as const) })),
-  model: t.withDefault(
-    t.nullable(
-      t.struct({
-        base_url: t.text(),
-        model: t.text(),
-        api_key_env: t.withDefault(t.string(), () => 'OPENAI_API_KEY'),
-        /** Set by `tracepipe demo`: this endpoint is the bundled simulator, not a model. */
-        simulated: t.withDefault(t.bool(), () => false),
-      }),
-    ),
-    () => null,
+/** What placed a First Failure Step (TRACE.md `ffs_evidence`). */
+export const FFS_EVIDENCE = ['arithmetic', 'node', 'final'] as const;
+
+const RUN_NAME = 'letters A-Z a-z, digits, ".", "_" and "-" (not "." or "..", at most 128 characters)';
+/** The run's folder name under `runs_dir`: it can hold no separator, so it never leaves `runs_dir`. */
+export const runName = refine(
+  t.text(),
+  `a run name of ${RUN_NAME}`,
+  (n) => /^[A-Za-z0-9._-]{1,128}$/.test(n) && n !== '.' && n !== '..',
+);
+
+const threshold = (d: number) => dflt(numIn(0, 1), d);
+
+export const configSchema = strict({
+  name: runName,
+  runs_dir: dflt(t.text(), 'runs'),
+  inputs: listOf(
+    strict({
+      path: t.text(),
+      format: dflt(t.enum(INPUT_FORMATS), 'auto'),
+      /** This input is the labeled calibration set of a run whose own problems have no gold (TRACE.md). */
+      calibration: dflt(t.bool(), false),
+    }),
+    1,
   ),
+  model: t.nullable(modelSection),
   /** Teacher model for problems that come without an ARS; null keeps given ARSs only. */
-  decompose: t.withDefault(
-    t.nullable(
-      t.struct({
-        base_url: t.text(),
-        model: t.text(),
-        api_key_env: t.withDefault(t.string(), () => 'OPENAI_API_KEY'),
-        temperature: num(0),
-        max_tokens: int(2048),
-      }),
-    ),
-    () => null,
+  decompose: optionalSection(
+    { ...endpointShape, temperature: temperature(0), max_tokens: dflt(intMin(1), 2048) },
+    { unknown: secretHint },
   ),
   /** How free paths are mapped to node answers: numeric (no model) or an extractor model. */
-  align: t.withDefault(
-    t.struct({
-      mode: t.withDefault(t.enum(['numeric', 'extractor'] as const), () => 'numeric' as const),
-      extractor: t.withDefault(
-        t.nullable(
-          t.struct({
-            base_url: t.text(),
-            model: t.text(),
-            api_key_env: t.withDefault(t.string(), () => 'OPENAI_API_KEY'),
-          }),
-        ),
-        () => null,
-      ),
-    }),
-    () => ({ mode: 'numeric' as const, extractor: null }),
+  align: section(
+    {
+      mode: dflt(t.enum(['numeric', 'extractor'] as const), 'numeric'),
+      extractor: t.nullable(endpoint),
+    },
+    {
+      test: (a, path) =>
+        a.mode === 'extractor' && !a.extractor
+          ? [`${path}.mode is "extractor" but ${path}.extractor (base_url, model) is not set`]
+          : [],
+    },
   ),
-  generate: t.withDefault(
-    t.nullable(
-      t.struct({
-        k: int(8),
-        modes: t.withDefault(t.list(t.enum(PATH_MODES)), () => ['ars-guided', 'free'] as ('ars-guided' | 'free')[]),
-        temperature: num(0.7),
-        top_p: num(1),
-        max_tokens: int(1024),
-        seed: t.withDefault(t.nullable(t.int()), () => null),
-        use_n: t.withDefault(t.bool(), () => true),
-        concurrency: int(64),
-        rpm: t.withDefault(t.nullable(t.double()), () => null),
-        tpm: t.withDefault(t.nullable(t.double()), () => null),
-        timeout_ms: int(120_000),
-        max_retries: int(6),
-        max_reasks: int(2),
-        max_budget: t.withDefault(t.nullable(t.double()), () => null),
-        prices: t.withDefault(
-          t.list(t.struct({ model: t.text(), input_per_mtok: t.double(), output_per_mtok: t.double() })),
-          () => [],
+  generate: t.nullable(generateSection),
+  /** Step pairs whose chosen step the model wrote by continuing the prefix before the FFS (TRACE.md); null: peers only. */
+  rectify: optionalSection({
+    /** Continuations asked per path with an FFS. */
+    r: dflt(intMin(1), 8),
+    max_tokens: dflt(intMin(1), 1024),
+    temperature: temperature(0.7),
+  }),
+  thresholds: section(
+    {
+      tau_pc: threshold(0.8),
+      tau_gc: threshold(0.6),
+      tau_fa: threshold(0.25),
+      tau_pc_low: threshold(0.5),
+      tau_gc_low: threshold(0.3),
+    },
+    {
+      test: (th, path) =>
+        (['pc', 'gc'] as const).flatMap((x) =>
+          th[`tau_${x}_low`] > th[`tau_${x}`]
+            ? [`${path}.tau_${x}_low should be at most ${path}.tau_${x} (${th[`tau_${x}`]}), got ${th[`tau_${x}_low`]}`]
+            : [],
         ),
-      }),
+    },
+  ),
+  calibrate: section({
+    enabled: dflt(t.bool(), true),
+    target_precision: dflt(numIn(0, 1), 0.95),
+    min_domain_paths: dflt(intMin(1), 200),
+  }),
+  emit: section({
+    sft_per_problem: dflt(intMin(0), 2),
+    pairs_per_problem: dflt(intMin(0), 4),
+    keep_after_ffs: dflt(t.bool(), false),
+    rows_per_part: dflt(intMin(1), 100_000),
+    /** Which FFS evidence may cut step pairs and stepwise rows (TRACE.md `ffs_evidence`). */
+    cut_evidence: dflt(setOf(t.enum(FFS_EVIDENCE), 1), ['arithmetic', 'node'] as (typeof FFS_EVIDENCE)[number][]),
+  }),
+  engine: section({
+    /** Problems go to shards by content hash: a power of two, so a shard splits cleanly. */
+    shards: dflt(
+      refine(t.int(), 'a power of two from 1 to 4096', (n) => n >= 1 && n <= 4096 && (n & (n - 1)) === 0),
+      64,
     ),
-    () => null,
-  ),
-  thresholds: t.withDefault(
-    t.struct({ tau_pc: num(0.8), tau_gc: num(0.6), tau_pc_low: num(0.5), tau_gc_low: num(0.3) }),
-    () => ({ tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 }),
-  ),
-  calibrate: t.withDefault(
-    t.struct({ enabled: t.withDefault(t.bool(), () => true), target_precision: num(0.95), min_domain_paths: int(200) }),
-    () => ({ enabled: true, target_precision: 0.95, min_domain_paths: 200 }),
-  ),
-  emit: t.withDefault(
-    t.struct({
-      sft_per_problem: int(2),
-      pairs_per_problem: int(4),
-      keep_after_ffs: t.withDefault(t.bool(), () => false),
-      rows_per_part: int(100_000),
-    }),
-    () => ({ sft_per_problem: 2, pairs_per_problem: 4, keep_after_ffs: false, rows_per_part: 100_000 }),
-  ),
+    /** CPU-bound workers; 0: one per core. */
+    workers: dflt(intMin(0), 0),
+    /** Published snapshots kept (older ones are removed). */
+    keep_snapshots: dflt(intMin(1), 7),
+    /**
+     * DuckDB's buffer pool. 2GB next to V8's default heap limit (about 4.1 GB on a 64-bit machine)
+     * keeps a run near 7 GB with native overhead: under a third of 24 GiB, which leaves the rest to
+     * the model server and the page cache; work past the limit spills to `duckdb_temp_directory`.
+     * DuckDB's own default (80% of RAM) would claim memory the V8 heap then cannot get.
+     */
+    duckdb_memory_limit: dflt(
+      refine(
+        t.text(),
+        'a size of at least 64MB such as 2GB or 512MB (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)',
+        (s) => {
+          const b = sizeBytes(s);
+          return b !== null && b >= 64e6;
+        },
+      ),
+      '2GB',
+    ),
+    /** Where DuckDB spills; null: DuckDB's default, `<state file>.tmp` beside the run's state. */
+    duckdb_temp_directory: t.nullable(t.text()),
+  }),
+  ingest: section({
+    /** A question longer than this (UTF-8 bytes) is rejected. */
+    max_question_bytes: dflt(intMin(1), 65_536),
+  }),
 });
 export type Config = Infer<typeof configSchema>;
 
-/** Validates a parsed config; relative input paths resolve against `baseDir`. */
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+/** Bytes of a DuckDB size setting (`2GB`, `512 MiB`), or null when it is not one. */
+export function sizeBytes(s: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(s);
+  const unit = m && UNITS[m[2]!.toLowerCase()];
+  return m && unit ? Number(m[1]) * unit : null;
+}
+
+/**
+ * Validates a parsed config: every issue, one line each, in one ConfigError. Relative input paths,
+ * `runs_dir` and the DuckDB temp directory resolve against `baseDir`.
+ */
 export function parseConfig(raw: unknown, where: string, baseDir: string): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${where}: should be a JSON object, got ${describe(raw)}`);
   const issues: Issue[] = [];
   const cfg = configSchema.check(raw, '', issues);
-  if (issues.length) throw new ConfigError(`${where}: ${issues.map((i) => i.message.replace(/^\./, '')).join('; ')}`);
+  if (issues.length) throw new ConfigError(issues.map((i) => `${where}: ${i.message}`));
   for (const input of cfg.inputs) input.path = resolve(baseDir, input.path);
   cfg.runs_dir = resolve(baseDir, cfg.runs_dir);
+  if (cfg.engine.duckdb_temp_directory !== null)
+    cfg.engine.duckdb_temp_directory = resolve(baseDir, cfg.engine.duckdb_temp_directory);
+  runDirOf(cfg);
   return cfg;
 }
 
+/** Reads and validates a config file (see `parseConfig`). */
 export async function loadConfig(file: string): Promise<Config> {
   let raw: unknown;
   try {
@@ -123,20 +192,17 @@ export async function loadConfig(file: string): Promise<Config> {
   return parseConfig(raw, `config ${file}`, dirname(resolve(file)));
 }
 
-/** A usage-level error: main prints its message without a stack and exits 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/**
+ * The run's folder, `runs_dir/name`: the one gate on the name (its rule, and strictly inside
+ * `runs_dir`), for a parsed config and for commands that take a name (demo) before any write.
+ */
+export function runDirOf(cfg: Pick<Config, 'name' | 'runs_dir'>): string {
+  const refused = issuesOf(runName, cfg.name, 'name');
+  const dir = join(cfg.runs_dir, cfg.name);
+  const rel = relative(cfg.runs_dir, dir);
+  if (refused.length || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    throw new ConfigError(refused[0]?.message ?? `name should be ${runName.expected}, got ${describe(cfg.name)}`);
+  return dir;
 }
 
-const SECRET_KEY = /(api[_-]?key|token|secret|password|authorization)$/i;
-
-/** A deep copy with secret-looking values replaced (keys named `*_env` hold names, not secrets). */
-export function redact<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(redact) as T;
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && typeof x === 'string' ? '[redacted]' : redact(x)]),
-    ) as T;
-  }
-  return v;
-}
+export { ConfigError } from './errors.ts';

@@ -14,6 +14,7 @@ export interface Issue {
     | 'invalid_ars'
     | 'invalid_reference'
     | 'invalid_path'
+    | 'unknown_key'
     | 'too_big';
   /** Dotted field path, e.g. `ars.2.depends_on`. */
   path: string;
@@ -163,7 +164,11 @@ export const t = {
     };
   },
 
-  struct<S extends Shape>(shape: S): Col<RowOf<S>> {
+  /**
+   * An object with the fields of `shape`. Extra keys are dropped, or with `strict` refused by name
+   * (with the closest known key when one is near); `unknown` may give a key a message of its own.
+   */
+  struct<S extends Shape>(shape: S, opts: StructOptions = {}): Col<RowOf<S>> {
     const fields = Object.entries(shape);
     const sql = `STRUCT(${fields.map(([k, c]) => `"${k}" ${c.sql}`).join(', ')})`;
     return {
@@ -180,11 +185,67 @@ export const t = {
           issues.push({ code: 'invalid_type', path, message: `${path} should be an object, got ${describe(v)}` });
           return v as unknown as RowOf<S>;
         }
+        if (opts.strict) unknownKeys(Object.keys(shape), v as object, path, opts.unknown, issues);
         return checkShape(shape, v as Record<string, unknown>, path, issues);
       },
     };
   },
 };
+
+export interface StructOptions {
+  /** Refuse keys that are not in the shape (a config's typo must not be ignored). */
+  strict?: boolean;
+  /** A message of its own for an unknown key (e.g. a secret that belongs in the environment), or undefined. */
+  unknown?: (key: string, path: string) => string | undefined;
+}
+
+function unknownKeys(
+  known: readonly string[],
+  obj: object,
+  prefix: string,
+  own: StructOptions['unknown'],
+  issues: Issue[],
+): void {
+  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const path = at(key);
+    const near = closest(key, known);
+    const message =
+      own?.(key, path) ??
+      (near !== null
+        ? `${path} is not a known key: did you mean ${at(near)}?`
+        : `${path} is not a known key (expected one of ${known.join(', ')})`);
+    issues.push({ code: 'unknown_key', path, message });
+  }
+}
+
+/** The known key nearest to `key` by edit distance (a swap counts once), when it is near enough to be a typo. */
+function closest(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Math.max(1, Math.floor(key.length / 4)) + 1;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
 
 function checkShape<S extends Shape>(
   shape: S,

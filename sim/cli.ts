@@ -6,7 +6,8 @@
 import { pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { startSimulator, type SimulatorOptions } from './server.ts';
+import { ConfigError } from '../schemas/errors.ts';
+import { startSimulator, statsJson, type SimulatorOptions } from './server.ts';
 
 const P = 'SIMULATION:';
 /** yargs options of `sim serve`, one per simulator knob. */
@@ -14,7 +15,10 @@ export const simServeOptions = {
   port: { type: 'number', default: 0, describe: `${P} port on 127.0.0.1 (0 = any free port)` },
   seed: { type: 'number', default: 1, describe: `${P} seed of the synth bank the simulator answers for` },
   n: { type: 'number', default: 300, describe: `${P} size of the synth bank to rebuild` },
-  problems: { type: 'string', describe: `${P} synth JSONL file to answer for, instead of --seed/--n` },
+  problems: {
+    type: 'string',
+    describe: `${P} a problem file (project JSONL) to answer for, instead of --seed/--n: its synth problems get formula answers; EVERY OTHER PROBLEM GETS PLAUSIBLE BUT RANDOM ANSWERS (labelled "(SIMULATED random answer)" and x-tracepipe-random: true), so a file can be tried end to end before pointing at a real server`,
+  },
   'p-error': {
     type: 'number',
     default: 0.15,
@@ -64,6 +68,21 @@ export const simServeOptions = {
     default: 0,
     describe: `${P} share of choices cut short (finish_reason "length")`,
   },
+  'p-decompose-error': {
+    type: 'number',
+    default: 0,
+    describe: `${P} per decomposition reply: the simulated teacher drops or merges one ARS node`,
+  },
+  'p-extract-error': {
+    type: 'number',
+    default: 0,
+    describe: `${P} per node of an extractor reply: the simulated extractor misses it or copies the neighbouring step's value`,
+  },
+  rpm: {
+    type: 'number',
+    default: 0,
+    describe: `${P} chat requests accepted in any sliding 60 s window; more get 429 with Retry-After (0 = no limit)`,
+  },
   'fault-seed': { type: 'number', describe: `${P} seed of the fault draws (default: unseeded)` },
   'refuse-n': {
     type: 'boolean',
@@ -78,8 +97,10 @@ export type SimServeArgv = Partial<Record<string, unknown>>;
 /** Turns parsed `sim serve` arguments into simulator options. */
 export function simOptsFromArgv(a: SimServeArgv): SimulatorOptions {
   const o: SimulatorOptions = {};
+  const flag = (k: string) => k.replace(/[A-Z0-9]+/g, (m) => `-${m.toLowerCase()}`);
+  const raw = (k: string) => a[k] ?? a[flag(k)];
   const num = (k: string) => {
-    const v = a[k] ?? a[k.replace(/[A-Z0-9]+/g, (m) => `-${m.toLowerCase()}`)];
+    const v = raw(k);
     return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   };
   const nums = [
@@ -102,10 +123,15 @@ export function simOptsFromArgv(a: SimServeArgv): SimulatorOptions {
     'rateMalformed',
     'rateTruncated',
     'faultSeed',
+    'pDecomposeError',
+    'pExtractError',
+    'rpm',
   ] as const;
   for (const k of nums) {
     const v = num(k);
     if (v !== undefined) o[k] = v;
+    else if (typeof raw(k) === 'number')
+      throw new ConfigError(`sim serve --${flag(k)} should be a number, got ${String(raw(k))}`);
   }
   if (typeof a.problems === 'string') o.problemsFile = a.problems;
   const oc = a.overCapacity ?? a['over-capacity'];
@@ -120,7 +146,7 @@ export async function simServe(argv: SimServeArgv | readonly string[], signal?: 
     ? await yargs([...argv])
         .scriptName('tracepipe-sim')
         .usage(
-          '$0 [options]\n\nThe tracepipe model SIMULATOR: an OpenAI-compatible server whose answers come from formulas with injected errors. It is a SIMULATION, not a model.',
+          '$0 [options]\n\nThe tracepipe model SIMULATOR: an OpenAI-compatible server whose answers come from formulas with injected errors (and, for problems of a --problems file that are not synth problems, at random). It is a SIMULATION, not a model. Live counts: GET /v1/sim/stats.',
         )
         .options(simServeOptions)
         .strict()
@@ -128,6 +154,10 @@ export async function simServe(argv: SimServeArgv | readonly string[], signal?: 
         .parseAsync()
     : (argv as SimServeArgv);
   const sim = await startSimulator(simOptsFromArgv(a));
+  if (sim.others.length)
+    process.stderr.write(
+      `tracepipe simulator: ${sim.bank.length} synth problems get formula answers; ${sim.others.length} other problems get RANDOM answers (SIMULATED, they mean nothing)\n`,
+    );
   process.stdout.write(`tracepipe simulator (SIMULATION, not a model) listening on ${sim.url}/v1\n`);
   await new Promise<void>((resolve) => {
     if (signal) {
@@ -145,14 +175,14 @@ export async function simServe(argv: SimServeArgv | readonly string[], signal?: 
   });
   const st = sim.stats();
   await sim.close();
-  process.stderr.write(
-    `tracepipe simulator stopped: ${st.requests} requests ${JSON.stringify(st.outcomes)}, max in flight ${st.maxInFlight}\n`,
-  );
+  process.stderr.write(`tracepipe simulator stopped: ${JSON.stringify(statsJson(st))}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   simServe(hideBin(process.argv)).catch((e: unknown) => {
-    process.stderr.write(`tracepipe-sim: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+    process.stderr.write(
+      `tracepipe-sim: ${e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e))}\n`,
+    );
+    process.exitCode = e instanceof ConfigError ? 2 : 1;
   });
 }

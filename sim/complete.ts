@@ -1,171 +1,96 @@
 /**
  * @module sim/complete
- * The SIMULATED chat completion: finds the synth problem a request is about, checks the
- * request as an OpenAI-compatible server would, and builds the reply body.
+ * The SIMULATED chat completion: the reply body to a checked request, whatever its prompt kind:
+ * guided and free paths, decompositions, extractor alignments and continuations of synth problems
+ * from their formulas; random but parseable answers to every kind for other problems.
  */
 import { hash, rng } from './rng.ts';
-import { normQuestion, type SynthProblem } from './synth.ts';
 import { freeContent, guidedContent, planPath, sampleRng, solvePath, type ErrorModel } from './solve.ts';
 import { choiceFault, malform, truncate, type ChoiceFault, type FaultRates } from './faults.ts';
+import { FINGERPRINT, type CheckedRequest } from './request.ts';
+import { continuationContent } from './continue.ts';
+import { decompositionContent } from './decompose.ts';
+import { extractionContent } from './extract.ts';
+import { randomDecomposition, randomFree, randomGuided } from './random.ts';
 
-export const FINGERPRINT = 'tracepipe-simulator';
+export { checkRequest, errorBody, FINGERPRINT, type Checked, type CheckedRequest } from './request.ts';
+export { indexTargets, findTarget } from './problems.ts';
 
-/** OpenAI-style error body. */
-export const errorBody = (message: string, type: string, param: string | null, code: string | null) => ({
-  error: { message, type, param, code },
-});
-
-export interface CheckedRequest {
-  problem: SynthProblem;
-  n: number;
-  guided: boolean;
-  /** Node order asked for by the guided schema's `node_id` enum, when present. */
-  order: string[] | undefined;
-  seed: number | undefined;
-  model: string;
-  maxTokens: number | undefined;
-  promptChars: number;
-}
-export type Checked =
-  | { ok: true; req: CheckedRequest }
-  | { ok: false; status: number; body: ReturnType<typeof errorBody>; outcome: 'refused_n' | 'bad_request' };
-
-/** Indexes a bank by normalised question text. */
-export function indexBank(bank: readonly SynthProblem[]): Map<string, SynthProblem> {
-  return new Map(bank.map((p) => [normQuestion(p.input.question), p]));
+/** The simulated teacher's and extractor's error rates. */
+export interface HelperErrors {
+  /** Per decomposition reply: one node dropped or merged. */
+  pDecomposeError: number;
+  /** Per intermediate node of an extractor reply: missed, or the neighbouring step's value. */
+  pExtractError: number;
 }
 
-const textOf = (content: unknown): string =>
-  typeof content === 'string'
-    ? content
-    : Array.isArray(content)
-      ? content
-          .map((c: { type?: unknown; text?: unknown }) =>
-            c?.type === 'text' && typeof c.text === 'string' ? c.text : '',
-          )
-          .join('\n')
-      : '';
+export const NO_HELPER_ERRORS: HelperErrors = { pDecomposeError: 0, pExtractError: 0 };
 
-/** The problem whose question follows "Problem:\n" in `text` (the question may end at any blank line). */
-export function findProblem(index: ReadonlyMap<string, SynthProblem>, text: string): SynthProblem | undefined {
-  const at = text.indexOf('Problem:\n');
-  if (at < 0) return undefined;
-  const rest = text.slice(at + 9);
-  for (let end = rest.indexOf('\n\n'); end >= 0; end = rest.indexOf('\n\n', end + 2)) {
-    const p = index.get(normQuestion(rest.slice(0, end)));
-    if (p) return p;
-  }
-  return index.get(normQuestion(rest));
-}
+const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
+const JSON_KINDS = new Set(['guided', 'decompose', 'extract']);
 
-const bad = (message: string, param: string | null, code: string): Checked => ({
-  ok: false,
-  status: 400,
-  body: errorBody(message, 'invalid_request_error', param, code),
-  outcome: 'bad_request',
-});
-
-/** Checks a request body; `refuseN` makes n > 1 a 400 as servers without multi-sampling do. */
-export function checkRequest(
-  body: Record<string, unknown>,
-  index: ReadonlyMap<string, SynthProblem>,
-  refuseN: boolean,
-): Checked {
-  const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0)
-    return bad(
-      `'messages' should be a non-empty list, got ${JSON.stringify(messages)?.slice(0, 60)}`,
-      'messages',
-      'invalid_value',
-    );
-  const n = body.n ?? 1;
-  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 128)
-    return bad(`'n' should be an integer from 1 to 128, got ${JSON.stringify(n)}`, 'n', 'invalid_value');
-  if (refuseN && (n as number) > 1) {
-    return {
-      ok: false,
-      status: 400,
-      outcome: 'refused_n',
-      body: errorBody(
-        `Unsupported value: 'n' does not support ${n as number} with this model. Supported values are: 1. (tracepipe simulator, refuseN is on)`,
-        'invalid_request_error',
-        'n',
-        'unsupported_value',
-      ),
-    };
-  }
-  let promptChars = 0;
-  let user = '';
-  for (const m of messages as Array<{ role?: unknown; content?: unknown }>) {
-    const t = textOf(m?.content);
-    promptChars += t.length;
-    if (m?.role === 'user') user = t;
-  }
-  const problem = findProblem(index, user);
-  if (!problem) {
-    const q = user.split('Problem:\n')[1]?.split('\n\n')[0] ?? user;
-    return bad(
-      `tracepipe simulator knows only its synth bank; the problem ${JSON.stringify(q.slice(0, 80))} is not in it (start the simulator with the seed and n, or the problems file, that made the input)`,
-      'messages',
-      'unknown_problem',
-    );
-  }
-  const rf = body.response_format as
-    | {
-        type?: unknown;
-        json_schema?: {
-          schema?: { properties?: { steps?: { items?: { properties?: { node_id?: { enum?: unknown } } } } } };
-        };
-      }
-    | undefined;
-  const guided = rf?.type === 'json_schema' || rf?.type === 'json_object';
-  const en = rf?.json_schema?.schema?.properties?.steps?.items?.properties?.node_id?.enum;
-  const order =
-    Array.isArray(en) && en.every((x) => typeof x === 'string') && en[0] !== 'none' ? (en as string[]) : undefined;
-  const mt = body.max_completion_tokens ?? body.max_tokens;
-  return {
-    ok: true,
-    req: {
-      problem,
-      n: n as number,
-      guided,
-      order,
-      promptChars,
-      seed: Number.isInteger(body.seed) ? (body.seed as number) : undefined,
-      model: typeof body.model === 'string' ? body.model : FINGERPRINT,
-      maxTokens: Number.isInteger(mt) && (mt as number) > 0 ? (mt as number) : undefined,
-    },
+/** The content of choice `i` (try `attempt`) of a request, drawn from its seeds. */
+function contentOf(req: CheckedRequest, em: ErrorModel, he: HelperErrors, requestSeed: number) {
+  const { target, kind, n } = req;
+  // Free paths have no sub-questions to lean on: a higher error rate, and their own draws.
+  const free = { ...em, pError: Math.min(0.95, em.pError * em.freeErrorScale) };
+  const steps = req.steps.join('\n');
+  return (i: number, attempt: number): string => {
+    const choice = i + attempt * n;
+    if (target.kind === 'random') {
+      const r = rng(hash('random-sample', target.problem.question, kind, requestSeed, choice, steps));
+      if (kind === 'guided') return randomGuided(target.problem, req.order ?? [], r);
+      if (kind === 'decompose') return randomDecomposition(target.problem, r);
+      if (kind === 'extract') return extractionContent(target, req.steps, req.order ?? [], he.pExtractError, r);
+      return randomFree(target.problem, r, kind === 'continue' ? req.steps.length : 0);
+    }
+    const p = target.problem;
+    const seeded = (tag: string) => rng(hash(tag, p.seed, p.index, requestSeed, choice, steps));
+    if (kind === 'decompose') return decompositionContent(p, he.pDecomposeError, seeded('decompose'));
+    if (kind === 'extract')
+      return extractionContent(target, req.steps, req.order ?? [], he.pExtractError, seeded('extract'));
+    if (kind === 'continue') {
+      // a guided original (its prompt lists the sub-questions) continues at the guided error rate, over its ARS only
+      const emit = req.order ? new Set(req.order) : undefined;
+      return continuationContent(p, req.steps, emit, emit ? em : free, seeded('continue'));
+    }
+    const guided = kind === 'guided';
+    const r = sampleRng(p, requestSeed + (guided ? 0 : 0x9e37), choice);
+    const sol = solvePath(p, planPath(p, guided ? em : free, r), r);
+    return guided ? guidedContent(sol, req.order) : freeContent(sol);
   };
 }
 
-const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
-
 /**
- * Builds the completion body: `n` distinct sampled paths (distinct texts: a repeat is
- * redrawn up to 5 times), each perhaps malformed or truncated as `faults` say.
+ * Builds the completion body: `n` distinct sampled replies (distinct texts: a repeat is redrawn up
+ * to 5 times), each perhaps malformed or truncated as `faults` say. `random` is true when the
+ * problem is not a synth problem and the replies are random.
  */
-export function completion(req: CheckedRequest, em: ErrorModel, faults: FaultRates, requestSeed: number, id: string) {
-  const { problem } = req;
+export function completion(
+  req: CheckedRequest,
+  em: ErrorModel,
+  faults: FaultRates,
+  requestSeed: number,
+  id: string,
+  he: HelperErrors = NO_HELPER_ERRORS,
+) {
   const faultRng = rng(hash('faults', requestSeed, id));
+  const draw = contentOf(req, em, he, requestSeed);
+  const json = JSON_KINDS.has(req.kind);
   const seen = new Set<string>();
   const choiceFaults: ChoiceFault[] = [];
   let completionTokens = 0;
   const choices = [];
-  // Free paths have no sub-questions to lean on: a higher error rate, and their own draws.
-  const model = req.guided ? em : { ...em, pError: Math.min(0.95, em.pError * em.freeErrorScale) };
-  const salt = req.guided ? 0 : 0x9e37;
   for (let i = 0; i < req.n; i++) {
     let content = '';
     for (let attempt = 0; attempt < 6; attempt++) {
-      const r = sampleRng(problem, requestSeed + salt, i + attempt * req.n);
-      const sol = solvePath(problem, planPath(problem, model, r), r);
-      content = req.guided ? guidedContent(sol, req.order) : freeContent(sol);
+      content = draw(i, attempt);
       if (!seen.has(content)) break;
     }
     seen.add(content);
     let finish = 'stop';
     const fault = choiceFault(faults, faultRng.next());
-    if (fault === 'malformed') content = malform(content, req.guided, faultRng);
+    if (fault === 'malformed') content = malform(content, json, faultRng);
     if (fault === 'truncated') {
       content = truncate(content, faultRng);
       finish = 'length';
@@ -197,5 +122,5 @@ export function completion(req: CheckedRequest, em: ErrorModel, faults: FaultRat
       total_tokens: promptTokens + completionTokens,
     },
   };
-  return { body, choiceFaults };
+  return { body, choiceFaults, promptTokens, random: req.target.kind === 'random' };
 }

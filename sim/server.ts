@@ -1,73 +1,33 @@
 /**
  * @module sim/server
- * The bundled model SIMULATOR: an OpenAI-compatible chat-completions server on 127.0.0.1
- * that answers synth problems from their formulas with injected reasoning errors and
- * transport faults. It is a SIMULATION, not a model: every response carries
- * `system_fingerprint: "tracepipe-simulator"` and the header `x-tracepipe-simulated: true`.
- * Per-request work is a map lookup and a few formula evaluations; nothing is logged per request.
+ * The bundled model SIMULATOR: an OpenAI-compatible chat-completions server on 127.0.0.1 that
+ * answers every prompt the pipeline sends (guided and free paths, decompositions, extractor
+ * alignments, continuations) for synth problems from their formulas, with injected reasoning
+ * errors and transport faults, and problems of any other file at random. It is a SIMULATION, not a
+ * model: every response carries `system_fingerprint: "tracepipe-simulator"` and the header
+ * `x-tracepipe-simulated: true` (random replies also `x-tracepipe-random: true`). Per-request work
+ * is a map lookup and a few formula evaluations; nothing is logged per request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadSynthFile, synth, type SynthProblem } from './synth.ts';
+import { synth, type SynthProblem } from './synth.ts';
 import { rng } from './rng.ts';
-import { DEFAULT_ERROR_MODEL, type ErrorModel } from './solve.ts';
-import { NO_FAULTS, requestFault, type FaultRates } from './faults.ts';
-import { checkRequest, completion, errorBody, FINGERPRINT, indexBank } from './complete.ts';
+import { requestFault } from './faults.ts';
+import { checkRequest, completion, errorBody, FINGERPRINT } from './complete.ts';
+import { resolveOptions, type SimulatorOptions } from './options.ts';
+import { indexTargets, loadProblemsFile, targetKey, type ProblemBank, type RandomProblem } from './problems.ts';
+import { copyStats, emptyStats, PrefixShare, SlidingWindow, statsJson, type Outcome, type SimStats } from './stats.ts';
 
-export interface SimulatorOptions extends Partial<ErrorModel>, Partial<FaultRates> {
-  /** Port on 127.0.0.1; 0 picks a free one. */
-  port?: number;
-  /** Seed of the synth bank (and of the difficulty of each problem). */
-  seed?: number;
-  /** Size of the synth bank to rebuild (ignored with `problemsFile`). */
-  n?: number;
-  /** A synth JSONL file whose problems the simulator should know (its ids name their seed, so `seed` is not needed). */
-  problemsFile?: string;
-  /** Mean latency of a reply in ms (lognormal). */
-  latencyMs?: number;
-  /** Spread of the latency: the lognormal's sigma. */
-  latencyJitter?: number;
-  /** Requests served at once; more wait in line, or get 429 with `overCapacity: '429'`. 0 = no cap. */
-  maxConcurrency?: number;
-  overCapacity?: 'queue' | '429';
-  /** Wait a 429 asks for (Retry-After, rounded up to seconds, and retry-after-ms). */
-  retryAfterMs?: number;
-  /** How long a hung request (`rateHang`; it holds no concurrency slot) keeps its socket before destroying it. */
-  hangMs?: number;
-  /** Answer 400 to n > 1, as servers without multi-sampling do. */
-  refuseN?: boolean;
-  /** Seeds the fault draws, so that the counts of each fault over N requests are reproducible. */
-  faultSeed?: number;
-}
-
-export const OUTCOMES = [
-  'ok',
-  'malformed',
-  'truncated',
-  '429',
-  'over_capacity',
-  '5xx',
-  'hang',
-  'refused_n',
-  'bad_request',
-] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export interface SimStats {
-  requests: number;
-  /** Per request; `malformed` / `truncated` when at least one choice was. */
-  outcomes: Record<Outcome, number>;
-  /** Choices returned and how many of them were broken. */
-  choices: { total: number; malformed: number; truncated: number };
-  inFlight: number;
-  maxInFlight: number;
-}
+export { OUTCOMES, statsJson, type Outcome, type SimStats } from './stats.ts';
+export type { SimulatorOptions } from './options.ts';
 
 export interface Simulator {
   url: string;
   port: number;
   /** The synth problems it knows. */
   bank: readonly SynthProblem[];
+  /** The other problems of its problems file, answered at random. */
+  others: readonly RandomProblem[];
   close(): Promise<void>;
   stats(): SimStats;
 }
@@ -77,39 +37,11 @@ const MAX_BODY = 8 << 20;
 
 /** Starts the simulator; resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const seed = opts.seed ?? 1;
-  const bank = opts.problemsFile ? await loadSynthFile(opts.problemsFile) : synth({ n: opts.n ?? 300, seed });
-  const index = indexBank(bank);
-  const em: ErrorModel = {
-    pError: opts.pError ?? DEFAULT_ERROR_MODEL.pError,
-    difficultySpread: opts.difficultySpread ?? DEFAULT_ERROR_MODEL.difficultySpread,
-    pSilent: opts.pSilent ?? DEFAULT_ERROR_MODEL.pSilent,
-    pLastStep: opts.pLastStep ?? DEFAULT_ERROR_MODEL.pLastStep,
-    freeErrorScale: opts.freeErrorScale ?? DEFAULT_ERROR_MODEL.freeErrorScale,
-  };
-  const faults: FaultRates = {
-    rate429: opts.rate429 ?? NO_FAULTS.rate429,
-    rate5xx: opts.rate5xx ?? NO_FAULTS.rate5xx,
-    rateHang: opts.rateHang ?? NO_FAULTS.rateHang,
-    rateMalformed: opts.rateMalformed ?? NO_FAULTS.rateMalformed,
-    rateTruncated: opts.rateTruncated ?? NO_FAULTS.rateTruncated,
-  };
-  for (const [k, v] of Object.entries({ ...em, ...faults })) {
-    if (k === 'freeErrorScale') {
-      if (!(v >= 0)) throw new Error(`simulator option ${k} should be a number >= 0, got ${v}`);
-      continue;
-    }
-    if (k !== 'difficultySpread' && !(v >= 0 && v <= 1))
-      throw new Error(`simulator option ${k} should be a probability in [0, 1], got ${v}`);
-  }
-  if (faults.rate429 + faults.rate5xx + faults.rateHang > 1)
-    throw new Error(
-      `simulator options rate429 + rate5xx + rateHang should add up to at most 1, got ${faults.rate429 + faults.rate5xx + faults.rateHang}`,
-    );
-  if (faults.rateMalformed + faults.rateTruncated > 1)
-    throw new Error(
-      `simulator options rateMalformed + rateTruncated should add up to at most 1, got ${faults.rateMalformed + faults.rateTruncated}`,
-    );
+  const { em, faults, he, rpm } = resolveOptions(opts);
+  const problems: ProblemBank = opts.problemsFile
+    ? await loadProblemsFile(opts.problemsFile)
+    : { synth: synth({ n: opts.n ?? 300, seed: opts.seed ?? 1 }), random: [] };
+  const index = indexTargets(problems);
   const latencyMs = opts.latencyMs ?? 0;
   const sigma = opts.latencyJitter ?? 0.25;
   const mu = Math.log(Math.max(latencyMs, 1e-9)) - (sigma * sigma) / 2;
@@ -118,13 +50,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const hangMs = opts.hangMs ?? 60_000;
   const draw = opts.faultSeed === undefined ? Math.random : rng(opts.faultSeed).next;
 
-  const stats: SimStats = {
-    requests: 0,
-    outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
-    choices: { total: 0, malformed: 0, truncated: 0 },
-    inFlight: 0,
-    maxInFlight: 0,
-  };
+  const stats: SimStats = emptyStats(rpm > 0 ? rpm : null);
+  const minute = new SlidingWindow(60_000);
+  const second = new SlidingWindow(1_000);
+  const offered = new SlidingWindow(60_000);
+  const shared = new PrefixShare();
   const timers = new Set<NodeJS.Timeout>();
   let active = 0;
   const waiting: Array<() => void> = [];
@@ -159,23 +89,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     res.writeHead(status, { ...HEADERS, ...extra });
     res.end(JSON.stringify(body));
   };
-  const tooMany = (res: ServerResponse, outcome: Outcome, why: string) =>
+  const tooMany = (res: ServerResponse, outcome: Outcome, why: string, waitMs = retryAfterMs, limit = cap) =>
     send(
       res,
       429,
       errorBody(
-        `Rate limit reached (SIMULATED: ${why}). Please try again in ${retryAfterMs} ms.`,
+        `Rate limit reached (SIMULATED: ${why}). Please try again in ${waitMs} ms.`,
         'requests',
         null,
         'rate_limit_exceeded',
       ),
       outcome,
       {
-        'retry-after': String(Math.ceil(retryAfterMs / 1000)),
-        'retry-after-ms': String(retryAfterMs),
-        'x-ratelimit-limit-requests': String(Number.isFinite(cap) ? cap : 10000),
+        'retry-after': String(Math.ceil(waitMs / 1000)),
+        'retry-after-ms': String(waitMs),
+        'x-ratelimit-limit-requests': String(Number.isFinite(limit) ? limit : 10000),
         'x-ratelimit-remaining-requests': '0',
-        'x-ratelimit-reset-requests': `${retryAfterMs}ms`,
+        'x-ratelimit-reset-requests': `${waitMs}ms`,
       },
     );
 
@@ -197,6 +127,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         'bad_request',
       );
     }
+    const now = performance.now();
+    stats.maxRpmOffered = Math.max(stats.maxRpmOffered, offered.add(now));
+    if (rpm > 0 && minute.count(now) >= rpm) {
+      const wait = minute.msUntilFree(now);
+      return tooMany(res, 'over_rpm', `more than ${rpm} requests in 60 s`, wait, rpm);
+    }
+    stats.maxRpmSeen = Math.max(stats.maxRpmSeen, minute.add(now));
+    stats.maxRpsSeen = Math.max(stats.maxRpsSeen, second.add(now));
     const fault = requestFault(faults, draw());
     if (fault === '429') return tooMany(res, '429', 'injected fault');
     const checked = checkRequest(body, index, opts.refuseN ?? false);
@@ -229,7 +167,19 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
       const id = `chatcmpl-sim-${++counter}`;
       const requestSeed = checked.req.seed ?? counter;
-      const { body: out, choiceFaults } = completion(checked.req, em, faults, requestSeed, id);
+      const {
+        body: out,
+        choiceFaults,
+        promptTokens,
+        random,
+      } = completion(checked.req, em, faults, requestSeed, id, he);
+      stats.prompts[checked.req.kind]++;
+      if (random) stats.prompts.random++;
+      stats.promptTokens += promptTokens;
+      stats.promptTokensShared += Math.min(
+        promptTokens,
+        Math.floor(shared.record(targetKey(checked.req.target), checked.req.prompt) / 4),
+      );
       stats.choices.total += choiceFaults.length;
       for (const f of choiceFaults) if (f !== 'none') stats.choices[f]++;
       const outcome: Outcome = choiceFaults.includes('malformed')
@@ -237,20 +187,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         : choiceFaults.includes('truncated')
           ? 'truncated'
           : 'ok';
-      send(res, 200, out, outcome, { 'x-request-id': id });
+      send(res, 200, out, outcome, { 'x-request-id': id, ...(random ? { 'x-tracepipe-random': 'true' } : {}) });
     } finally {
       release();
     }
   }
 
   const server = createServer((req, res) => {
+    const url = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && url === '/v1/sim/stats') {
+      // monitoring: not counted as a request, so polling it changes no count
+      res.writeHead(200, HEADERS);
+      res.end(JSON.stringify(statsJson(stats)));
+      return;
+    }
     stats.requests++;
     stats.inFlight++;
     if (stats.inFlight > stats.maxInFlight) stats.maxInFlight = stats.inFlight;
     res.on('close', () => {
       stats.inFlight--;
     });
-    const url = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && url === '/v1/chat/completions') {
       chat(req, res).catch((e: unknown) =>
         send(res, 500, errorBody(`simulator bug: ${(e as Error).message}`, 'server_error', null, null), '5xx'),
@@ -273,7 +229,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         res,
         404,
         errorBody(
-          `tracepipe simulator serves POST /v1/chat/completions and GET /v1/models, got ${req.method} ${url}`,
+          `tracepipe simulator serves POST /v1/chat/completions, GET /v1/models and GET /v1/sim/stats, got ${req.method} ${url}`,
           'invalid_request_error',
           null,
           'unknown_url',
@@ -297,8 +253,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    bank,
-    stats: () => ({ ...stats, outcomes: { ...stats.outcomes }, choices: { ...stats.choices } }),
+    bank: problems.synth,
+    others: problems.random,
+    stats: () => copyStats(stats),
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);

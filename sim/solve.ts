@@ -99,10 +99,23 @@ const PHRASES: ReadonlyArray<(what: string, show: string, ans: string) => string
   (w, s, a) => `Using the values so far, ${w} comes to ${s} = ${a}.`,
 ];
 
-const answerText = (st: SynthStep, x: number) => (st.unit ? `${fmt(x)} ${st.unit}` : fmt(x));
+/** A node's answer as a step writes it: the number, then its unit if any. */
+export const answerText = (st: Pick<SynthStep, 'unit'>, x: number) => (st.unit ? `${fmt(x)} ${st.unit}` : fmt(x));
 
-/** Solves a problem along a plan: each node from its parents' used values, errors applied as planned. */
-export function solvePath(p: SynthProblem, plan: PathPlan, r: Rng): SolvedPath {
+/** Where a path starts: the values a prefix already states, and which nodes the path writes a step for. */
+export interface PathStart {
+  /** Values the prefix states, by node id: used as they are, and not restated. */
+  stated: Readonly<Record<string, number>>;
+  /** Nodes that get a step (default: all); the others, and unstated nodes before the last stated one, are computed from their parents without a step or an error. */
+  emit?: ReadonlySet<string>;
+}
+
+/**
+ * Solves a problem along a plan: each node from its parents' used values, errors applied as planned.
+ * With `start`, the nodes the prefix states keep their stated values (an error there flows on) and
+ * only the remaining nodes get steps; without it every node does (the draws are the same as ever).
+ */
+export function solvePath(p: SynthProblem, plan: PathPlan, r: Rng, start?: PathStart): SolvedPath {
   const used: Record<string, number> = {};
   const out = (st: SynthStep, stated: number): StepOut => {
     const scope: Record<string, number> = { ...p.givens };
@@ -110,15 +123,47 @@ export function solvePath(p: SynthProblem, plan: PathPlan, r: Rng): SolvedPath {
     const text = r.pick(PHRASES)(st.what, st.show(scope), answerText(st, stated));
     return { node_id: st.node_id, value: stated, answer: answerText(st, stated), text };
   };
-  const steps = p.steps.map((st) => {
+  const last = start ? p.steps.findLastIndex((st) => start.stated[st.node_id] !== undefined) : -1;
+  const steps: StepOut[] = [];
+  for (const [i, st] of p.steps.entries()) {
+    const given = start?.stated[st.node_id];
+    if (given !== undefined) {
+      used[st.node_id] = given;
+      continue;
+    }
     const right = evalStep(st, p.givens, used);
+    if (start && (i < last || (start.emit && !start.emit.has(st.node_id)))) {
+      used[st.node_id] = right;
+      continue;
+    }
     const stated = plan.wrong.has(st.node_id) || plan.silent === st.node_id ? perturb(right, r) : right;
-    const o = out(st, stated);
+    steps.push(out(st, stated));
     used[st.node_id] = plan.silent === st.node_id ? right : stated;
-    return o;
-  });
+  }
   const f = evalStep(p.final, p.givens, used);
   return { steps, final: out(p.final, plan.lastStep ? perturb(f, r) : f) };
+}
+
+/**
+ * The answer a step states, as text: after its last "Answer:" (guided steps, "Final answer:"
+ * lines), else after its last " = " or "which gives " (the simulator's free phrases); null when
+ * it states none.
+ */
+export function statedAnswer(step: string): string | null {
+  const t = step.trim().replace(/\.$/, '');
+  const a = /.*answer:\s*(.*)$/is.exec(t);
+  if (a) return a[1]!.trim() || null;
+  const eq = t.lastIndexOf(' = ');
+  const gives = t.lastIndexOf('which gives ');
+  if (eq < 0 && gives < 0) return null;
+  return t.slice(Math.max(eq < 0 ? -1 : eq + 3, gives < 0 ? -1 : gives + 12)).trim() || null;
+}
+
+/** The number a step states (its unit dropped), or null. */
+export function statedValue(step: string): number | null {
+  const a = statedAnswer(step);
+  const x = a === null ? NaN : parseFloat(a);
+  return Number.isFinite(x) ? x : null;
 }
 
 /** The seeded random source of one sample: the same (problem, request seed, choice) gives the same path. */

@@ -5,7 +5,7 @@
  * gold answers are exact; problem `i` of seed `s` depends only on `(s, i)` and the problems
  * before it, so a bank of n problems is a prefix of any larger bank of the same seed.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnswerSpec, Domain, ProblemInput } from '../schemas/problems.ts';
 import { fmt, hash, rng, round4 } from './rng.ts';
@@ -167,38 +167,4 @@ export async function writeSynth(file: string, opts: SynthOptions): Promise<numb
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, bank.map((p) => `${JSON.stringify(synthRow(p))}\n`).join(''));
   return bank.length;
-}
-
-/**
- * Rebuilds the synth problems listed in a JSONL file (ids `synth-<seed>-<index>`) by regenerating
- * their bank; a line whose question differs from the regenerated one is an error naming the line.
- */
-export async function loadSynthFile(file: string, seed?: number): Promise<SynthProblem[]> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  const wanted: Array<{ line: number; seed: number; index: number; question: unknown }> = [];
-  for (const [i, text] of lines.entries()) {
-    if (!text.trim()) continue;
-    const row = JSON.parse(text) as { problem_id?: unknown; question?: unknown };
-    const m = /^synth-(\d+)-(\d+)$/.exec(String(row.problem_id));
-    if (!m)
-      throw new Error(
-        `${file}:${i + 1}: problem_id ${JSON.stringify(row.problem_id)} is not a synth id (expected synth-<seed>-<index>)`,
-      );
-    const s = Number(m[1]);
-    if (seed !== undefined && s !== seed)
-      throw new Error(`${file}:${i + 1}: problem ${String(row.problem_id)} is from seed ${s}, expected seed ${seed}`);
-    wanted.push({ line: i + 1, seed: s, index: Number(m[2]), question: row.question });
-  }
-  const banks = new Map<number, SynthProblem[]>();
-  for (const s of new Set(wanted.map((w) => w.seed))) {
-    banks.set(s, synth({ n: Math.max(...wanted.filter((w) => w.seed === s).map((w) => w.index)) + 1, seed: s }));
-  }
-  return wanted.map((w) => {
-    const p = banks.get(w.seed)?.[w.index];
-    if (!p || p.input.question !== w.question)
-      throw new Error(
-        `${file}:${w.line}: question of ${synthId(w.seed, w.index)} does not match the regenerated synth bank (edited file, or another synth version?)`,
-      );
-    return p;
-  });
 }

@@ -5,215 +5,102 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError, loadConfig, type Config } from '../../schemas/config.ts';
-import { runPipeline } from '../engine/run.ts';
-import { runSummary } from './summary.ts';
-import { STAGES } from '../engine/descriptors.ts';
+import { ConfigError } from '../../schemas/config.ts';
+import { STAGES } from '../../stages/index.ts';
 import { simServe, simServeOptions } from '../../sim/cli.ts';
+import { RunBusyError } from '../engine/lock.ts';
+import { createLog } from './log.ts';
+import { configOpt, report, runCommand, type RunArgs } from './commands/run.ts';
+import { evalCommands, jsonOpt } from './commands/evals.ts';
 
 /** Cleanups registered by commands (stop the simulator, close stores); main always runs them. */
 const cleanups: (() => Promise<void> | void)[] = [];
 export const onCleanup = (f: () => Promise<void> | void) => cleanups.push(f);
 
-const controller = new AbortController();
+/** First signal: drain (no new request or job starts; requests in flight finish). Second: cancel them. Third: exit. */
+const drain = new AbortController();
+const abort = new AbortController();
+/** What a run-like command says when interrupted; other commands (the simulator) stop quietly. */
+let onSignalSay: ((sig: string, n: number) => string) | null = null;
 let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     interrupts++;
-    if (interrupts > 1) {
-      process.stderr.write('\ninterrupted twice: exiting now\n');
+    if (interrupts > 2) {
+      process.stderr.write('\ninterrupted three times: exiting now\n');
       process.exit(130);
     }
-    process.stderr.write(
-      `\n${sig}: finishing requests in flight and keeping all finished work (again to exit at once)\n`,
-    );
-    controller.abort();
+    const say = onSignalSay?.(sig, interrupts);
+    if (say) process.stderr.write(`\n${say}\n`);
+    if (interrupts === 1) drain.abort();
+    else abort.abort();
   });
 }
+const runLike = () => {
+  onSignalSay = (sig, n) =>
+    n === 1
+      ? `${sig}: no new request starts; finishing the requests in flight and keeping all finished work (again to cancel them)`
+      : `${sig}: cancelling the requests in flight (finished work is kept; again to exit at once)`;
+};
 
-const configOpt = {
-  config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' },
-  'base-url': {
-    type: 'string',
-    describe:
-      'override model.base_url: any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI), e.g. http://127.0.0.1:8000/v1',
-  },
-  model: { type: 'string', describe: 'override model.model' },
-  k: { type: 'number', describe: 'override generate.k (paths per problem and mode)' },
-  concurrency: { type: 'number', describe: 'override generate.concurrency (requests in flight)' },
-  'max-budget': { type: 'number', describe: 'override generate.max_budget (USD; stops cleanly before it is exceeded)' },
-} as const;
-
-interface Overrides {
-  'base-url'?: string | undefined;
-  model?: string | undefined;
-  k?: number | undefined;
-  concurrency?: number | undefined;
-  'max-budget'?: number | undefined;
-}
-
-/** Command-line flags win over the config file; the key itself is only ever read from the environment. */
-function applyOverrides(config: Config, o: Overrides): Config {
-  if (o['base-url'] !== undefined || o.model !== undefined) {
-    if (!config.model && (o['base-url'] === undefined || o.model === undefined))
-      throw new ConfigError('the config has no model section: give both --base-url and --model');
-    config.model = {
-      api_key_env: 'OPENAI_API_KEY',
-      simulated: false,
-      ...config.model,
-      ...(o['base-url'] !== undefined ? { base_url: o['base-url'] } : {}),
-      ...(o.model !== undefined ? { model: o.model } : {}),
-    } as NonNullable<Config['model']>;
-  }
-  if (config.generate) {
-    if (o.k !== undefined) config.generate.k = o.k;
-    if (o.concurrency !== undefined) config.generate.concurrency = o.concurrency;
-    if (o['max-budget'] !== undefined) config.generate.max_budget = o['max-budget'];
-  }
-  return config;
-}
-const jsonOpt = {
-  json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' },
-} as const;
-
-/** Prints a result object: human lines, then with --json one JSON line last. */
-function printResult(r: object, json: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else
-    for (const [k, v] of Object.entries(r))
-      process.stdout.write(`${k}: ${typeof v === 'number' ? +v.toFixed(4) : JSON.stringify(v)}\n`);
-}
-
-/** Optional string flags of one eval (beyond its files). */
-type EvalFlags = Record<string, { type: 'string'; describe: string; default?: string }>;
-/** `tracepipe eval <name>`: each reads its files, logs to stderr, and returns one summary object. */
-const EVALS: {
-  name: string;
-  describe: string;
-  files: Record<string, string>;
-  flags?: EvalFlags;
-  run: (
-    a: Record<string, string> & { json: boolean },
-    log: (s: string) => void,
-    signal: AbortSignal,
-  ) => Promise<object>;
-}[] = [
-  {
-    name: 'trace',
-    describe:
-      'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage',
-    files: { problems: 'GSM8K test_socratic.jsonl', paths: 'GSM8K example_model_solutions.jsonl' },
-    run: async (a, log) =>
-      (await import('./commands/eval-trace.ts')).evalTrace({ problems: a.problems!, paths: a.paths!, log }),
-  },
-  {
-    name: 'processbench',
-    describe:
-      "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1 (no model); with --base-url and --model, also align every solution with that extractor model and report its metric under `extractor`",
-    files: { data: 'ProcessBench JSON (e.g. gsm8k.dev.json)', ars: 'GSM8K test_socratic.jsonl (the ARS)' },
-    flags: {
-      'base-url': {
-        type: 'string',
-        describe:
-          'extractor model: any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (needs --model); every solution is also aligned by it (align.mode "extractor") and scored',
-      },
-      model: { type: 'string', describe: 'extractor model name on that server (needs --base-url)' },
-      'api-key-env': {
-        type: 'string',
-        default: 'OPENAI_API_KEY',
-        describe: 'NAME of the environment variable holding the API key (the key is never printed, logged or stored)',
-      },
-      state: {
-        type: 'string',
-        default: 'runs/eval-processbench/state.duckdb',
-        describe: 'DuckDB file of the durable request cache: a re-run sends no request already answered',
-      },
-      concurrency: {
-        type: 'string',
-        default: '16',
-        describe: 'extractor requests in flight (lower it for a small local server)',
-      },
-    },
-    run: async (a, log, signal) =>
-      (await import('./commands/eval-processbench.ts')).evalProcessbench({
-        data: a.data!,
-        ars: a.ars!,
-        log,
-        ...(a['base-url'] !== undefined || a.model !== undefined
-          ? {
-              extractor: {
-                baseUrl: a['base-url'],
-                model: a.model,
-                apiKeyEnv: a['api-key-env'],
-                state: a.state,
-                concurrency: a.concurrency,
-                signal,
-              },
-            }
-          : {}),
-      }),
-  },
-  {
-    name: 'step-errors',
-    describe:
-      'how often the first step the numeric aligner flags (arithmetic check) is the labelled mistake, on BIG-Bench-Mistake JSONL (steps, mistake_index)',
-    files: { data: 'BIG-Bench-Mistake JSONL, e.g. multistep_arithmetic.jsonl' },
-    run: async (a, log) => (await import('./commands/eval-step-errors.ts')).evalStepErrors({ data: a.data!, log }),
-  },
-  {
-    name: 'equivalence',
-    describe: 'check the answer-equivalence engine on labelled cases (JSONL: gold, pred, expected, optional kind)',
-    files: { cases: 'JSONL cases' },
-    run: async (a, log) =>
-      (await import('./commands/eval-equivalence.ts')).evalEquivalence({ cases: a.cases!, json: a.json, log }),
-  },
-];
-
-async function runCommand(args: { config: string; force?: boolean; only?: string } & Overrides): Promise<void> {
-  const config = applyOverrides(await loadConfig(args.config), args);
-  const result = await runPipeline(config, {
-    ...(args.only ? { only: args.only } : {}),
-    force: args.force ?? false,
-    signal: controller.signal,
-  });
-  process.stdout.write(`${await runSummary(result)}\n`);
-  if (result.status !== 'done') process.exitCode = 130;
-}
+const log = createLog();
+const ctx = { log, drain: drain.signal, abort: abort.signal };
 
 export function buildCli(argv: string[]): Argv {
+  const describeStage = (s: (typeof STAGES)[number]) =>
+    s.kind === 'problem'
+      ? `${s.describe} (reads ${s.reads.join(', ')}; writes ${s.writes.join(', ')})`
+      : `${s.describe} (merges ${s.needs.join(', ')} of every shard)`;
   let cli = yargs(argv)
     .scriptName('tracepipe')
     .usage(
-      '$0 <command>\n\nTurns STEM problems into training data: decompose into an Auxiliary Reasoning Set, sample reasoning paths from any OpenAI-compatible server, score them by TRACE consistency (PC, GC, First Failure Step), emit Parquet datasets for SFT, DPO and PRM training.',
+      '$0 <command>\n\nTurns STEM problems into training data: decompose into an Auxiliary Reasoning Set, sample reasoning paths from any OpenAI-compatible server, score them by TRACE consistency (PC, GC, FA, First Failure Step), emit Parquet datasets for SFT, DPO and PRM training.\n\nExit codes: 0 done, 1 failed, 2 usage, 3 busy (another run holds the folder), 130 interrupted.',
     )
     .command(
       'run',
-      'run every stage in order, resuming from the last finished one',
-      (y) => y.options({ ...configOpt, force: { type: 'boolean', default: false, describe: 're-run every stage' } }),
-      (a) => runCommand(a),
+      'run every stage in order; each shard recomputes only the problems whose inputs or settings changed, and a new snapshot is published when the outputs change',
+      (y) =>
+        y.options({
+          ...configOpt,
+          force: { type: 'boolean', default: false, describe: 're-run every stage on every problem' },
+        }),
+      (a) => (runLike(), runCommand(a as RunArgs, ctx)),
     );
-  for (const stage of STAGES.filter((s) => s.name !== 'report')) {
+  for (const stage of STAGES.filter((s) => s.command !== false)) {
     cli = cli.command(
       stage.name,
-      `${stage.describe} (reads ${stage.inputs.join(', ')}; writes ${stage.outputs.join(', ')})`,
+      describeStage(stage),
       (y) => y.options(configOpt),
-      (a) => runCommand({ ...a, only: stage.name }),
+      (a) => (runLike(), runCommand({ ...(a as RunArgs), only: stage.name }, ctx)),
     );
   }
   return cli
     .command(
       'report [run]',
-      'write runs/<name>/report/index.html: one self-contained page with the charts and tables of a run (also the last stage of `run`)',
+      'write runs/<name>/report/index.html again: one self-contained page with the charts and tables of a run (also a stage of `run`)',
       (y) =>
         y
           .positional('run', { type: 'string', describe: 'run folder (runs/<name>)' })
           .options({ config: { type: 'string', describe: 'or: the run config' } }),
       async (a) => {
-        if (a.config) return runCommand({ config: a.config, only: 'report' });
+        runLike();
+        if (a.config) return runCommand({ config: a.config, only: 'report' }, ctx);
         if (!a.run) throw new ConfigError('report needs a run folder (tracepipe report runs/<name>) or --config');
         const { reportRun } = await import('./commands/report.ts');
-        const r = await reportRun(a.run);
-        process.stdout.write(`report: ${r.file} (${r.charts} charts)\n`);
+        const r = await reportRun(a.run, { log });
+        process.stdout.write(`report: ${r.file}\n`);
+      },
+    )
+    .command(
+      'snapshots <run>',
+      "list a run's snapshots (oldest first, latest marked) with rows per dataset and rows added and removed since the one before",
+      (y) =>
+        y
+          .positional('run', { type: 'string', demandOption: true, describe: 'run folder (runs/<name>)' })
+          .options(jsonOpt),
+      async (a) => {
+        const { snapshotsCommand } = await import('./commands/snapshots.ts');
+        process.stdout.write(`${await snapshotsCommand(a.run!, a.json)}\n`);
       },
     )
     .command(
@@ -238,10 +125,10 @@ export function buildCli(argv: string[]): Argv {
         y
           .command(
             'serve',
-            'serve /v1/chat/completions on 127.0.0.1 for synth problems. SIMULATION: answers come from formulas with injected errors, not from a model',
+            'serve /v1/chat/completions on 127.0.0.1. SIMULATION, not a model: synth problems are answered from their formulas with injected errors; with --problems, any other problem gets RANDOM answers (labelled so)',
             (yy) => yy.options(simServeOptions),
             async (a) => {
-              await simServe(a as never, controller.signal);
+              await simServe(a as never, drain.signal);
             },
           )
           .demandCommand(1),
@@ -258,6 +145,7 @@ export function buildCli(argv: string[]): Argv {
           'runs-dir': { type: 'string', default: 'runs', describe: 'where runs live' },
         }),
       async (a) => {
+        runLike();
         const { demo } = await import('./commands/demo.ts');
         const result = await demo({
           n: a.n,
@@ -265,38 +153,21 @@ export function buildCli(argv: string[]): Argv {
           seed: a.seed,
           name: a.name,
           runsDir: a['runs-dir'],
-          signal: controller.signal,
+          signal: drain.signal,
+          abort: abort.signal,
+          log,
           onCleanup,
         });
-        process.stdout.write(`${await runSummary(result)}\n`);
+        report(result, log);
       },
     )
-    .command('eval', 'evaluate the method on public data', (y) =>
-      EVALS.reduce(
-        (yy, e) =>
-          yy.command(
-            e.name,
-            e.describe,
-            (z) =>
-              z.options({
-                ...Object.fromEntries(
-                  Object.entries(e.files).map(([k, d]) => [k, { type: 'string', demandOption: true, describe: d }]),
-                ),
-                ...e.flags,
-                ...jsonOpt,
-              }) as Argv<Record<string, string> & { json: boolean }>,
-            async (a) =>
-              printResult(await e.run(a, (line) => process.stderr.write(`${line}\n`), controller.signal), a.json),
-          ),
-        y,
-      ).demandCommand(1),
-    )
+    .command('eval', 'evaluate the method on public data', (y) => evalCommands(y, drain.signal))
     .command(
       'bench',
       'benchmarks: generation saturation against the simulator, answer-equivalence throughput (prints one JSON line each)',
       (y) =>
         y.options({
-          only: { type: 'string', choices: ['generation', 'equivalence'], describe: 'run one benchmark' },
+          only: { type: 'string', describe: 'run one benchmark (see bench/index.ts for the names)' },
         }),
       async (a) => {
         const { runBenchmarks } = await import('../../bench/index.ts');
@@ -319,12 +190,17 @@ async function main(): Promise<void> {
   try {
     await buildCli(hideBin(process.argv)).parseAsync();
   } catch (e) {
-    if (controller.signal.aborted) {
+    if (e instanceof RunBusyError) {
+      process.stderr.write(`tracepipe: ${e.message}\n`);
+      process.exitCode = 3;
+    } else if (drain.signal.aborted) {
       // Interrupted: say what was kept, not a stack.
-      process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
+      process.stderr.write(`tracepipe: interrupted: ${(e as Error).message}\n`);
       process.exitCode = 130;
     } else if (e instanceof ConfigError || (e as Error).name === 'YError') {
-      process.stderr.write(`tracepipe: ${(e as Error).message}\n`);
+      // One line per problem, each with the prefix.
+      const lines = e instanceof ConfigError ? e.lines : [(e as Error).message];
+      process.stderr.write(lines.map((l) => `tracepipe: ${l}\n`).join(''));
       process.exitCode = 2;
     } else {
       process.stderr.write(`tracepipe: ${(e as Error).stack ?? String(e)}\n`);

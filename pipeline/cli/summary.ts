@@ -1,83 +1,112 @@
 /**
  * @module pipeline/cli/summary
- * The end-of-run summary: paths per region, FFS histogram, rows per output, where the files are.
+ * The end-of-run summary, for people (a terminal) and for machines (one JSON line): what each
+ * stage did and why, its totals as the stage reports them, rejects per stage, the snapshot and
+ * what changed in it, and where the files are. It knows no stage: it prints what each reports.
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunResult } from '../engine/run.ts';
 
-interface CalLine {
-  source: string;
-  tau_pc: number;
-  tau_gc: number;
-  precision: number | null;
-  precision_ci: (number | null)[];
-  coverage: number | null;
-  coverage_ci: (number | null)[];
-  auroc_pc: number | null;
-  auroc_gc: number | null;
-  auroc_mean: number | null;
-  met_target: boolean;
-}
-const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
+const fmt = (v: unknown): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : String(v);
 
-/** Renders the summary from the run's manifest (so a resumed run prints the same numbers). */
-export async function runSummary(result: RunResult, cwd = process.cwd()): Promise<string> {
-  const m = JSON.parse(await readFile(join(result.runDir, 'manifest.json'), 'utf8')) as {
-    simulated: boolean;
-    stages: { name: string; status: string; seconds: number; stats: Record<string, unknown> }[];
-  };
-  const stage = (n: string) => m.stages.find((s) => s.name === n)?.stats ?? {};
-  const lines: string[] = [];
-  const table = (title: string, rec: Record<string, number> | undefined) => {
-    if (!rec || !Object.keys(rec).length) return;
-    lines.push(title);
-    const w = Math.max(...Object.keys(rec).map((k) => k.length));
-    for (const [k, v] of Object.entries(rec).sort((a, b) => (isNaN(+a[0]) ? b[1] - a[1] : +a[0] - +b[0])))
-      lines.push(`  ${k.padEnd(w)}  ${String(v).padStart(7)}`);
-  };
-  lines.push(
-    `tracepipe run ${result.runId}: ${result.status}${m.simulated ? '  [SIMULATION: paths came from the bundled simulator, not a model]' : ''}`,
-  );
-  const ing = stage('ingest');
-  lines.push(
-    `problems ${ing.problems ?? '?'} (rejected items: ${ing.rejected_items ?? 0}), stages: ${m.stages.map((s) => `${s.name} ${s.status} ${s.seconds.toFixed(1)}s`).join(', ')}`,
-  );
-  const cal = stage('calibrate') as { global?: CalLine; domains?: Record<string, CalLine> };
-  if (cal.global) {
-    lines.push(
-      'calibration (thresholds in force; precision of correct | reliable, coverage of correct paths, Wilson 95%):',
-    );
-    const row = (name: string, c: CalLine) =>
-      lines.push(
-        `  ${name.padEnd(10)} ${c.source.padEnd(7)} tau_pc ${fmt(c.tau_pc)} tau_gc ${fmt(c.tau_gc)}  precision ${fmt(c.precision)} [${c.precision_ci.map(fmt).join(', ')}]  coverage ${fmt(c.coverage)} [${c.coverage_ci.map(fmt).join(', ')}]  AUROC pc ${fmt(c.auroc_pc)} gc ${fmt(c.auroc_gc)} mean ${fmt(c.auroc_mean)}${c.met_target ? '' : '  (target not met: configured thresholds kept)'}`,
+/** A stage's totals as indented lines: numbers and strings as they are, maps of numbers as a small table. */
+function totalsLines(v: Record<string, unknown>, indent = '    '): string[] {
+  const out: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (x === null || x === undefined || Array.isArray(x)) continue;
+    if (typeof x !== 'object') {
+      out.push(`${indent}${k}: ${fmt(x)}`);
+      continue;
+    }
+    const entries = Object.entries(x as Record<string, unknown>);
+    if (entries.length === 0) continue;
+    if (entries.every(([, y]) => typeof y === 'number')) {
+      const sorted = [...entries].sort((a, b) =>
+        isNaN(+a[0]) || isNaN(+b[0]) ? (b[1] as number) - (a[1] as number) : +a[0] - +b[0],
       );
-    row('global', cal.global);
-    for (const [d, c] of Object.entries(cal.domains ?? {})) row(d, c);
+      out.push(`${indent}${k}: ${sorted.map(([a, b]) => `${a} ${fmt(b)}`).join(', ')}`);
+    } else if (indent.length < 8) {
+      out.push(`${indent}${k}:`);
+      out.push(...totalsLines(x as Record<string, unknown>, `${indent}  `));
+    }
   }
-  const filt = stage('filter');
-  table('paths per category (after calibration):', filt.categories as Record<string, number>);
-  const sc = stage('score');
-  table('final correctness by mode:', sc.by_mode_correct as Record<string, number>);
-  table('First Failure Step histogram (ffs_step: paths):', sc.ffs_step_histogram as Record<string, number>);
-  table('First Failure Step by node:', sc.ffs_node_histogram as Record<string, number>);
-  if (sc.silent_failures !== undefined) lines.push(`silent failures: ${sc.silent_failures}`);
-  const em = stage('emit') as Record<string, { rows: number; files: string[] }>;
-  const outs = Object.entries(em).filter(([, v]) => v && typeof v === 'object' && 'rows' in v);
-  if (outs.length) {
-    lines.push('rows per output:');
-    for (const [k, v] of outs)
-      lines.push(`  ${k.padEnd(16)} ${String(v.rows).padStart(7)}  ${relative(cwd, join(result.runDir, 'out', k))}/`);
+  return out;
+}
+
+/** The summary a person reads after a run. */
+export function runSummary(r: RunResult, cwd = process.cwd()): string {
+  const lines: string[] = [];
+  lines.push(
+    `tracepipe run ${r.runId}: ${r.dryRun ? 'dry run (nothing was changed)' : r.status}${r.simulated ? '  [SIMULATION: paths came from the bundled simulator, not a model]' : ''}`,
+  );
+  if (r.read)
+    lines.push(
+      `read: ${r.read.rows} input rows of ${r.read.problems} problems; ${r.read.changed.length} shard(s) changed${r.read.rejects.length ? `; ${r.read.rejects.length} unreadable rows` : ''}`,
+    );
+  for (const s of r.stages) {
+    const why = Object.entries(s.why)
+      .map(([w, n]) => `${w}${n > 1 ? ` (${n} shards)` : ''}`)
+      .join('; ');
+    const work =
+      s.kind === 'problem'
+        ? `shards ${s.shards.ran}/${s.shards.total}, problems ${s.problems.computed}/${s.problems.total}`
+        : '';
+    lines.push(
+      `${s.name.padEnd(10)} ${s.status.padEnd(11)} ${s.seconds.toFixed(1).padStart(6)} s  ${work}${why ? `  (${why})` : ''}`,
+    );
+    if (r.dryRun) continue;
+    lines.push(...totalsLines(s.totals));
+    const rejects = Object.entries(s.rejects ?? {});
+    if (rejects.length) lines.push(`    rejects: ${rejects.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   }
-  const present = [
-    'manifest.json',
-    'state.duckdb',
-    'calibration.json',
-    'rejects.parquet',
-    'out/',
-    'report/index.html',
-  ].filter((f) => existsSync(join(result.runDir, f)));
-  lines.push(`files: ${relative(cwd, result.runDir) || '.'}/ (${present.join(', ')})`);
+  if (r.snapshot) {
+    lines.push(`snapshot ${r.snapshot.id} (parent ${r.snapshot.parent ?? 'none'}):`);
+    for (const [d, v] of Object.entries(r.snapshot.datasets))
+      lines.push(
+        `  ${d.padEnd(16)} ${String(v.rows).padStart(8)} rows  (+${v.added} -${v.removed})  ${relative(cwd, join(r.runDir, 'latest', d)) || '.'}/`,
+      );
+  } else if (!r.dryRun && r.status === 'done')
+    lines.push('outputs unchanged: latest already holds them, no new snapshot');
+  const present = ['latest', 'manifest.json', 'calibration.json', 'report/index.html', 'state'].filter((f) =>
+    existsSync(join(r.runDir, f)),
+  );
+  lines.push(`files: ${relative(cwd, r.runDir) || '.'}/ (${present.join(', ')})`);
+  if (r.reason) lines.push(`${r.status}: ${r.reason}`);
   return lines.join('\n');
+}
+
+/** The one JSON line a cron job's log ends with: the status and what changed. */
+export function runSummaryJson(r: RunResult, exitCode: number): string {
+  return JSON.stringify({
+    event: 'run',
+    run_id: r.runId,
+    status: r.dryRun ? 'planned' : r.status,
+    exit_code: exitCode,
+    reason: r.reason,
+    simulated: r.simulated,
+    read: r.read
+      ? {
+          rows: r.read.rows,
+          problems: r.read.problems,
+          changed_shards: r.read.changed.length,
+          unreadable: r.read.rejects.length,
+        }
+      : null,
+    stages: Object.fromEntries(
+      r.stages.map((s) => [
+        s.name,
+        {
+          status: s.status,
+          seconds: Number(s.seconds.toFixed(2)),
+          shards_ran: s.shards.ran,
+          problems_computed: s.problems.computed,
+          problems: s.problems.total,
+          rejects: s.rejects ?? {},
+        },
+      ]),
+    ),
+    snapshot: r.snapshot ? { id: r.snapshot.id, parent: r.snapshot.parent, datasets: r.snapshot.datasets } : null,
+  });
 }

@@ -1,131 +1,481 @@
 /**
  * @module pipeline/engine/runner
- * Chains stage descriptors and resumes a run from the last finished stage. It knows no stage
- * by name: a stage is skipped when it finished before with the same fingerprint (its own
- * config slice chained with every upstream fingerprint), and everything after a re-run stage re-runs.
+ * The local executor. It reads the inputs into shards, then runs the stages in order: a problem
+ * stage shard by shard (consecutive CPU-bound stages as one chain per shard, on worker threads;
+ * stages that call a model in the main thread, several shards at once so the server stays busy),
+ * a run stage once over the merged per-shard summaries. It knows no stage by name: everything it
+ * needs is in the descriptors. Each job skips the problems whose fingerprints did not change.
  */
-import { createHash } from 'node:crypto';
 import type { Config } from '../../schemas/config.ts';
-import type { Store } from '../io/store.ts';
+import type { StateTableName } from '../../schemas/state.ts';
+import type { FilesPort, Log } from '../../stages/lib/ports.ts';
+import type {
+  FlowStep,
+  InputSource,
+  ProblemStage,
+  RunStage,
+  StageContext,
+  StageDef,
+  StageTotals,
+} from '../../stages/lib/stage.ts';
+import { mergeSummaries } from '../../stages/lib/summary.ts';
+import type { RunState, SegmentRef } from '../io/state.ts';
+import { planJob, READ, runJob, writersOf, type JobResult } from './job.ts';
+import { readInputs, type ReadResult } from './read.ts';
+import { fingerprint, shardIds } from './shards.ts';
+import { runChain, type ChainRequest } from './chain.ts';
+import { nodeFiles } from '../io/files.ts';
+import type { WorkerPool } from './pool.ts';
 
-export interface StageContext {
-  store: Store;
+/** IO jobs kept in flight at once: several shards feed the model queue, so it never runs dry at a shard's end. */
+const IO_SHARDS_AT_ONCE = 8;
+
+/** One job: a chain of stages on a shard; `io` marks a stage that calls a model (it runs where the model clients are). */
+export interface ShardJob extends ChainRequest {
+  io: boolean;
+}
+
+/** Where shard jobs run: this process and its worker threads, or the workers of a queue. */
+export interface Executor {
+  /** Runs one job and says what each of its stages did. */
+  run(job: ShardJob): Promise<JobResult[]>;
+  /** Jobs to keep in flight at once. */
+  slots(kind: 'cpu' | 'io'): number;
+  /** A stage ran on every shard (its progress line ends). */
+  finished(stage: string): void;
+}
+
+/** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
+export interface PortFactory {
+  open(
+    stage: ProblemStage,
+    shard: string,
+    problems: number,
+  ): Promise<{ ports: Omit<StageContext, 'config' | 'runId' | 'shard' | 'globals'>; close(): Promise<void> }>;
+  /** The stage ran on every shard: its progress line ends. */
+  finishProgress(stage: string): void;
+}
+
+export interface EngineOptions {
   config: Config;
   runId: string;
-  runDir: string;
-  log: (line: string) => void;
+  state: RunState;
+  stages: readonly StageDef[];
+  source: InputSource;
+  files: FilesPort;
+  /** Where shard jobs run. */
+  executor: Executor;
+  log: Log;
+  /** Once aborted, no new job starts; the stage in progress finishes what it started. */
   signal: AbortSignal;
+  force?: boolean;
+  /** Run only this stage (its upstream must be current). */
+  only?: string;
+  dryRun?: boolean;
+  /** Results the engine hands to run stages besides earlier stages' results (e.g. the report's run name). */
+  globals?: Record<string, unknown>;
+  onStage?: (s: StageSummary) => Promise<void> | void;
 }
 
-export interface Stage {
+/** What one stage did in this run. */
+export interface StageSummary {
   name: string;
-  /** One line for `--help` and the manifest. */
-  describe: string;
-  /** Tables (or files) read and written, for the manifest and the docs. */
-  inputs: readonly string[];
-  outputs: readonly string[];
-  /** The part of the config this stage's output depends on. */
-  configSlice(config: Config): unknown;
-  /** Does the work; returns counts and stats for the manifest. */
-  run(ctx: StageContext): Promise<Record<string, unknown>>;
-}
-
-export interface StageRecord {
-  name: string;
-  status: 'done' | 'skipped' | 'failed';
+  kind: 'problem' | 'run';
+  status: 'done' | 'skipped' | 'interrupted' | 'planned' | 'failed';
   seconds: number;
+  shards: { total: number; ran: number; skipped: number };
+  problems: { total: number; computed: number; removed: number };
+  /** Counts of the work done in this run (summed over jobs). */
   stats: Record<string, unknown>;
+  /** Why shards ran, by reason, with how many. */
+  why: Record<string, number>;
+  /** What the stage's tables hold over the whole run (its descriptor's `totals`). */
+  totals: Record<string, unknown>;
+  /** Its rows kept and dropped, for the report. */
+  flow: FlowStep[];
+  /** Live rows per table over the whole run. */
+  rows: Partial<Record<StateTableName, number>>;
+  /** Rejected items over the whole run, by reason code. */
+  rejects: Record<string, number>;
+  error?: string;
 }
 
-const STAGE_RUNS = `CREATE TABLE IF NOT EXISTS stage_runs (name VARCHAR PRIMARY KEY, fingerprint VARCHAR, finished_at VARCHAR, seconds DOUBLE, stats VARCHAR)`;
+export interface EngineResult {
+  read: ReadResult;
+  stages: StageSummary[];
+  globals: Record<string, unknown>;
+  /** Files run stages produced (calibration.json, report/index.html), to publish. */
+  files: Record<string, string>;
+  status: 'done' | 'interrupted';
+}
 
-const hash = (v: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify(v) ?? 'null')
-    .digest('hex')
-    .slice(0, 16);
+type Group =
+  { kind: 'chain'; stages: ProblemStage[] } | { kind: 'io'; stage: ProblemStage } | { kind: 'run'; stage: RunStage };
 
-/**
- * Runs `stages` in order. `only` runs one stage (its upstream must have finished);
- * `force` re-runs everything. `onStage` sees each record as soon as it exists.
- */
-export async function runStages(
-  stages: readonly Stage[],
-  ctx: StageContext,
-  opts: { only?: string; force?: boolean; onStage?: (r: StageRecord) => Promise<void> | void } = {},
-): Promise<StageRecord[]> {
-  await ctx.store.run(STAGE_RUNS);
-  const previous = new Map(
-    (
-      await ctx.store.query<{ name: string; fingerprint: string; seconds: number; stats: string }>(
-        'SELECT name, fingerprint, seconds, stats FROM stage_runs',
-      )
-    ).map((r) => [r.name, r]),
-  );
-  if (opts.only && !stages.some((s) => s.name === opts.only))
-    throw new Error(`no stage named ${opts.only}; stages are ${stages.map((s) => s.name).join(', ')}`);
-  const records: StageRecord[] = [];
-  let upstream = '';
-  let dirty = opts.force ?? false;
-  for (const stage of stages) {
-    const fingerprint = hash([upstream, stage.name, stage.configSlice(ctx.config)]);
-    upstream = fingerprint;
-    const prev = previous.get(stage.name);
-    const finished = prev?.fingerprint === fingerprint;
-    if (opts.only && stage.name !== opts.only) {
-      if (!finished && stages.findIndex((s) => s.name === stage.name) < stages.findIndex((s) => s.name === opts.only)) {
-        throw new Error(
-          `stage ${opts.only} needs ${stage.name} to have finished with the current config; run it first (or use \`tracepipe run\`)`,
-        );
-      }
-      continue;
-    }
-    if (finished && !dirty && !opts.only) {
-      const r: StageRecord = {
-        name: stage.name,
-        status: 'skipped',
-        seconds: prev.seconds,
-        stats: JSON.parse(prev.stats) as Record<string, unknown>,
-      };
-      records.push(r);
-      ctx.log(`${stage.name}: already finished with this config, skipped`);
-      await opts.onStage?.(r);
-      continue;
-    }
-    dirty = true;
-    if (ctx.signal.aborted) break;
-    ctx.log(`${stage.name}: ${stage.describe}`);
-    const t0 = performance.now();
-    let stats: Record<string, unknown>;
-    try {
-      stats = await stage.run(ctx);
-    } catch (e) {
-      const r: StageRecord = {
-        name: stage.name,
-        status: 'failed',
-        seconds: (performance.now() - t0) / 1000,
-        stats: { error: (e as Error).message },
-      };
-      records.push(r);
-      await opts.onStage?.(r);
-      throw e;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    if (ctx.signal.aborted) {
-      // Interrupted: the stage kept its finished work (e.g. the request cache) but is not done.
-      records.push({ name: stage.name, status: 'failed', seconds, stats: { ...stats, interrupted: true } });
-      await opts.onStage?.(records.at(-1)!);
-      break;
-    }
-    await ctx.store.run(
-      `INSERT OR REPLACE INTO stage_runs VALUES ('${stage.name}', '${fingerprint}', '${new Date().toISOString()}', ${seconds}, '${JSON.stringify(stats).replaceAll("'", "''")}')`,
-    );
-    const r: StageRecord = { name: stage.name, status: 'done', seconds, stats };
-    records.push(r);
-    ctx.log(
-      `${stage.name}: done in ${seconds.toFixed(1)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB ${JSON.stringify(stats)}`,
-    );
-    await opts.onStage?.(r);
+/** Consecutive CPU-bound problem stages form one chain; the others (those that call a model under this config) stand alone. */
+function groups(stages: readonly StageDef[], config: Config): Group[] {
+  const out: Group[] = [];
+  for (const s of stages) {
+    const last = out.at(-1);
+    if (s.kind === 'run') out.push({ kind: 'run', stage: s });
+    else if (!s.cpu || (s.models?.(config).length ?? 0) > 0) out.push({ kind: 'io', stage: s });
+    else if (last?.kind === 'chain') last.stages.push(s);
+    else out.push({ kind: 'chain', stages: [s] });
   }
-  return records;
+  return out;
+}
+
+/** Runs (or plans, with `dryRun`) every stage of a run. */
+export async function runEngine(o: EngineOptions): Promise<EngineResult> {
+  const shards = shardIds(o.config.engine.shards);
+  const writers = writersOf(o.stages);
+  const globals: Record<string, unknown> = { ...(o.globals ?? {}) };
+  const files: Record<string, string> = {};
+  const summaries: StageSummary[] = [];
+  const read = await readInputs(o.source, o.config, o.state, o.files, {
+    runId: o.runId,
+    log: o.log,
+    ...(o.dryRun ? { dryRun: true } : {}),
+  });
+  o.log(
+    `read: ${read.rows} rows of ${read.problems} problems in ${shards.length} shards; ${read.changed.length} shard(s) changed (${read.seconds.toFixed(1)} s)`,
+  );
+  if (o.only && !o.stages.some((s) => s.name === o.only)) {
+    throw new Error(`no stage named ${o.only}; stages are ${o.stages.map((s) => s.name).join(', ')}`);
+  }
+  // Dry run: shards whose upstream would change are counted as running too.
+  const dirty = new Set(read.changed);
+  for (const g of groups(o.stages, o.config)) {
+    const members = g.kind === 'chain' ? g.stages : [g.stage];
+    if (o.only && !members.some((m) => m.name === o.only)) continue;
+    if (o.signal.aborted) break;
+    const t0 = performance.now();
+    const done = (s: StageSummary) => {
+      summaries.push(s);
+      return o.onStage?.(s);
+    };
+    if (g.kind === 'run') {
+      const s = await runRunStage(o, g.stage, writers, globals, files, summaries);
+      await done({ ...s, seconds: (performance.now() - t0) / 1000 });
+      continue;
+    }
+    const own: readonly ProblemStage[] = g.kind === 'chain' ? g.stages : [g.stage];
+    const stages = o.only ? own.filter((m) => m.name === o.only) : own;
+    if (o.dryRun) {
+      for (const st of stages) await done(await planStage(o, st, shards, writers, globals, dirty));
+      continue;
+    }
+    const results = new Map<string, JobResult[]>();
+    for (const st of stages) results.set(st.name, []);
+    let failure: Error | null = null;
+    const io = g.kind === 'io';
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(o.executor.slots(io ? 'io' : 'cpu'), shards.length)) }, async () => {
+        while (next < shards.length && !o.signal.aborted && !failure) {
+          const shard = shards[next++]!;
+          const job: ShardJob = {
+            stages: stages.map((s) => s.name),
+            shard,
+            stateDir: o.state.dir,
+            config: o.config,
+            runId: o.runId,
+            globals,
+            writers: [...writers] as [string, string][],
+            force: o.force ?? false,
+            io,
+          };
+          try {
+            for (const r of await o.executor.run(job)) results.get(r.stage)!.push(r);
+          } catch (e) {
+            failure ??= e as Error;
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    if (g.kind === 'io') o.executor.finished(g.stage.name);
+    for (const st of stages) {
+      const rs = results.get(st.name)!;
+      const summary = summarise(st, rs, shards.length, seconds / stages.length);
+      const t = await stageTotals(o.state, st);
+      summary.totals = st.totals?.(t) ?? { problems: t.problems, rows: t.rows, rejects: t.rejects };
+      summary.flow = st.flow?.(t) ?? [];
+      summary.rows = t.rows;
+      summary.rejects = t.rejects;
+      if (failure) summary.status = 'failed';
+      else if (o.signal.aborted && rs.length < shards.length) summary.status = 'interrupted';
+      if (failure) summary.error = (failure as Error).message;
+      await done(summary);
+    }
+    if (failure) throw failure;
+  }
+  return { read, stages: summaries, globals, files, status: o.signal.aborted ? 'interrupted' : 'done' };
+}
+
+const noPorts = (log: Log) => ({
+  model: () => {
+    throw new Error('planning asks no model');
+  },
+  images: async () => ({ ok: false as const, path: 'images', message: 'no images while planning' }),
+  files: nodeFiles(),
+  log,
+});
+
+function summarise(st: ProblemStage, rs: JobResult[], shards: number, seconds: number): StageSummary {
+  const ran = rs.filter((r) => r.status === 'done');
+  const why: Record<string, number> = {};
+  for (const r of ran) why[r.why] = (why[r.why] ?? 0) + 1;
+  return {
+    name: st.name,
+    kind: 'problem',
+    status: ran.length ? 'done' : 'skipped',
+    seconds,
+    shards: { total: shards, ran: ran.length, skipped: rs.filter((r) => r.status === 'skipped').length },
+    problems: {
+      total: rs.reduce((n, r) => n + r.problems, 0),
+      computed: rs.reduce((n, r) => n + r.computed, 0),
+      removed: rs.reduce((n, r) => n + r.removed, 0),
+    },
+    stats: (mergeSummaries(ran.map((r) => r.stats)) as Record<string, unknown>) ?? {},
+    why,
+    totals: {},
+    flow: [],
+    rows: {},
+    rejects: {},
+  };
+}
+
+/** Rows, summaries and rejects of a stage's tables over every shard. */
+export async function stageTotals(state: RunState, st: ProblemStage): Promise<StageTotals> {
+  const recs = await state.records(st.name);
+  const t: StageTotals = { rows: {}, summaries: {}, rejects: {}, problems: 0 };
+  const parts = new Map<StateTableName, unknown[]>();
+  for (const r of recs.values()) {
+    t.problems += Object.keys(r.problems).length;
+    for (const [name, segs] of Object.entries(r.tables) as [StateTableName, SegmentRef[]][]) {
+      if (name !== 'rejects') t.rows[name] = (t.rows[name] ?? 0) + segs.reduce((n, s) => n + (s.live ?? s.rows), 0);
+      for (const seg of segs)
+        if (seg.summary !== undefined) (parts.get(name) ?? parts.set(name, []).get(name)!).push(seg.summary);
+    }
+  }
+  for (const [name, ps] of parts) {
+    if (name === 'rejects') t.rejects = (mergeSummaries(ps) as { by_code?: Record<string, number> }).by_code ?? {};
+    else t.summaries[name] = mergeSummaries(ps);
+  }
+  return t;
+}
+
+/** Dry run of a problem stage: which shards would run and why (a shard whose upstream changes runs too). */
+async function planStage(
+  o: EngineOptions,
+  st: ProblemStage,
+  shards: readonly string[],
+  writers: ReturnType<typeof writersOf>,
+  globals: Record<string, unknown>,
+  dirty: Set<string>,
+): Promise<StageSummary> {
+  const why: Record<string, number> = {};
+  let ran = 0;
+  let computed = 0;
+  let total = 0;
+  for (const shard of shards) {
+    const plan = await planJob(
+      {
+        state: o.state,
+        config: o.config,
+        runId: o.runId,
+        globals,
+        writers,
+        force: o.force ?? false,
+        ports: noPorts(o.log),
+      },
+      st,
+      shard,
+    );
+    total += Object.keys(plan.fps).length;
+    const upstream = dirty.has(shard);
+    if (plan.changed.length || plan.removed.length || upstream) {
+      ran++;
+      computed += plan.changed.length;
+      dirty.add(shard);
+      const w = plan.changed.length || plan.removed.length ? plan.why : 'inputs changed upstream';
+      why[w] = (why[w] ?? 0) + 1;
+    }
+  }
+  return {
+    name: st.name,
+    kind: 'problem',
+    status: 'planned',
+    seconds: 0,
+    shards: { total: shards.length, ran, skipped: shards.length - ran },
+    problems: { total, computed, removed: 0 },
+    stats: {},
+    why,
+    totals: {},
+    flow: [],
+    rows: {},
+    rejects: {},
+  };
+}
+
+/** Merges the per-segment summaries of a table over every shard. */
+export async function mergedSummary(state: RunState, writer: string, table: StateTableName): Promise<unknown> {
+  const recs = await state.records(writer);
+  const parts: unknown[] = [];
+  for (const r of recs.values())
+    for (const seg of r.tables[table] ?? []) if (seg.summary !== undefined) parts.push(seg.summary);
+  return mergeSummaries(parts);
+}
+
+/** A run stage: reuses its last result when its inputs (merged summaries, settings, results it uses) are unchanged. */
+async function runRunStage(
+  o: EngineOptions,
+  st: RunStage,
+  writers: ReturnType<typeof writersOf>,
+  globals: Record<string, unknown>,
+  files: Record<string, string>,
+  done: readonly StageSummary[],
+): Promise<Omit<StageSummary, 'seconds'>> {
+  const summaries: Partial<Record<StateTableName, unknown>> = {};
+  for (const t of st.needs) summaries[t] = await mergedSummary(o.state, writers.get(t) ?? READ, t);
+  const fp = fingerprint([
+    st.name,
+    st.version,
+    st.config(o.config),
+    summaries,
+    (st.uses ?? []).map((u) => globals[u] ?? null),
+  ]);
+  const prev = await o.state.record(st.name, 'run');
+  const base = {
+    name: st.name,
+    kind: 'run' as const,
+    shards: { total: 1, ran: 0, skipped: 0 },
+    problems: { total: 0, computed: 0, removed: 0 },
+    why: {},
+    flow: [],
+    rows: {},
+    rejects: {},
+  };
+  if (prev && prev.fingerprint === fp && !o.force && prev.extra?.files) {
+    globals[st.name] = prev.extra.result;
+    Object.assign(files, prev.extra.files as Record<string, string>);
+    return {
+      ...base,
+      status: 'skipped',
+      shards: { total: 1, ran: 0, skipped: 1 },
+      stats: prev.stats,
+      totals: prev.stats,
+    };
+  }
+  if (o.dryRun)
+    return {
+      ...base,
+      status: 'planned',
+      shards: { total: 1, ran: 1, skipped: 0 },
+      stats: {},
+      totals: {},
+      why: { [prev ? 'inputs changed' : 'first run']: 1 },
+    };
+  const out = await st.run({
+    config: o.config,
+    runId: o.runId,
+    summaries,
+    globals,
+    stages: done.map((s) => ({ name: s.name, totals: s.totals, flow: s.flow })),
+    log: o.log,
+  });
+  globals[st.name] = out.result;
+  Object.assign(files, out.files);
+  await o.state.writeRecord({
+    stage: st.name,
+    shard: 'run',
+    fingerprint: fp,
+    problems: {},
+    tables: {},
+    stats: out.stats,
+    extra: { result: out.result, files: out.files },
+    run_id: o.runId,
+    finished_at: new Date().toISOString(),
+  });
+  return {
+    ...base,
+    status: 'done',
+    shards: { total: 1, ran: 1, skipped: 0 },
+    stats: out.stats,
+    totals: out.stats,
+    why: { [prev ? 'inputs changed' : 'first run']: 1 },
+  };
+}
+
+/** The local executor: CPU chains on the worker pool (or in this thread), model stages in this thread with the run's ports. */
+export class LocalExecutor implements Executor {
+  constructor(
+    private readonly o: {
+      stages: readonly StageDef[];
+      state: RunState;
+      ports: PortFactory;
+      pool: WorkerPool | null;
+      log: Log;
+    },
+  ) {}
+
+  slots(kind: 'cpu' | 'io'): number {
+    return kind === 'io' ? IO_SHARDS_AT_ONCE : Math.max(1, this.o.pool?.size ?? 1);
+  }
+
+  finished(stage: string): void {
+    this.o.ports.finishProgress(stage);
+  }
+
+  private stage(name: string): ProblemStage {
+    const s = this.o.stages.find((x) => x.name === name);
+    if (!s || s.kind !== 'problem') throw new Error(`no problem stage named ${name}`);
+    return s;
+  }
+
+  async run(job: ShardJob): Promise<JobResult[]> {
+    if (!job.io) {
+      if (this.o.pool) return this.o.pool.run(job);
+      return runChain(job, {
+        stages: new Map(job.stages.map((n) => [n, this.stage(n)])),
+        state: this.o.state,
+        log: this.o.log,
+      });
+    }
+    const out: JobResult[] = [];
+    for (const name of job.stages) {
+      const st = this.stage(name);
+      const env = {
+        state: this.o.state,
+        config: job.config,
+        runId: job.runId,
+        globals: job.globals,
+        writers: new Map(job.writers) as ReturnType<typeof writersOf>,
+        force: job.force,
+      };
+      const plan = await planJob({ ...env, ports: noPorts(this.o.log) }, st, job.shard);
+      if (plan.changed.length === 0 && plan.removed.length === 0 && plan.prev) {
+        out.push({
+          stage: name,
+          shard: job.shard,
+          status: 'skipped',
+          problems: Object.keys(plan.fps).length,
+          computed: 0,
+          removed: 0,
+          stats: {},
+          seconds: 0,
+          why: plan.why,
+        });
+        continue;
+      }
+      const opened = await this.o.ports.open(st, job.shard, plan.changed.length);
+      try {
+        out.push(await runJob({ ...env, ports: opened.ports }, st, job.shard));
+      } finally {
+        await opened.close();
+      }
+    }
+    return out;
+  }
 }

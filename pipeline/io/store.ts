@@ -19,6 +19,14 @@ export interface ParquetOptions {
   rowsPerPart?: number;
 }
 
+/** Bounds on DuckDB's memory and threads. */
+export interface DuckDbLimits {
+  /** e.g. `2GB`: DuckDB spills to `tempDirectory` past it. */
+  memoryLimit?: string;
+  tempDirectory?: string;
+  threads?: number;
+}
+
 /** A DuckDB database holding a run's tables. */
 export class Store {
   private constructor(
@@ -28,10 +36,20 @@ export class Store {
     private readonly scratch: string,
   ) {}
 
-  /** Opens (creating) a database file, or `:memory:`. `scratch` holds temporary import files. */
-  static async open(file: string, scratch?: string): Promise<Store> {
+  /**
+   * Opens (creating) a database file, or `:memory:`. `scratch` holds temporary import files.
+   * `limits` bound DuckDB's own memory (its buffer pool spills to `temp_directory` beyond it).
+   */
+  static async open(file: string, scratch?: string, limits: DuckDbLimits = {}): Promise<Store> {
     if (file !== ':memory:') await mkdir(dirname(file), { recursive: true });
-    const instance = await DuckDBInstance.create(file);
+    const options: Record<string, string> = {};
+    if (limits.memoryLimit) options.memory_limit = limits.memoryLimit;
+    if (limits.tempDirectory) {
+      await mkdir(limits.tempDirectory, { recursive: true });
+      options.temp_directory = limits.tempDirectory;
+    }
+    if (limits.threads) options.threads = String(limits.threads);
+    const instance = await DuckDBInstance.create(file, options);
     const conn = await instance.connect();
     const dir =
       scratch ??

@@ -97,7 +97,6 @@ export async function generate(
       errors: c.errors,
     };
   };
-  deps.log?.(`generate: ${input.problems.length} problems × ${g.modes.join('+')} × K=${g.k} from ${client.model}`);
   const nodesOf = new Map<string, ArsNode[]>();
   for (const n of input.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
   const perProblem = g.modes.length * g.k;
@@ -274,9 +273,12 @@ export async function generate(
     wall_ms: Date.now() - started,
   };
   deps.progress?.finish(counts());
-  deps.log?.(
-    `generate: ${paths.length} paths, ${rejects.length} rejects, ${skipped} skipped; ${stats.requests} requests, ${stats.cache_hits} cache hits, ${stats.retries} retries, $${stats.cost_usd.toFixed(4)}${stats.stopped_by_budget ? ' (stopped by budget)' : ''}${stats.stopped_by_signal ? ' (stopped by signal)' : ''}`,
-  );
+  // Only what needs attention is logged per shard; the engine's summary has the counts.
+  if (rejects.length || stats.stopped_by_budget || stats.stopped_by_signal)
+    deps.log?.(
+      `generate: ${paths.length} paths, ${rejects.length} rejects (${[...new Set(rejects.map((r) => r.code))].join(', ') || 'none'}), ${skipped} skipped; ${stats.requests} requests, ${stats.cache_hits} cache hits, ${stats.retries} retries, $${stats.cost_usd.toFixed(4)}${stats.stopped_by_budget ? ' (stopped by budget)' : ''}${stats.stopped_by_signal ? ' (stopped by signal)' : ''}`,
+    );
+
   return { paths, rejects, stats };
 }
 

@@ -5,10 +5,10 @@
  * whose ARS it uses. The step labels are kept apart (`processbenchTruth`) so that nothing on
  * the scoring side can read them.
  */
-import { readFile } from 'node:fs/promises';
-import type { PathRow, Reject } from '../../schemas/index.ts';
-import type { Adapter, AdapterOutput, RawItem } from './adapter.ts';
-import { findSocratic, gsm8kSocratic, normaliseQuestion } from './gsm8k.ts';
+import type { Reject } from '../../schemas/index.ts';
+import type { FilesPort } from '../lib/ports.ts';
+import { ingestReject, type Adapter } from './adapter.ts';
+import { findSocratic, normaliseQuestion, socraticIndex } from './gsm8k.ts';
 
 /** One ProcessBench row as published. */
 export interface ProcessbenchRow {
@@ -20,34 +20,30 @@ export interface ProcessbenchRow {
   label: number;
 }
 
-const reject = (source: string, item: string, code: string, path: string, message: string, raw: unknown): Reject => ({
-  stage: 'ingest',
-  source,
-  item,
-  code,
-  path,
-  message,
-  raw: raw === undefined ? null : JSON.stringify(raw).slice(0, 4096),
-});
-
-/** Reads and checks a ProcessBench JSON array; a bad row (or a file that is not a JSON array) becomes a reject. */
-export async function readProcessbench(file: string): Promise<{ rows: ProcessbenchRow[]; rejects: Reject[] }> {
+/**
+ * Reads and checks a ProcessBench JSON array; a bad row (or a file that is not a JSON array)
+ * becomes a reject. Rows are `row i`, 0-based as in the array; `index` is that i. ProcessBench
+ * publishes arrays of at most a few thousand rows, read whole (`files.text`).
+ */
+export async function readProcessbench(
+  file: string,
+  files: FilesPort,
+): Promise<{ rows: (ProcessbenchRow & { index: number })[]; rejects: Reject[] }> {
   let data: unknown;
   try {
-    data = JSON.parse(await readFile(file, 'utf8'));
+    data = JSON.parse(await files.text(file));
   } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
     return {
       rows: [],
-      rejects: [
-        reject(file, 'file', 'invalid_json', '', `${file} is not valid JSON: ${(e as Error).message}`, undefined),
-      ],
+      rejects: [ingestReject(file, 'file', 'invalid_json', '', `${file} is not valid JSON: ${e.message}`, undefined)],
     };
   }
   if (!Array.isArray(data))
     return {
       rows: [],
       rejects: [
-        reject(
+        ingestReject(
           file,
           'file',
           'invalid_type',
@@ -57,116 +53,91 @@ export async function readProcessbench(file: string): Promise<{ rows: Processben
         ),
       ],
     };
-  const rows: ProcessbenchRow[] = [];
+  const rows: (ProcessbenchRow & { index: number })[] = [];
   const rejects: Reject[] = [];
-  data.forEach((v: unknown, i) => {
-    const item = `row ${i}`;
-    const r = (v ?? {}) as Record<string, unknown>;
+  for (const [index, v] of (data as unknown[]).entries()) {
+    const item = `row ${index}`;
+    const r = (v !== null && typeof v === 'object' ? v : {}) as Record<string, unknown>;
     const bad = (path: string, expected: string) => {
       const got = r[path];
+      const code = got === undefined ? 'missing' : 'invalid_type';
+      const desc = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 40);
       rejects.push(
-        reject(
-          file,
-          item,
-          got === undefined ? 'missing' : 'invalid_type',
-          path,
-          `${item} of ${file}: ${path} should be ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 40)}`,
-          v,
-        ),
+        ingestReject(file, item, code, path, `${item} of ${file}: ${path} should be ${expected}, got ${desc}`, v),
       );
     };
-    if (typeof r.id !== 'string' || r.id === '') return bad('id', 'a non-empty string');
-    if (typeof r.problem !== 'string' || r.problem.trim() === '') return bad('problem', 'a non-empty string');
-    if (!Array.isArray(r.steps) || !r.steps.every((s) => typeof s === 'string'))
-      return bad('steps', 'a list of strings');
-    if (typeof r.final_answer_correct !== 'boolean') return bad('final_answer_correct', 'true or false');
-    if (!Number.isInteger(r.label) || (r.label as number) < -1) return bad('label', 'an integer >= -1');
-    rows.push({
-      id: r.id,
-      generator: typeof r.generator === 'string' ? r.generator : '',
-      problem: r.problem,
-      steps: r.steps as string[],
-      final_answer_correct: r.final_answer_correct,
-      label: r.label as number,
-    });
-  });
+    if (typeof r.id !== 'string' || r.id === '') bad('id', 'a non-empty string');
+    else if (typeof r.problem !== 'string' || r.problem.trim() === '') bad('problem', 'a non-empty string');
+    else if (!Array.isArray(r.steps) || !r.steps.every((s) => typeof s === 'string')) bad('steps', 'a list of strings');
+    else if (typeof r.final_answer_correct !== 'boolean') bad('final_answer_correct', 'true or false');
+    else if (!Number.isInteger(r.label) || (r.label as number) < -1) bad('label', 'an integer >= -1');
+    else
+      rows.push({
+        id: r.id,
+        generator: typeof r.generator === 'string' ? r.generator : '',
+        problem: r.problem,
+        steps: r.steps as string[],
+        final_answer_correct: r.final_answer_correct,
+        label: r.label as number,
+        index,
+      });
+  }
   return { rows, rejects };
 }
 
 /** ProcessBench's truth per row id, for evaluation only: `label` (earliest wrong step, -1 = none) and `final_answer_correct`. */
 export async function processbenchTruth(
   file: string,
+  files: FilesPort,
 ): Promise<Map<string, { label: number; final_answer_correct: boolean }>> {
-  const { rows } = await readProcessbench(file);
+  const { rows } = await readProcessbench(file, files);
   return new Map(rows.map((r) => [r.id, { label: r.label, final_answer_correct: r.final_answer_correct }]));
 }
 
-/** Adapter for a ProcessBench file whose problems take their ARS from the socratic file `ars`. */
+/**
+ * Adapter for a ProcessBench file whose problems take their ARS from the socratic file `ars`
+ * (indexed once per run): each matched problem is yielded once per file, before its first path.
+ */
 export function processbenchWith(ars: string): Adapter {
-  return async (file) => {
-    const soc = await gsm8kSocratic(ars);
-    const byQuestion = new Map<string, RawItem>();
-    for (const p of soc.problems) {
-      const q = (p.value as { question?: unknown }).question;
-      if (typeof q === 'string' && !byQuestion.has(normaliseQuestion(q))) byQuestion.set(normaliseQuestion(q), p);
-    }
-    const { rows, rejects } = await readProcessbench(file);
-    const problems = new Map<string, RawItem>();
-    const paths: Omit<PathRow, 'run_id'>[] = [];
-    rows.forEach((r, i) => {
-      const p = byQuestion.get(normaliseQuestion(r.problem));
+  return async function* (file, ctx) {
+    const index = await socraticIndex(ars, ctx);
+    const { rows, rejects } = await readProcessbench(file, ctx.files);
+    for (const reject of rejects) yield { kind: 'reject', reject };
+    const yielded = new Set<string>();
+    for (const r of rows) {
+      const item = `row ${r.index}`;
+      const p = index.get(normaliseQuestion(r.problem));
       if (!p) {
-        rejects.push(
-          reject(
-            file,
-            `row ${i}`,
-            'invalid_reference',
-            'problem',
-            `row ${i} of ${file}: problem matches no GSM8K problem in ${ars}, got ${JSON.stringify(r.problem.slice(0, 40))}`,
-            r,
-          ),
-        );
-        return;
+        const message = `${item} of ${file}: problem matches no GSM8K problem in ${ars}, got ${JSON.stringify(r.problem.slice(0, 40))}`;
+        yield { kind: 'reject', reject: ingestReject(file, item, 'invalid_reference', 'problem', message, r) };
+        continue;
       }
-      const problemId = (p.value as { problem_id: string }).problem_id;
-      problems.set(problemId, p);
-      paths.push({
-        problem_id: problemId,
+      const problem_id = p.value.problem_id;
+      if (!yielded.has(problem_id)) {
+        yielded.add(problem_id);
+        yield { kind: 'problem', item: p.item, value: p.value };
+      }
+      const model = r.generator === '' ? {} : { model: r.generator };
+      const value = {
+        problem_id,
         path_id: r.id,
-        mode: 'free',
         sample_index: 0,
-        model: r.generator,
+        ...model,
         steps: r.steps,
-        node_answers: [],
-        final_answer: null,
-        given_correct: r.final_answer_correct,
-        finish_reason: null,
-        tokens_in: 0,
-        tokens_out: 0,
-      });
-    });
-    return { problems: [...problems.values()], paths, rejects: [...soc.rejects, ...rejects] } satisfies AdapterOutput;
+        correct: r.final_answer_correct,
+      };
+      yield { kind: 'path', item, value };
+    }
   };
 }
 
 /** Adapter for ProcessBench with the socratic file found beside it (see `findSocratic`). */
-export const processbench: Adapter = async (file) => {
-  const ars = findSocratic(file);
-  if (ars === null) {
-    return {
-      problems: [],
-      paths: [],
-      rejects: [
-        reject(
-          file,
-          'file',
-          'invalid_reference',
-          '',
-          `${file}: no GSM8K test_socratic.jsonl found beside it or in ../gsm8k/ (set TRACEPIPE_GSM8K_SOCRATIC) to take the ARS from`,
-          undefined,
-        ),
-      ],
-    };
+export const processbench: Adapter = async function* (file, ctx) {
+  const ars = await findSocratic(file, ctx.files);
+  if (ars !== null) {
+    yield* processbenchWith(ars)(file, ctx);
+    return;
   }
-  return processbenchWith(ars)(file);
+  const message = `${file}: no GSM8K test_socratic.jsonl found beside it or in ../gsm8k/ (set TRACEPIPE_GSM8K_SOCRATIC) to take the ARS from`;
+  yield { kind: 'reject', reject: ingestReject(file, 'file', 'invalid_reference', '', message, undefined) };
 };

@@ -180,3 +180,14 @@ export function ancestors(nodes: readonly ArsNode[]): Map<string, Set<string>> {
   for (const n of nodes) visit(n.node_id);
   return memo;
 }
+
+/** Depth of each node of one problem's ARS: 0 for a node with no parents, else 1 + its deepest parent. */
+export function depths(nodes: readonly Pick<ArsNode, 'node_id' | 'position' | 'depends_on'>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  // Position is a topological order, so parents come before their children.
+  for (const n of [...nodes].sort((a, b) => a.position - b.position)) {
+    const parents = n.depends_on.map((d) => out.get(d) ?? 0);
+    out.set(n.node_id, parents.length ? 1 + Math.max(...parents) : 0);
+  }
+  return out;
+}

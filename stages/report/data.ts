@@ -3,9 +3,10 @@
  * What the report is built from, as plain data: the merged summary of the scored paths, the
  * thresholds in force, calibration, the kept/dropped counts per stage and the run's identity.
  */
+import type { Config } from '../../schemas/config.ts';
 import type { Thresholds } from '../score/score.ts';
-import type { DomainCalibration } from '../calibrate/calibrate.ts';
-import type { ReportRow, ReportSummary } from './summary.ts';
+import { thresholdsInForce, type CalibrationResult } from '../calibrate/index.ts';
+import type { ReportSummary } from './summary.ts';
 
 /** TRACE.md's default τ_fa, for thresholds that do not carry one yet. */
 export const DEFAULT_TAU_FA = 0.25;
@@ -25,21 +26,8 @@ export interface SnapshotRef {
   parent: string | null;
 }
 
-/** Calibration of one domain (or all), as `calibrate` writes it; fields it may add (e.g. the labels that calibrated) are shown as they come. */
-export type CalibrationEntry = Omit<DomainCalibration, 'n_correct'> & {
-  n_correct?: number;
-  tau_fa?: number;
-  auroc_fa?: number | null;
-} & Record<string, unknown>;
-
-/** `calibration.json`: what `calibrate` returns, with the config's `enabled`. */
-export type Calibration = {
-  enabled: boolean;
-  target_precision?: number;
-  global: CalibrationEntry;
-  domains: Record<string, CalibrationEntry>;
-  notes?: string[];
-} & Record<string, unknown>;
+/** `calibration.json` as the calibrate stage keeps it; fields calibrate adds (e.g. the labels that calibrated, and how many) are shown as they come. */
+export type Calibration = CalibrationResult;
 
 /** One bar of the kept/dropped chart: `outcome` is `kept` or a reason. */
 export interface FlowRow {
@@ -73,47 +61,19 @@ export interface ReportData {
   adaptive?: AdaptiveCounts;
 }
 
-/** Depth of each ARS node, keyed `problem_id \0 node_id`: 0 for a node with no parents, else 1 + the deepest parent. */
-export function nodeDepths(
-  nodes: readonly { problem_id: string; node_id: string; position: number; depends_on: readonly string[] }[],
-): Map<string, number> {
-  const depth = new Map<string, number>();
-  const key = (p: string, n: string) => `${p}\u0000${n}`;
-  // Position is a topological order, so parents are seen before their children.
-  for (const n of [...nodes].sort((a, b) => a.problem_id.localeCompare(b.problem_id) || a.position - b.position)) {
-    const parents = n.depends_on.map((d) => depth.get(key(n.problem_id, d)) ?? 0);
-    depth.set(key(n.problem_id, n.node_id), parents.length ? 1 + Math.max(...parents) : 0);
-  }
-  return depth;
-}
-
-/** The report's rows of one shard: scored paths with the ARS depths of their FFS and silent-failure nodes. */
-export function toReportRows(
-  paths: readonly Omit<ReportRow, 'ffs_depth' | 'silent_depth'>[],
-  nodes: readonly { problem_id: string; node_id: string; position: number; depends_on: readonly string[] }[],
-): ReportRow[] {
-  const depths = nodeDepths(nodes);
-  const depthOf = (p: string, n: string | null) => (n === null ? null : (depths.get(`${p}\u0000${n}`) ?? null));
-  return paths.map((p) => ({
-    ...p,
-    ffs_depth: depthOf(p.problem_id, p.ffs_node),
-    silent_depth: depthOf(p.problem_id, p.silent_failure_node),
-  }));
-}
-
-/** Thresholds in force for a domain: the calibrated ones where calibration is on and met its target, else the configured ones. */
-export function thresholdsInForce(
-  base: Thresholds & { tau_fa?: number },
-  cal: Calibration | null,
+/**
+ * Thresholds in force for the run and each domain, by calibrate's one rule (`thresholdsInForce`),
+ * with τ_fa: calibrated where calibrate records one, else the configured one.
+ */
+export function thresholdsByDomain(
+  config: Pick<Config, 'thresholds'>,
+  cal: Calibration | null | undefined,
   domains: readonly string[],
 ): ThresholdsInForce {
-  const configured: ThresholdSet = { ...base, tau_fa: base.tau_fa ?? DEFAULT_TAU_FA };
-  const pick = (e: CalibrationEntry | undefined): ThresholdSet =>
-    cal?.enabled && e?.met_target
-      ? { ...configured, tau_pc: e.tau_pc, tau_gc: e.tau_gc, tau_fa: e.tau_fa ?? configured.tau_fa }
-      : configured;
-  return {
-    global: pick(cal?.global),
-    domains: Object.fromEntries(domains.map((d) => [d, pick(cal?.domains[d] ?? cal?.global)])),
-  };
+  // A key that is no domain gives the global calibration.
+  const at = (d: string): ThresholdSet => ({
+    tau_fa: config.thresholds.tau_fa ?? DEFAULT_TAU_FA,
+    ...thresholdsInForce(config, cal, d),
+  });
+  return { global: at(''), domains: Object.fromEntries(domains.map((d) => [d, at(d)])) };
 }

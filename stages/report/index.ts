@@ -1,52 +1,78 @@
 /**
  * @module stages/report
- * The report people look at: `runs/<name>/report/index.html`, one self-contained page with
- * charts rendered to SVG on the server and a table beside each chart, built from the run's
- * merged per-shard summaries (never from all paths at once).
+ * The report stage (run grain): one self-contained HTML page with charts rendered to SVG on the
+ * server and a table beside each chart, built from the merged per-shard summaries of the run
+ * (never from all paths at once).
  */
 import { join } from 'node:path';
-import { writeFileAtomic, type Store } from '../../pipeline/io/store.ts';
-import type { Stage } from '../../pipeline/engine/runner.ts';
-import type { ReportData } from './data.ts';
-import { loadReportData } from './load.ts';
+import type { RunStage } from '../lib/stage.ts';
+import type { CalibrationResult } from '../calibrate/index.ts';
+import { thresholdsByDomain, type AdaptiveCounts, type ReportData, type SnapshotRef } from './data.ts';
+import { domainsOf } from './aggregate.ts';
 import { buildReport } from './html.ts';
+import { emptySummary, type ReportSummary } from './summary.ts';
 
 export { buildReport } from './html.ts';
 export { summarizeReport, mergeReportSummaries, type ReportRow, type ReportSummary } from './summary.ts';
-export { toReportRows, thresholdsInForce } from './data.ts';
-export { loadReportData, readCalibration } from './load.ts';
+export { thresholdsByDomain } from './data.ts';
 export type { ReportData, FlowRow, ThresholdSet, ThresholdsInForce, SnapshotRef, AdaptiveCounts } from './data.ts';
 
-/** Builds the report from report data and writes it atomically to `<runDir>/report/index.html`; returns the file, the number of charts and any chart warnings. */
-export async function writeReport(
-  runDir: string,
-  data: ReportData,
-): Promise<{ file: string; charts: number; warnings: string[] }> {
-  const { html, charts, warnings } = await buildReport(data);
+/** Builds the report of a run folder from a DuckDB store of its scored paths (the report tests' fixture, a run of the earlier engine). */
+export async function report(store: import('../../pipeline/io/store.ts').Store, runDir: string) {
+  const { loadReportData } = await import('./load.ts');
+  const { writeFileAtomic } = await import('../../pipeline/io/store.ts');
+  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
   const file = join(runDir, 'report', 'index.html');
   await writeFileAtomic(file, html);
   return { file, charts, warnings };
 }
 
-/** Builds the report of a run of the current engine from its store and run folder (the summary computed from the store's rows in chunks). */
-export async function report(
-  store: Store,
-  runDir: string,
-): Promise<{ file: string; charts: number; warnings: string[] }> {
-  return writeReport(runDir, await loadReportData(store, runDir));
+/** What the report shows of the run besides its paths: set by the engine (snapshot, modes and adaptive when it has them). */
+export interface ReportMeta {
+  name: string;
+  model: string;
+  simulated: boolean;
+  simulationNote: string | null;
+  snapshot?: SnapshotRef | null;
+  modes?: Record<string, number>;
+  adaptive?: AdaptiveCounts;
 }
 
-/** The `report` stage descriptor: append it to STAGES after `emit`. */
-export const reportStage: Stage = {
+export const reportStage: RunStage = {
+  kind: 'run',
   name: 'report',
+  // `tracepipe report <run>` is its own command (it needs no config).
+  command: false,
   describe: 'one self-contained HTML page with charts and tables (report/index.html)',
-  inputs: ['filtered_paths', 'ars_nodes', 'rejects', 'stage_runs', 'manifest.json', 'calibration.json'],
-  outputs: ['report/index.html'],
-  // The report reads the whole run; it has no settings of its own, and re-runs whenever anything upstream does.
-  configSlice: () => 'report-v1',
-  async run(ctx) {
-    const { file, charts, warnings } = await report(ctx.store, ctx.runDir);
-    for (const w of warnings) ctx.log(`  report ${w}`);
-    return { file: file.slice(ctx.runDir.length + 1), charts, warnings: warnings.length };
+  version: 2,
+  needs: ['filtered'],
+  uses: ['calibrate'],
+  config: (c) => [c.thresholds, c.calibrate.enabled],
+  async run({ config, runId, summaries, globals, stages }) {
+    const meta = globals.meta as ReportMeta;
+    const cal = (globals.calibrate as CalibrationResult | undefined) ?? null;
+    // filter keeps `summarizeReport` of each shard's rows; the engine merges them.
+    const summary = (summaries.filtered as { report?: ReportSummary } | undefined)?.report ?? emptySummary();
+    const data: ReportData = {
+      name: meta.name,
+      runId,
+      snapshot: meta.snapshot ?? null,
+      model: meta.model,
+      simulated: meta.simulated,
+      simulationNote: meta.simulationNote,
+      finishedAt: new Date().toISOString(),
+      thresholds: thresholdsByDomain(config, cal, domainsOf(summary)),
+      calibration: cal,
+      summary,
+      flow: stages.flatMap((s) => s.flow),
+      ...(meta.modes ? { modes: meta.modes } : {}),
+      ...(meta.adaptive ? { adaptive: meta.adaptive } : {}),
+    };
+    const { html, charts, warnings } = await buildReport(data);
+    return {
+      result: { charts, warnings: warnings.length },
+      files: { 'report/index.html': html },
+      stats: { charts, warnings: warnings.length },
+    };
   },
 };

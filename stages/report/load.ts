@@ -10,14 +10,31 @@ import { sqlString, type Store } from '../../pipeline/io/store.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../score/score.ts';
 import { ConfigError } from '../../schemas/config.ts';
 import { mergeReportSummaries, summarizeReport, type ReportRow, type ReportSummary } from './summary.ts';
+import { depths } from '../lib/ars.ts';
 import {
-  thresholdsInForce,
-  toReportRows,
+  DEFAULT_TAU_FA,
+  thresholdsByDomain,
   type Calibration,
   type FlowRow,
   type ReportData,
   type SnapshotRef,
 } from './data.ts';
+
+/** The report's rows of some scored paths: with the ARS depths of their FFS and silent-failure nodes (as filter adds them). */
+export function toReportRows(
+  paths: readonly Omit<ReportRow, 'ffs_depth' | 'silent_depth'>[],
+  nodes: readonly { problem_id: string; node_id: string; position: number; depends_on: string[] }[],
+): ReportRow[] {
+  const byProblem = new Map<string, (typeof nodes)[number][]>();
+  for (const n of nodes) (byProblem.get(n.problem_id) ?? byProblem.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const depth = new Map([...byProblem].map(([p, ns]) => [p, depths(ns)]));
+  const at = (p: string, n: string | null) => (n === null ? null : (depth.get(p)?.get(n) ?? null));
+  return paths.map((p) => ({
+    ...p,
+    ffs_depth: at(p.problem_id, p.ffs_node),
+    silent_depth: at(p.problem_id, p.silent_failure_node),
+  }));
+}
 
 type Manifest = {
   run_id?: string;
@@ -164,7 +181,11 @@ export async function loadReportData(store: Store, runDir: string): Promise<Repo
     simulated: manifest.simulated === true,
     simulationNote: manifest.simulation ?? null,
     finishedAt: manifest.finished_at ?? null,
-    thresholds: thresholdsInForce(manifest.config?.thresholds ?? DEFAULT_THRESHOLDS, calibration, domains),
+    thresholds: thresholdsByDomain(
+      { thresholds: { ...DEFAULT_THRESHOLDS, tau_fa: DEFAULT_TAU_FA, ...manifest.config?.thresholds } },
+      calibration,
+      domains,
+    ),
     calibration,
     summary,
     flow: flowRows({ ...manifest, stages }, reasons),

@@ -4,7 +4,8 @@
  * none), a note, and the tables beside it, all from the summary and the run's data.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { CalibrationEntry, ReportData } from './data.ts';
+import type { DomainCalibration } from '../calibrate/calibrate.ts';
+import type { ReportData } from './data.ts';
 import {
   depthOrder,
   domainsOf,
@@ -42,7 +43,7 @@ const KNOWN_TOP = new Set(['enabled', 'target_precision', 'global', 'domains', '
 /** The calibration's fields beyond the known ones (e.g. the labels that calibrated and their counts), as rows. */
 function calibrationExtras(cal: ReportData['calibration']): string[][] {
   if (!cal) return [];
-  const entries: [string, CalibrationEntry][] = [['all', cal.global], ...Object.entries(cal.domains)];
+  const entries: [string, DomainCalibration][] = [['all', cal.global], ...Object.entries(cal.domains)];
   return [
     ...Object.entries(cal)
       .filter(([k]) => !KNOWN_TOP.has(k))
@@ -160,7 +161,9 @@ export function sections(d: ReportData): Section[] {
               o.tau_fa,
               { html: pct(o.precision) + ci(o.precision_ci) },
               { html: pct(o.coverage) + ci(o.coverage_ci) },
-              c ? `${num(c.auroc_pc)} / ${num(c.auroc_gc)} / ${num(c.auroc_fa)} / ${num(c.auroc_mean)}` : '–',
+              c
+                ? `${num(c.auroc_pc)} / ${num(c.auroc_gc)} / ${num((c as { auroc_fa?: number | null }).auroc_fa)} / ${num(c.auroc_mean)}`
+                : '–',
               c ? `${c.source}${c.met_target ? '' : ', target not met'}` : 'none',
             ];
           }),

@@ -34,9 +34,8 @@ export interface ReportRow {
  * `C`/`I` by the final consensus, `u` unlabeled.
  */
 export interface ReportSummary {
+  /** Format and binning; merging refuses another. A string, so that the engine's generic merge (numbers add) keeps it. */
   format: typeof FORMAT;
-  /** Bins per unit on PC, GC and FA. */
-  bins: number;
   paths: number;
   /** `domain|mode|region|category|label_source|y` (y: `c`, `i` or `u`). */
   rows: Record<string, number>;
@@ -50,9 +49,9 @@ export interface ReportSummary {
   k_drawn: Record<string, number>;
 }
 
-export const FORMAT = 'tracepipe-report-summary/1' as const;
-/** Bins per unit: 0.05 wide, the calibration grid's step. */
+/** Bins per unit on PC, GC and FA: 0.05 wide, the calibration grid's step. */
 export const BINS = 20;
+export const FORMAT = 'tracepipe-report-summary/1, 20 bins per unit' as const;
 /** The grid 0, 0.05, …, 1 that bins and thresholds are compared on. */
 export const GRID: readonly number[] = Array.from({ length: BINS + 1 }, (_, i) => i / BINS);
 
@@ -104,7 +103,6 @@ const sortedObject = (m: Map<string, number>) =>
   Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const finish = (paths: number, a: Acc): ReportSummary => ({
   format: FORMAT,
-  bins: BINS,
   paths,
   rows: sortedObject(a.rows),
   plane: sortedObject(a.plane),
@@ -133,15 +131,16 @@ export function summarizeReport(rows: readonly ReportRow[]): ReportSummary {
 
 /**
  * Adds summaries up: associative and commutative, and the merge of the summaries of parts equals
- * the summary of their union. Refuses a part of another format or binning, naming it. Time O(total keys).
+ * the summary of their union (as does stages/lib/summary's generic `mergeSummaries`, up to key
+ * order). Refuses a part of another format or binning, naming it. Time O(total keys).
  */
 export function mergeReportSummaries(parts: readonly ReportSummary[]): ReportSummary {
   const a = acc();
   let paths = 0;
   parts.forEach((p, i) => {
-    if (p.format !== FORMAT || p.bins !== BINS)
+    if (p.format !== FORMAT)
       throw new Error(
-        `report summary ${i + 1} of ${parts.length} has format ${JSON.stringify(p.format)} with ${p.bins} bins; expected ${FORMAT} with ${BINS} bins`,
+        `report summary ${i + 1} of ${parts.length} has format ${JSON.stringify(p.format)}; expected ${FORMAT}`,
       );
     paths += p.paths;
     for (const k of TABLES) for (const [key, n] of Object.entries(p[k])) bump(a[k], key, n);

@@ -46,9 +46,9 @@ async function check(
   const run = join(dir, name);
   await rm(run, { recursive: true, force: true });
   for (const [dataset, sql] of Object.entries({ ...GOOD, ...bad })) {
-    await mkdir(join(run, 'out', dataset), { recursive: true });
+    await mkdir(join(run, 'latest', dataset), { recursive: true });
     await store.run(
-      `COPY (${twice(sql)}) TO ${sqlString(join(run, 'out', dataset, 'part-0.parquet'))} (FORMAT parquet)`,
+      `COPY (${twice(sql)}) TO ${sqlString(join(run, 'latest', dataset, 'part-0.parquet'))} (FORMAT parquet)`,
     );
   }
   return new Promise((ok) => {

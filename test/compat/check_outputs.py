@@ -1,6 +1,8 @@
 """Reads every tracepipe output with pyarrow and Hugging Face `datasets`, as a user would.
 
-Usage: check_outputs.py <run_dir>. Prints one JSON object: per dataset, rows and column types
+Usage: check_outputs.py <run_dir>. Reads the snapshot `latest` names, part files one by one
+and as one Hugging Face dataset repository (`load_dataset(<run_dir>/latest, "<name>")`, one
+config per dataset in its README). Prints one JSON object: per dataset, rows and column types
 as pyarrow and `datasets` see them. Exits 1 with a message naming the dataset and column when
 a column does not have the type TRL expects.
 """
@@ -36,9 +38,9 @@ def same_type(got, want):
 def main(run_dir):
     report, errors = {}, []
     for name, cols in EXPECTED.items():
-        files = sorted(glob.glob(os.path.join(run_dir, "out", name, "part-*.parquet")))
+        files = sorted(glob.glob(os.path.join(run_dir, "latest", name, "part-*.parquet")))
         if not files:
-            errors.append(f"{name}: no part-*.parquet files in {run_dir}/out/{name}")
+            errors.append(f"{name}: no part-*.parquet files in {run_dir}/latest/{name}")
             continue
         table = pa.concat_tables([pq.read_table(f) for f in files])
         for col, want in cols.items():
@@ -52,6 +54,9 @@ def main(run_dir):
         ds = load_dataset("parquet", data_files=files, split="train")
         if len(ds) != table.num_rows:
             errors.append(f"{name}: datasets read {len(ds)} rows, pyarrow {table.num_rows}")
+        repo = load_dataset(os.path.join(run_dir, "latest"), name, split="train")
+        if len(repo) != table.num_rows:
+            errors.append(f"{name}: load_dataset(latest, {name!r}) read {len(repo)} rows, pyarrow {table.num_rows}")
         if len(ds) and "messages" in ds.column_names:
             first = ds[0]["messages"]
             if not (isinstance(first, list) and set(first[0].keys()) == {"role", "content"}):

@@ -59,9 +59,9 @@ def same_type(got, want):
 
 def load(run_dir, name):
     """Loads one output with `datasets` and checks its columns; raises CompatError naming the column."""
-    files = sorted(glob.glob(os.path.join(run_dir, "out", name, "part-*.parquet")))
+    files = sorted(glob.glob(os.path.join(run_dir, "latest", name, "part-*.parquet")))
     if not files:
-        raise CompatError(f"{name}: no part-*.parquet files in {run_dir}/out/{name}")
+        raise CompatError(f"{name}: no part-*.parquet files in {run_dir}/latest/{name}")
     ds = load_dataset("parquet", data_files=files, split="train")
     schema = ds.data.schema
     for col, want in EXPECTED[name].items():

@@ -1,6 +1,7 @@
 import { describe, it, expect, vi } from 'vitest';
 import yargs from 'yargs';
 import { simOptsFromArgv, simServe, simServeOptions } from '../../sim/cli.ts';
+import { ConfigError } from '../../schemas/errors.ts';
 
 const parse = (argv: string[]) => yargs(argv).options(simServeOptions).strict().parseSync();
 
@@ -50,10 +51,26 @@ describe('sim serve', () => {
       rateMalformed: 0,
       rateTruncated: 0,
       faultSeed: 2,
+      pDecomposeError: 0,
+      pExtractError: 0,
+      rpm: 0,
       problemsFile: 'p.jsonl',
       overCapacity: '429',
       refuseN: true,
     });
+  });
+
+  it('turns the helper error rates and the rpm limit into options, and refuses a flag that is not a number', () => {
+    expect(
+      simOptsFromArgv(parse(['--rpm', '6000', '--p-decompose-error', '0.1', '--p-extract-error', '0.2'])),
+    ).toMatchObject({ rpm: 6000, pDecomposeError: 0.1, pExtractError: 0.2 });
+    expect(() => simOptsFromArgv(parse(['--rpm', 'lots']))).toThrow(
+      new ConfigError('sim serve --rpm should be a number, got NaN'),
+    );
+  });
+
+  it('says in --problems help that problems outside the synth bank get random answers', () => {
+    expect(simServeOptions.problems.describe).toMatch(/RANDOM ANSWERS/);
   });
 
   it('prints its URL as a simulation, serves, and stops when the signal aborts', async () => {
@@ -62,7 +79,11 @@ describe('sim serve', () => {
       lines.push(String(s));
       return true;
     });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const errLines: string[] = [];
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      errLines.push(String(s));
+      return true;
+    });
     const ac = new AbortController();
     const done = simServe(parse(['--n', '30']), ac.signal);
     await vi.waitFor(() => expect(lines).toHaveLength(1));
@@ -76,6 +97,8 @@ describe('sim serve', () => {
     ac.abort();
     await done;
     err.mockRestore();
+    const stop = /^tracepipe simulator stopped: (\{.*\})\n$/.exec(errLines.at(-1) ?? '');
+    expect(JSON.parse(stop![1]!)).toMatchObject({ simulation: expect.stringMatching(/^SIMULATION/), requests: 1 });
     await expect(fetch(`${m![1]}/models`)).rejects.toThrow();
   });
 });

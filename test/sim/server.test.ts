@@ -1,6 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import OpenAI from 'openai';
-import type { ArsNode } from '../../schemas/problems.ts';
 import { freeMessages, guidedMessages, guidedSchema, parseFree, parseGuided } from '../../stages/lib/prompts.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/server.ts';
 import { evalStep, writeSynth, type SynthProblem } from '../../sim/synth.ts';
@@ -8,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt } from '../../sim/rng.ts';
+import { nodes } from './helpers.ts';
 
 const sims: Simulator[] = [];
 afterAll(() => Promise.all(sims.map((s) => s.close())));
@@ -18,24 +18,6 @@ const start = async (o: SimulatorOptions) => {
 };
 const client = (s: Simulator) => new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
 
-/** ARS node rows as the pipeline stores them: Q1..Qn in order, then F. */
-function nodes(p: SynthProblem): ArsNode[] {
-  const { input } = p;
-  return [
-    ...input.ars.map((a, i) => ({ ...a, problem_id: input.problem_id, position: i, is_final: false })),
-    {
-      problem_id: input.problem_id,
-      node_id: 'F',
-      position: input.ars.length,
-      question: input.question,
-      depends_on: [],
-      answer: input.answer,
-      answer_spec: input.answer_spec,
-      uses_image: false,
-      is_final: true,
-    },
-  ];
-}
 const guided = (p: SynthProblem) => ({
   model: 'my-model',
   messages: guidedMessages(p.input, nodes(p)),

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseConfig } from '../../../schemas/config.ts';
+import { parseConfig, runDirOf } from '../../../schemas/config.ts';
 import { runPipeline, type RunResult } from '../../engine/run.ts';
 import { writeFileAtomic } from '../../io/store.ts';
 
@@ -19,6 +19,8 @@ export interface DemoOptions {
   name: string;
   runsDir: string;
   signal: AbortSignal;
+  abort: AbortSignal;
+  log: (line: string) => void;
   onCleanup: (f: () => Promise<void>) => void;
   latencyMs?: number;
 }
@@ -54,13 +56,13 @@ export async function startSimProcess(
 
 /** Runs the demo end to end and returns the finished run. */
 export async function demo(opts: DemoOptions): Promise<RunResult> {
-  const runDir = resolve(opts.runsDir, opts.name);
+  const runDir = runDirOf({ name: opts.name, runs_dir: resolve(opts.runsDir) });
   const inputDir = join(runDir, 'input');
   await mkdir(inputDir, { recursive: true });
   const problemsFile = join(inputDir, 'problems.jsonl');
   const { writeSynth } = await import('../../../sim/synth.ts');
   await writeSynth(problemsFile, { n: opts.n, seed: opts.seed });
-  process.stderr.write(`synth: ${opts.n} problems (math, physics, chemistry) in ${problemsFile}\n`);
+  opts.log(`synth: ${opts.n} problems (math, physics, chemistry) in ${problemsFile}`);
   const sim = await startSimProcess(
     ['--seed', String(opts.seed), '--n', String(opts.n), '--latency-ms', String(opts.latencyMs ?? 20)],
     opts.onCleanup,
@@ -82,7 +84,12 @@ export async function demo(opts: DemoOptions): Promise<RunResult> {
   await writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
   const config = parseConfig(raw, 'demo config', runDir);
   try {
-    return await runPipeline(config, { signal: opts.signal });
+    return await runPipeline(config, {
+      signal: opts.signal,
+      abort: opts.abort,
+      log: opts.log,
+      command: 'tracepipe demo',
+    });
   } finally {
     sim.child.kill('SIGTERM');
   }

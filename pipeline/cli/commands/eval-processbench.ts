@@ -20,6 +20,7 @@ import type { ArsNode, PathRow, Problem, ScoredPath } from '../../../schemas/ind
 import { ingest } from '../../../stages/ingest/ingest.ts';
 import { normaliseQuestion } from '../../../stages/ingest/gsm8k.ts';
 import { processbenchTruth, readProcessbench } from '../../../stages/ingest/processbench.ts';
+import { nodeFiles } from '../../io/files.ts';
 import { align } from '../../../stages/align/align.ts';
 import { goldValues, valueGraphFailureStep } from '../../../stages/align/rootcause.ts';
 import { buildValueGraph } from '../../../stages/align/valuegraph.ts';
@@ -199,9 +200,10 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
   const log = opts.log ?? (() => {});
   const ext = checkExtractor(opts.extractor);
   const runId = 'eval-processbench';
-  const ing = await ingest([{ path: opts.ars, format: 'gsm8k-socratic' }], { runId });
+  const files = nodeFiles();
+  const ing = await ingest([{ path: opts.ars, format: 'gsm8k-socratic' }], { runId, files });
   const ids = new Map(ing.problems.map((p) => [normaliseQuestion(p.question), p.problem_id]));
-  const { rows, rejects } = await readProcessbench(opts.data);
+  const { rows, rejects } = await readProcessbench(opts.data, files);
   const paths: PathRow[] = [];
   for (const r of rows) {
     const problemId = ids.get(normaliseQuestion(r.problem));
@@ -254,7 +256,7 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
       : await extractorPredictions(ext, { problems, nodes, paths }, runId, log, opts.extractor?.signal);
 
   // Every prediction is made: only now are ProcessBench's labels and final-answer flags read.
-  const truth = await processbenchTruth(opts.data);
+  const truth = await processbenchTruth(opts.data, files);
   const labels = new Map([...truth].map(([id, r]) => [id, r.label]));
   const rowsWithLabel = predictions.filter((p) => labels.has(p.id));
   const metric = (ps: typeof rowsWithLabel) =>

@@ -7,6 +7,7 @@
  * computation is counted as `not_applicable` (word sorting, Dyck languages, logical deduction).
  */
 import { readJsonl } from '../../../stages/ingest/gsm8k.ts';
+import { nodeFiles } from '../../io/files.ts';
 import { arithmeticErrors, computations } from '../../../stages/align/align.ts';
 import { processBenchF1 } from '../../../stages/lib/metrics.ts';
 
@@ -48,7 +49,7 @@ export const firstArithmeticFlag = (steps: readonly string[]): number => arithme
 /** Runs the arithmetic check over a BIG-Bench-Mistake file and scores it against `mistake_index`. */
 export async function evalStepErrors(opts: EvalStepErrorsOptions): Promise<EvalStepErrorsSummary> {
   const log = opts.log ?? (() => {});
-  const { rows, rejects } = await readJsonl(opts.data);
+  const { rows, rejects } = await readJsonl(opts.data, nodeFiles());
   const scored: { label: number; predicted: number; applicable: boolean }[] = [];
   let skipped = rejects.length;
   for (const { line, value } of rows) {

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { ArsNode, PathRow, ScoredPath } from '../../../schemas/index.ts';
 import { ingest } from '../../../stages/ingest/ingest.ts';
-import { gsm8kSolutionsWith, normaliseQuestion } from '../../../stages/ingest/gsm8k.ts';
+import { gsm8kSolutionsFrom } from '../../../stages/ingest/gsm8k.ts';
+import { nodeFiles } from '../../io/files.ts';
 import { align } from '../../../stages/align/align.ts';
 import { score } from '../../../stages/score/score.ts';
 import {
@@ -109,12 +110,16 @@ export const inCalibrationHalf = (problemId: string) => (createHash('sha256').up
 export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummary> {
   const log = opts.log ?? (() => {});
   const runId = 'eval-trace';
-  const ing = await ingest([{ path: opts.problems, format: 'gsm8k-socratic' }], { runId });
-  const ids = new Map(ing.problems.map((p) => [normaliseQuestion(p.question), p.problem_id]));
-  const sol = await gsm8kSolutionsWith(ids)(opts.paths);
-  const rawPaths: PathRow[] = sol.paths.map((p) => ({ ...p, run_id: runId }));
+  const ing = await ingest(
+    [
+      { path: opts.problems, format: 'gsm8k-socratic' },
+      { path: opts.paths, adapter: gsm8kSolutionsFrom(opts.problems) },
+    ],
+    { runId, files: nodeFiles() },
+  );
+  const rawPaths: PathRow[] = ing.paths;
   log(
-    `ingested ${ing.problems.length} problems, ${ing.nodes.length} ARS nodes, ${rawPaths.length} paths, ${ing.rejects.length + sol.rejects.length} rejects`,
+    `ingested ${ing.problems.length} problems, ${ing.nodes.length} ARS nodes, ${rawPaths.length} paths, ${ing.rejects.length} rejects`,
   );
   const { paths } = align({ paths: rawPaths, nodes: ing.nodes });
   const inter = paths.flatMap((p) => p.node_answers.filter((a) => a.node_id !== 'F'));
@@ -139,7 +144,7 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
   return {
     problems: ing.problems.length,
     paths: scored.length,
-    rejects: ing.rejects.length + sol.rejects.length,
+    rejects: ing.rejects.length,
     label_disagreements,
     ...aurocs(scored.filter((s: ScoredPath) => s.final_correct !== null)),
     tau_pc: cal.global.tau_pc,

@@ -35,12 +35,19 @@ export function cacheKey(parts: {
   return h.digest('hex');
 }
 
+/** What the client needs of a reply cache: lookups, writes that become durable, and a count of them. */
+export interface ReplyCache {
+  get(key: string): Promise<CacheEntry | undefined>;
+  put(...entries: CacheEntry[]): void;
+  readonly writes: number;
+}
+
 export interface CacheOptions {
   flushMs?: number;
   maxBatch?: number;
 }
 
-export class RequestCache {
+export class RequestCache implements ReplyCache {
   private pending = new Map<string, CacheEntry>();
   /** Entries handed to an INSERT that has not finished yet; still visible to lookups. */
   private flushing = new Map<string, CacheEntry>();

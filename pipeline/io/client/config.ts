@@ -1,95 +1,126 @@
 /**
  * @module pipeline/io/client/config
- * Model and generation settings, their defaults, and the redaction every echoed or persisted
- * copy goes through: the API key is read from the environment only when the client is built.
+ * The client's model and generation settings, derived from the config schema (types and defaults
+ * alike), the settings of each model a run asks (generation, teacher, extractor), and the redaction
+ * every echoed or persisted copy goes through: the API key is read from the environment only.
  */
+import {
+  DEFAULT_KEY_ENV,
+  generateDefaults,
+  redactUrl,
+  type Config,
+  type Endpoint,
+  type GenerateSection,
+} from '../../../schemas/config.ts';
+import { REDACTED } from '../../../schemas/redact.ts';
 
-export interface ModelConfig {
-  base_url: string;
-  model: string;
-  /** Name of the environment variable holding the API key; default `OPENAI_API_KEY`. */
-  api_key_env?: string;
+export { DEFAULT_KEY_ENV };
+
+/** An endpoint as the client takes it: `api_key_env` may be left to its default (`OPENAI_API_KEY`). */
+export type ModelConfig = Omit<Endpoint, 'api_key_env'> & Partial<Pick<Endpoint, 'api_key_env'>>;
+
+/** USD per million tokens of one model (an entry of `generate.prices` without its model name). */
+export type Price = Omit<GenerateSection['prices'][number], 'model'>;
+
+/** The generate section as the client reads it: `prices` keyed by model name. */
+export type GenerateConfig = Omit<GenerateSection, 'prices'> & { prices: Record<string, Price> };
+
+/** What the client needs to talk to one model: where it is, and how to sample, limit, retry and pay. */
+export interface ModelSettings {
+  model: ModelConfig;
+  generate: GenerateConfig;
 }
 
-export interface Price {
-  input_per_mtok: number;
-  output_per_mtok: number;
+/** The config's `generate` section (a list of prices) in the client's form (prices keyed by model). */
+export function clientGenerate(g: GenerateSection): GenerateConfig {
+  return { ...g, prices: Object.fromEntries(g.prices.map(({ model, ...p }) => [model, p])) };
 }
 
-export interface GenerateConfig {
-  k: number;
-  modes: ('ars-guided' | 'free')[];
-  temperature: number;
-  top_p: number;
-  max_tokens: number;
-  seed: number | null;
-  /** Try the server's `n`; fall back to separate requests when refused (remembered for the run). */
-  use_n: boolean;
-  concurrency: number;
-  rpm: number | null;
-  tpm: number | null;
-  timeout_ms: number;
-  max_retries: number;
-  /** Re-asks on invalid JSON or a schema miss. */
-  max_reasks: number;
-  /** USD; the run stops cleanly before it would exceed this. */
-  max_budget: number | null;
-  prices: Record<string, Price>;
+/** The schema's defaults of the generate section, in the client's form. */
+export const defaultGenerateConfig: GenerateConfig = clientGenerate(generateDefaults());
+
+/** The run's request settings: its generate section, or the schema's defaults when it has none. */
+const requestSettings = (config: Pick<Config, 'generate'>) => clientGenerate(config.generate ?? generateDefaults());
+
+const endpointOf = (e: Endpoint): ModelConfig => ({ base_url: e.base_url, model: e.model, api_key_env: e.api_key_env });
+
+/** The generation model's settings, or null when the run configures no model (imported paths only). */
+export function generateSettings(config: Pick<Config, 'model' | 'generate'>): ModelSettings | null {
+  return config.model ? { model: endpointOf(config.model), generate: requestSettings(config) } : null;
 }
 
-export const defaultGenerateConfig: GenerateConfig = {
-  k: 4,
-  modes: ['ars-guided', 'free'],
-  temperature: 0.7,
-  top_p: 1,
-  max_tokens: 1024,
-  seed: null,
-  use_n: true,
-  concurrency: 64,
-  rpm: null,
-  tpm: null,
-  timeout_ms: 120_000,
-  max_retries: 5,
-  max_reasks: 2,
-  max_budget: null,
-  prices: {},
-};
+/**
+ * The teacher's (`decompose`) settings, or null when none is configured: the user's limits, retries,
+ * timeouts, budget and prices from `generate`, with the teacher's own temperature and max_tokens,
+ * one reply per request and a fixed seed.
+ */
+export function teacherSettings(config: Pick<Config, 'decompose' | 'generate'>): ModelSettings | null {
+  const d = config.decompose;
+  if (!d) return null;
+  const g = requestSettings(config);
+  const sampling = generateDefaults();
+  return {
+    model: endpointOf(d),
+    generate: {
+      ...g,
+      k: 1,
+      modes: sampling.modes,
+      temperature: d.temperature,
+      top_p: sampling.top_p,
+      max_tokens: d.max_tokens,
+      seed: 0,
+      use_n: false,
+      adaptive: null,
+    },
+  };
+}
 
-export const DEFAULT_KEY_ENV = 'OPENAI_API_KEY';
+/**
+ * The extractor's (`align.extractor`) settings, or null when align is numeric: the user's limits,
+ * retries, timeouts, budget and prices, with deterministic sampling (temperature 0, seed 0, no `n`).
+ */
+export function extractorSettings(config: Pick<Config, 'align' | 'generate'>): ModelSettings | null {
+  const x = config.align.mode === 'extractor' ? config.align.extractor : null;
+  return x ? { model: endpointOf(x), generate: extractorGenerate(requestSettings(config)) } : null;
+}
+
+/** Deterministic extraction on top of `base` (temperature 0, seed 0, one reply per request). */
+function extractorGenerate(base: GenerateConfig): GenerateConfig {
+  const sampling = generateDefaults();
+  return {
+    ...base,
+    k: 1,
+    modes: sampling.modes,
+    temperature: 0,
+    top_p: sampling.top_p,
+    max_tokens: sampling.max_tokens,
+    seed: 0,
+    use_n: false,
+    adaptive: null,
+  };
+}
+
+/** The extractor's settings for a command without a run config (`eval processbench`): defaults but concurrency. */
+export function extractorGenerateConfig(concurrency = defaultGenerateConfig.concurrency): GenerateConfig {
+  return { ...extractorGenerate(defaultGenerateConfig), concurrency };
+}
 
 /** Reads the API key from the named environment variable; servers without auth get a placeholder. */
 export function apiKey(model: ModelConfig, env: NodeJS.ProcessEnv): string {
   return env[model.api_key_env ?? DEFAULT_KEY_ENV] || 'no-key';
 }
 
-/** A copy of the model config safe to echo or persist: it names the key's variable, never its value. */
-export function redactModel(model: ModelConfig): ModelConfig & { api_key: '<redacted>' } {
+/** A copy of the model config safe to echo or persist: its URL redacted, naming the key's variable, never its value. */
+export function redactModel(model: ModelConfig): Required<ModelConfig> & { api_key: typeof REDACTED } {
   return {
-    base_url: stripUserinfo(model.base_url),
+    base_url: redactUrl(model.base_url),
     model: model.model,
     api_key_env: model.api_key_env ?? DEFAULT_KEY_ENV,
-    api_key: '<redacted>',
+    api_key: REDACTED,
   };
 }
 
 /** Replaces every occurrence of `secret` in a line (used on everything passed to a log). */
 export function redactText(line: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? line.split(secret).join('<redacted>') : line;
-}
-
-/** `https://user:pw@host/v1` → `https://host/v1`, so a key pasted into a URL is not persisted. */
-function stripUserinfo(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}
-
-/** The extractor's generation settings: deterministic (temperature 0, a fixed seed), one reply per request. */
-export function extractorGenerateConfig(concurrency = defaultGenerateConfig.concurrency): GenerateConfig {
-  return { ...defaultGenerateConfig, temperature: 0, seed: 0, use_n: false, concurrency };
+  return secret && secret.length >= 4 ? line.split(secret).join(REDACTED) : line;
 }

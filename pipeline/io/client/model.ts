@@ -11,7 +11,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'ope
 import type { ModelCounters, ModelPort, SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 import { apiKey, redactText, type GenerateConfig, type ModelConfig } from './config.ts';
 import { Accounting, estimateTokens } from './accounting.ts';
-import { cacheKey, type RequestCache } from './cache.ts';
+import { cacheKey, type ReplyCache } from './cache.ts';
 import { Limiter } from './limits.ts';
 import { leanFetch, type LeanFetch } from './fetch.ts';
 import { backoffMs, classify, sleep, type Failure } from './retry.ts';
@@ -30,7 +30,7 @@ export interface ClientStats {
 }
 
 export interface ClientDeps {
-  cache: RequestCache;
+  cache: ReplyCache;
   /** Admission control shared by every client of the same server (default: a limiter of this client's own). */
   limiter?: Limiter;
   /** The run's budget, shared by every client (default: a budget of this client's own). */

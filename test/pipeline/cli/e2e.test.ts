@@ -1,6 +1,7 @@
 /**
  * End to end through the built CLI: synth, the simulator over real HTTP, the real openai
- * client, DuckDB, Parquet read back by DuckDB and by pyarrow + datasets in a virtualenv.
+ * client, DuckDB, Parquet read back by DuckDB and by pyarrow + datasets in a virtualenv. The
+ * CLI runs as cron would (no terminal): JSON log lines, one JSON summary line on stdout.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -29,6 +30,13 @@ describe('tracepipe demo (simulated model) end to end', () => {
   let runDir: string;
   let stdout: string;
   let stderr: string;
+  let summary: {
+    status: string;
+    exit_code: number;
+    simulated: boolean;
+    stages: Record<string, { status: string }>;
+    snapshot: { id: string; datasets: Record<string, { rows: number; added: number; removed: number }> } | null;
+  };
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`make build\` first (make test does)`);
     runsDir = await mkdtemp(join(tmpdir(), 'tp-e2e-'));
@@ -38,16 +46,25 @@ describe('tracepipe demo (simulated model) end to end', () => {
       [cli, 'demo', '--n', '60', '--k', '4', '--name', 'e2e', '--runs-dir', runsDir],
       { env: { ...process.env, TRACEPIPE_SIM_KEY: 'sk-tracepipe-SECRET-e2e-canary' }, maxBuffer: 64 << 20 },
     ));
+    summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
   }, 240_000);
 
-  it('prints a summary and writes all five outputs with rows', async () => {
-    expect(stdout).toMatch(/SIMULATION/);
-    expect(stdout).toMatch(/rows per output:/);
+  it('ends with one JSON line that sums up the run, and writes all five outputs with rows into the snapshot', async () => {
+    expect(summary).toMatchObject({ status: 'done', exit_code: 0, simulated: true });
+    expect(summary.snapshot!.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     for (const d of DATASETS) {
-      const stats = JSON.parse(await readFile(join(runDir, 'out', d, 'stats.json'), 'utf8')) as { rows: number };
-      expect(stats.rows, `${d} rows`).toBeGreaterThan(0);
-      expect(await readFile(join(runDir, 'out', d, 'README.md'), 'utf8')).toMatch(/^---\nconfigs:/);
+      expect(summary.snapshot!.datasets[d]!.rows, `${d} rows`).toBeGreaterThan(0);
+      const stats = JSON.parse(await readFile(join(runDir, 'latest', d, 'stats.json'), 'utf8')) as { rows: number };
+      expect(stats.rows).toBe(summary.snapshot!.datasets[d]!.rows);
+      expect(await readFile(join(runDir, 'latest', d, 'README.md'), 'utf8')).toMatch(/^---\nconfigs:/);
     }
+    // off a terminal every log line is JSON
+    for (const line of stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{')))
+      expect(() => JSON.parse(line)).not.toThrow();
+    expect(stderr).toMatch(/"msg":"read: 60 rows/);
   });
 
   it('says in the manifest that the model was a simulation, and records every stage', async () => {
@@ -74,7 +91,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
     const type = async (d: string, col: string) =>
       (
         await s.query<{ column_name: string; column_type: string }>(
-          `DESCRIBE SELECT * FROM '${runDir}/out/${d}/*.parquet'`,
+          `DESCRIBE SELECT * FROM '${runDir}/latest/${d}/*.parquet'`,
         )
       ).find((c) => c.column_name === col)?.column_type;
     const msg = 'STRUCT("role" VARCHAR, "content" VARCHAR)[]';
@@ -99,9 +116,9 @@ describe('tracepipe demo (simulated model) end to end', () => {
     120_000,
   );
 
-  it('resumes: a second run of the same config skips every stage, wherever the server now is', async () => {
+  it('resumes: a second run of the same config skips every stage and publishes nothing new, wherever the server now is', async () => {
     // The server's address is not part of any fingerprint: the same model elsewhere gives the same cached paths.
-    const { stdout: again, stderr } = await run(process.execPath, [
+    const { stdout: again } = await run(process.execPath, [
       cli,
       'run',
       '--config',
@@ -109,20 +126,22 @@ describe('tracepipe demo (simulated model) end to end', () => {
       '--base-url',
       'http://127.0.0.1:9/v1',
     ]);
-    expect(stderr.match(/already finished with this config, skipped/g)).toHaveLength(9);
-    expect(again).toMatch(/tracepipe run e2e-/);
+    const s2 = JSON.parse(again.trim().split('\n').at(-1)!) as typeof summary;
+    expect(Object.values(s2.stages).map((s) => s.status)).toEqual(Array(9).fill('skipped'));
+    expect(s2).toMatchObject({ status: 'done', exit_code: 0, snapshot: null });
   });
 
-  it('writes the report as the last stage, and again on `tracepipe report <run>`', async () => {
+  it('writes the report in the run, and again on `tracepipe report <run>`', async () => {
     expect(await readFile(join(runDir, 'report', 'index.html'), 'utf8')).toMatch(/SIMULATION/);
+    expect(await readFile(join(runDir, 'latest', 'report', 'index.html'), 'utf8')).toMatch(/SIMULATION/);
     const { stdout: out } = await run(process.execPath, [cli, 'report', runDir]);
-    expect(out).toBe(`report: ${join(runDir, 'report', 'index.html')} (6 charts)\n`);
+    expect(out).toBe(`report: ${join(runDir, 'report', 'index.html')}\n`);
   });
 
   it.each([
     [
       ['report', '/nonexistent/run'],
-      'tracepipe: /nonexistent/run is not a tracepipe run folder: it has no state.duckdb',
+      'tracepipe: /nonexistent/run is not a tracepipe run folder: it has no readable manifest.json',
     ],
     [
       ['run', '--config', '/nonexistent/c.json'],
@@ -141,7 +160,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
   it('leaks no API key into any file of the run or any line it printed', async () => {
     expect(stdout.includes('sk-tracepipe-SECRET-e2e-canary')).toBe(false);
     expect(stderr.includes('sk-tracepipe-SECRET-e2e-canary')).toBe(false);
-    expect(stderr).toMatch(/generate: 60 problems/);
+    expect(stderr).toMatch(/"progress":"generate"/);
     const files = (await readdir(runDir, { recursive: true })).map((f) => join(runDir, String(f)));
     for (const f of files) {
       if (!f.match(/\.(json|md|jsonl|parquet|duckdb|html)$/)) continue;

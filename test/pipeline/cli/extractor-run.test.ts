@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../schemas/config.ts';
 import { runPipeline } from '../../../pipeline/engine/run.ts';
-import { Store } from '../../../pipeline/io/store.ts';
+import { RunState } from '../../../pipeline/io/state.ts';
 import { startFake, type Fake, type FakeRequest } from '../../generate/fake.ts';
 
 const KEY_ENV = 'TRACEPIPE_TEST_EXTRACTOR_KEY';
@@ -127,16 +127,21 @@ describe('a run with align.mode "extractor"', () => {
       fake.requests.every((q) => q.headers.authorization === `Bearer ${CANARY}` && q.body.model === 'extractor-a'),
     ).toBe(true);
     // The extractor's answers are the ones scored: the wrong path of problem 1 answers Q1 with 10 at step 0.
-    const store = await Store.open(join(r.runDir, 'state.duckdb'));
-    const rows = await store.query<{ path_id: string; PC: number; ffs_step: number | null; final_correct: boolean }>(
-      `SELECT path_id, "PC", ffs_step, final_correct FROM scored_paths ORDER BY path_id`,
-    );
-    store.close();
+    const rows = await new RunState(join(r.runDir, 'state')).allRows<{
+      problem_id: string;
+      path_id: string;
+      PC: number;
+      ffs_step: number | null;
+      final_correct: boolean;
+    }>('score', 'scores');
+    expect(rows).toHaveLength(8);
     const wrong = rows.filter((x) => !x.final_correct);
     expect(wrong).toHaveLength(2);
     for (const w of wrong) expect(w).toMatchObject({ PC: 0, ffs_step: 0 });
     expect(rows.filter((x) => x.final_correct).every((x) => x.PC === 1 && x.ffs_step === -1)).toBe(true);
-    expect(JSON.parse(await readFile(join(r.runDir, 'out', 'stepwise', 'stats.json'), 'utf8')).rows).toBeGreaterThan(0);
+    expect(JSON.parse(await readFile(join(r.runDir, 'latest', 'stepwise', 'stats.json'), 'utf8')).rows).toBeGreaterThan(
+      0,
+    );
   }, 60_000);
 
   it('skips every stage on a re-run, sending nothing; another extractor model re-aligns and re-scores', async () => {
@@ -144,14 +149,14 @@ describe('a run with align.mode "extractor"', () => {
     expect(again.stages.every((s) => s.status === 'skipped')).toBe(true);
     expect(fake.requests).toHaveLength(8);
     const other = await runPipeline(config('extractor-b'), { log });
+    // The other model gives the same answers: the merged counts do not change, so calibrate and report are reused.
     expect(other.stages.filter((s) => s.status === 'done').map((s) => s.name)).toEqual([
       'align',
       'score',
-      'calibrate',
       'filter',
       'emit',
-      'report',
     ]);
+    expect(other.stages.find((s) => s.name === 'align')!.problems).toMatchObject({ computed: 2, total: 2 });
     expect(fake.requests).toHaveLength(16);
     expect(fake.requests.slice(8).every((q) => q.body.model === 'extractor-b')).toBe(true);
   }, 60_000);

@@ -3,16 +3,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
+  GSM8K_SOLUTION_KEYS,
   gsm8kSocratic,
+  gsm8kSolutionsFrom,
   gsm8kSolutionsWith,
-  importGsm8k,
-  isSubQuestion,
-  parseSocraticLine,
   problemIdsByQuestion,
-  socraticArs,
   splitSolution,
-  statesEquation,
 } from '../../../stages/ingest/gsm8k.ts';
+import { isSubQuestion, parseSocraticLine, socraticArs, statesEquation } from '../../../stages/ingest/socratic.ts';
+import { ingest } from '../../../stages/ingest/ingest.ts';
+import { nodeFiles } from '../../../pipeline/io/files.ts';
+import { collect, countingFiles } from './helpers.ts';
+import { mkdirSync } from 'node:fs';
 import { describeShared, sharedData } from '../../shared.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tracepipe-gsm8k-'));
@@ -141,7 +143,7 @@ describe('gsm8kSocratic', () => {
       JSON.stringify(HOUSE),
       JSON.stringify({ question: 'No answer' }),
     ]);
-    const out = await gsm8kSocratic(f);
+    const out = await collect(gsm8kSocratic, f);
     expect(
       out.problems.map((p) => [
         p.item,
@@ -183,7 +185,8 @@ describe('gsm8kSolutions', () => {
   });
 
   it('matches solutions to problems by question text and rejects an unknown question', async () => {
-    const soc = await gsm8kSocratic(file('soc2.jsonl', [JSON.stringify(EGGS)]));
+    const socFile = file('soc2.jsonl', [JSON.stringify(EGGS)]);
+    const soc = await collect(gsm8kSocratic, socFile);
     const sol = (ok: boolean, s: string) => ({ is_correct: ok, solution: s });
     const row = {
       question: `  ${EGGS.question.toUpperCase()} `,
@@ -193,7 +196,13 @@ describe('gsm8kSolutions', () => {
       '175b_verification': sol(false, 'A: 4'),
     };
     const f = file('sol.jsonl', [JSON.stringify(row), JSON.stringify({ ...row, question: 'Something else entirely' })]);
-    const out = await gsm8kSolutionsWith(problemIdsByQuestion(soc.problems))(f);
+    const out = await ingest(
+      [
+        { path: socFile, format: 'gsm8k-socratic' },
+        { path: f, adapter: gsm8kSolutionsWith(problemIdsByQuestion(soc.problems)) },
+      ],
+      { runId: 'r', files: nodeFiles() },
+    );
     expect(
       out.paths.map((p) => [p.path_id, p.model, p.sample_index, p.given_correct, p.final_answer, p.steps.length]),
     ).toEqual([
@@ -212,11 +221,52 @@ describe('gsm8kSolutions', () => {
   });
 });
 
+describe('the socratic file as a reference', () => {
+  it('is parsed once per run however many solution files match against it', async () => {
+    const run = join(dir, 'memo');
+    mkdirSync(run);
+    const APPLES = {
+      question: 'Tom has 3 apples and buys 2 more. How many apples?',
+      answer: 'How many? ** 3 + 2 = <<3+2=5>>5\n#### 5',
+    };
+    const socratic = join(run, 'test_socratic.jsonl');
+    writeFileSync(socratic, [EGGS, HOUSE, APPLES].map((p) => JSON.stringify(p)).join('\n'));
+    const sol = (q: string) => ({
+      question: q,
+      ...Object.fromEntries(GSM8K_SOLUTION_KEYS.map((k) => [k, { is_correct: true, solution: 'A: 1' }])),
+    });
+    const solutions = [EGGS, HOUSE, APPLES].map((p, i) => {
+      const f = join(run, `solutions-${i}.jsonl`);
+      writeFileSync(f, JSON.stringify(sol(p.question)));
+      return f;
+    });
+    const { files, reads } = countingFiles();
+    const out = await ingest(
+      [
+        { path: socratic, format: 'gsm8k-socratic' },
+        ...solutions.map((path) => ({ path, format: 'gsm8k-solutions' as const })),
+      ],
+      { runId: 'r', files },
+    );
+    expect(out.rejects).toEqual([]);
+    expect(out.paths.map((p) => p.problem_id)).toEqual(
+      ['gsm8k-test-0', 'gsm8k-test-1', 'gsm8k-test-2'].flatMap((id) => [id, id, id, id]),
+    );
+    // Once as the problems input, once for the index that all three solution files share.
+    expect(reads.get(socratic)).toBe(2);
+    expect(solutions.map((f) => reads.get(f))).toEqual([1, 1, 1]);
+  });
+});
+
 describeShared('GSM8K on the shared data', () => {
   it('imports 1319 problems and 4 solutions each, with no rejects', async () => {
-    const out = await importGsm8k(
-      sharedData('gsm8k', 'test_socratic.jsonl'),
-      sharedData('gsm8k', 'example_model_solutions.jsonl'),
+    const soc = sharedData('gsm8k', 'test_socratic.jsonl');
+    const out = await ingest(
+      [
+        { path: soc, format: 'gsm8k-socratic' },
+        { path: sharedData('gsm8k', 'example_model_solutions.jsonl'), adapter: gsm8kSolutionsFrom(soc) },
+      ],
+      { runId: 'r', files: nodeFiles() },
     );
     expect(out.problems).toHaveLength(1319);
     expect(out.paths).toHaveLength(1319 * 4);

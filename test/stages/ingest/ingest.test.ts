@@ -3,6 +3,9 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../../../stages/ingest/ingest.ts';
+import { nodeFiles } from '../../../pipeline/io/files.ts';
+
+const files = nodeFiles();
 
 const good = {
   problem_id: 'p1',
@@ -26,7 +29,7 @@ beforeAll(async () => {
 async function ingestLines(lines: string[]) {
   const file = join(dir, `in-${Math.random().toString(36).slice(2)}.jsonl`);
   await writeFile(file, lines.join('\n'));
-  return ingest([{ path: file, format: 'jsonl' }], { runId: 'r1' });
+  return ingest([{ path: file, format: 'jsonl' }], { runId: 'r1', files });
 }
 
 describe('ingest (project JSONL)', () => {
@@ -100,7 +103,7 @@ describe('ingest (project JSONL)', () => {
       'line 2: images.0 "figs/none.png" was not found in DIR',
     ],
     [
-      'node not reaching F',
+      'user node named F (F is the final question ingest adds)',
       JSON.stringify({
         ...good,
         problem_id: 'p2',
@@ -110,8 +113,8 @@ describe('ingest (project JSONL)', () => {
           { node_id: 'F', question: 'f', depends_on: ['Q2'] },
         ],
       }),
-      'ars.0',
-      'line 2: ARS node Q1 of problem p2 does not reach the final question F',
+      'ars.2.node_id',
+      'line 2: ARS node F of problem p2 takes the id reserved for the final question, which ingest adds itself (depending on the nodes nothing else depends on): expected another id, got "F"',
     ],
     ['duplicate problem id', JSON.stringify(good), 'problem_id', 'line 2: problem_id "p1" repeats in-X line 1'],
     [
@@ -170,7 +173,7 @@ describe('ingest (project Parquet)', () => {
       `COPY (SELECT * FROM read_json('${jsonl}', format = 'newline_delimited')) TO '${file}' (FORMAT parquet)`,
     );
     s.close();
-    const out = await ingest([{ path: file, format: 'auto' }], { runId: 'r1' });
+    const out = await ingest([{ path: file, format: 'auto' }], { runId: 'r1', files });
     expect(out.problems.map((p) => p.problem_id)).toEqual(['p1']);
     expect(out.nodes.map((n) => n.node_id)).toEqual(['Q1', 'Q2', 'F']);
     expect(out.rejects.map((r) => r.message)).toEqual([

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { processbenchTruth, processbenchWith, readProcessbench } from '../../../stages/ingest/processbench.ts';
 import { describeShared, sharedData } from '../../shared.ts';
+import { nodeFiles } from '../../../pipeline/io/files.ts';
+import { collect } from './helpers.ts';
+
+const files = nodeFiles();
 
 const dir = mkdtempSync(join(tmpdir(), 'tracepipe-pb-'));
 const write = (name: string, text: string) => {
@@ -54,7 +58,7 @@ const rows = [
 
 describe('readProcessbench', () => {
   it('rejects a row with a bad field, naming row, field, expected and got', async () => {
-    const out = await readProcessbench(write('pb.json', JSON.stringify(rows)));
+    const out = await readProcessbench(write('pb.json', JSON.stringify(rows)), files);
     expect(out.rows.map((r) => r.id)).toEqual(['gsm8k-0', 'gsm8k-2', 'gsm8k-4']);
     expect(out.rejects.map((r) => [r.item, r.code, r.path, r.message])).toEqual([
       [
@@ -68,7 +72,7 @@ describe('readProcessbench', () => {
 
   it('rejects a file that is not JSON', async () => {
     const f = write('bad.json', '[{"id": ');
-    const out = await readProcessbench(f);
+    const out = await readProcessbench(f, files);
     expect(out.rejects.map((r) => [r.item, r.code])).toEqual([['file', 'invalid_json']]);
     expect(out.rejects[0]!.message.startsWith(`${f} is not valid JSON: `)).toBe(true);
   });
@@ -77,13 +81,31 @@ describe('readProcessbench', () => {
 describe('processbench adapter', () => {
   it('imports solutions as free paths of the matching GSM8K problem and keeps labels apart', async () => {
     const f = write('pb2.json', JSON.stringify(rows));
-    const out = await processbenchWith(soc)(f);
+    const out = await collect(processbenchWith(soc), f);
     expect(out.problems.map((p) => (p.value as { problem_id: string }).problem_id)).toEqual(['gsm8k-test-0']);
-    expect(
-      out.paths.map((p) => [p.path_id, p.problem_id, p.mode, p.model, p.given_correct, p.steps.length, p.final_answer]),
-    ).toEqual([
-      ['gsm8k-0', 'gsm8k-test-0', 'free', 'Qwen2-7B-Instruct', true, 2, null],
-      ['gsm8k-2', 'gsm8k-test-0', 'free', 'Llama', false, 2, null],
+    expect(out.paths).toEqual([
+      {
+        item: 'row 0',
+        value: {
+          problem_id: 'gsm8k-test-0',
+          path_id: 'gsm8k-0',
+          sample_index: 0,
+          model: 'Qwen2-7B-Instruct',
+          steps: rows[0]!.steps,
+          correct: true,
+        },
+      },
+      {
+        item: 'row 1',
+        value: {
+          problem_id: 'gsm8k-test-0',
+          path_id: 'gsm8k-2',
+          sample_index: 0,
+          model: 'Llama',
+          steps: rows[1]!.steps,
+          correct: false,
+        },
+      },
     ]);
     expect(out.rejects.map((r) => [r.item, r.code, r.message])).toEqual([
       ['row 3', 'invalid_type', `row 3 of ${f}: steps should be a list of strings, got "not a list"`],
@@ -93,7 +115,7 @@ describe('processbench adapter', () => {
         `row 2 of ${f}: problem matches no GSM8K problem in ${soc}, got "A problem not in GSM8K"`,
       ],
     ]);
-    expect([...(await processbenchTruth(f))].map(([id, t]) => [id, t.label])).toEqual([
+    expect([...(await processbenchTruth(f, files))].map(([id, t]) => [id, t.label])).toEqual([
       ['gsm8k-0', -1],
       ['gsm8k-2', 0],
       ['gsm8k-4', 0],
@@ -101,9 +123,22 @@ describe('processbench adapter', () => {
   });
 });
 
+describe('processbench adapter numbering', () => {
+  it('names a row by its place in the file, also after a malformed row before it', async () => {
+    const f = write('pb3.json', JSON.stringify([rows[3], rows[2], rows[0]]));
+    const out = await collect(processbenchWith(soc), f);
+    expect(out.rejects.map((r) => [r.item, r.code])).toEqual([
+      ['row 0', 'invalid_type'],
+      ['row 1', 'invalid_reference'],
+    ]);
+    expect(out.paths.map((p) => p.item)).toEqual(['row 2']);
+  });
+});
+
 describeShared('ProcessBench on the shared data', () => {
   it('matches all 200 rows to GSM8K socratic problems', async () => {
-    const out = await processbenchWith(sharedData('gsm8k', 'test_socratic.jsonl'))(
+    const out = await collect(
+      processbenchWith(sharedData('gsm8k', 'test_socratic.jsonl')),
       sharedData('processbench', 'gsm8k.dev.json'),
     );
     expect(out.paths).toHaveLength(200);

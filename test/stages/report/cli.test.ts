@@ -1,20 +1,21 @@
 /**
- * The report and the dataset cards as a user gets them: the built CLI runs the whole pipeline
- * against `tracepipe sim serve` in its own process over HTTP, then `tracepipe report` re-builds
- * the page. Checks what this work changed: the page is built from the summary (FA gate stated,
- * one colour per outcome in chart (f)), the cards show the thresholds in force after calibration
- * and load the path their YAML declares, and a corrupt calibration.json is one line and exit 2.
+ * The report and the cards as a user gets them: the built CLI runs the whole pipeline against
+ * `tracepipe sim serve` in its own process over HTTP, then `tracepipe report` re-builds the page.
+ * Checks what this work changed: the page is built from the summaries (FA gate stated, one colour
+ * per outcome in chart (f)); each dataset card of the snapshot names it and its parent, shows the
+ * thresholds in force after calibration and loads the path its YAML declares; the snapshot's
+ * repository card has one config per dataset.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../shared.ts';
-import { thresholdsInForce, type Calibration } from '../../../stages/report/data.ts';
+import { thresholdsByDomain, type Calibration } from '../../../stages/report/data.ts';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'dist', 'pipeline', 'cli', 'main.js');
@@ -59,9 +60,32 @@ describe('report and cards through the built CLI, simulator over HTTP', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('tracepipe report writes the page from the summary: six charts, the FA gate stated, every outcome its own colour', async () => {
-    const { stdout } = await run(process.execPath, [cli, 'report', runDir]);
-    expect(stdout).toContain(`report: ${join(runDir, 'report', 'index.html')} (6 charts)`);
+  it('each dataset card names its snapshot and parent, shows the thresholds in force after calibration, and loads the path its YAML declares', async () => {
+    const cal = JSON.parse(await readFile(join(runDir, 'latest', 'calibration.json'), 'utf8')) as Calibration;
+    const manifest = JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8'));
+    const domains = Object.keys(cal.domains).sort();
+    const inForce = thresholdsByDomain(manifest.config, cal, domains);
+    // The check means something only if calibration moved a domain off the configured thresholds.
+    expect(domains.some((d) => cal.domains[d]!.met_target)).toBe(true);
+    const snapshot = (await readlink(join(runDir, 'latest'))).split('/').at(-1)!;
+    for (const name of DATASETS) {
+      const card = await readFile(join(runDir, 'latest', name, 'README.md'), 'utf8');
+      expect(card, name).toContain(`- snapshot: \`${snapshot}\`, parent: none (the first snapshot)`);
+      for (const [d, t] of [['all', inForce.global] as const, ...Object.entries(inForce.domains)])
+        expect(card, `${name} ${d}`).toContain(
+          `| ${d} | ${t.tau_pc} | ${t.tau_gc} | ${t.tau_fa} | ${t.tau_pc_low} | ${t.tau_gc_low} |`,
+        );
+      const yaml = [...card.split('\n---\n')[0]!.matchAll(/^ {4}path: (.+)$/gm)].map((m) => m[1]);
+      const snippet = /```python\n[^]*?data_files="([^"]+)"/.exec(card)?.[1];
+      expect([name, yaml]).toEqual([name, [snippet]]);
+      expect(card).toContain('- run: rep (`');
+      expect(card).toContain('> **SIMULATION.**');
+    }
+    const repo = await readFile(join(runDir, 'latest', 'README.md'), 'utf8');
+    expect([...repo.matchAll(/^- config_name: (\w+)\n {2}data_files:/gm)].map((m) => m[1])).toEqual(DATASETS);
+    expect(repo).toContain(`# tracepipe outputs of rep, snapshot ${snapshot}`);
+  });
+  it('the run writes the page from the summaries: six charts, the FA gate stated, every outcome its own colour; tracepipe report writes it again', async () => {
     const html = await readFile(join(runDir, 'report', 'index.html'), 'utf8');
     expect(html.match(/<figure class="chart" data-chart="\w+">/g)?.length).toBe(6);
     const plane = html.slice(html.indexOf('<section id="plane">'), html.indexOf('<section id="frontier">'));
@@ -76,38 +100,10 @@ describe('report and cards through the built CLI, simulator over HTTP', () => {
     expect(new Set(fills).size).toBe(fills.length);
     expect(flow).not.toContain('…');
     expect(html).toContain('<div class="simulation" role="alert" id="simulation">');
-  });
-
-  it('each dataset card shows the thresholds in force after calibration and loads the path its YAML declares', async () => {
-    const cal = JSON.parse(await readFile(join(runDir, 'calibration.json'), 'utf8')) as Calibration;
-    const manifest = JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8'));
-    const domains = Object.keys(cal.domains).sort();
-    const inForce = thresholdsInForce(manifest.config.thresholds, cal, domains);
-    // The check means something only if calibration moved a domain off the configured thresholds.
-    expect(domains.some((d) => cal.domains[d]!.met_target)).toBe(true);
-    for (const name of DATASETS) {
-      const card = await readFile(join(runDir, 'out', name, 'README.md'), 'utf8');
-      for (const [d, t] of [['all', inForce.global] as const, ...Object.entries(inForce.domains)])
-        expect(card, `${name} ${d}`).toContain(
-          `| ${d} | ${t.tau_pc} | ${t.tau_gc} | ${t.tau_fa} | ${t.tau_pc_low} | ${t.tau_gc_low} |`,
-        );
-      const yaml = [...card.split('\n---\n')[0]!.matchAll(/^ {4}path: (.+)$/gm)].map((m) => m[1]);
-      const snippet = /```python\n[^]*?data_files="([^"]+)"/.exec(card)?.[1];
-      expect([name, yaml]).toEqual([name, [snippet]]);
-      expect(card).toContain('- run: rep (`');
-      expect(card).toContain('> **SIMULATION.**');
-    }
-  });
-
-  it('a corrupt calibration.json is one line naming the file, exit 2', async () => {
-    await writeFile(join(runDir, 'calibration.json'), '{"enabled": tru');
-    const err = await run(process.execPath, [cli, 'report', runDir]).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(2);
-    expect(err?.stderr.trim().split('\n')).toEqual([
-      expect.stringContaining(`${join(runDir, 'calibration.json')} should hold JSON, got text that does not parse`),
-    ]);
+    const { stdout } = await run(process.execPath, [cli, 'report', runDir]);
+    expect(stdout).toContain(`report: ${join(runDir, 'report', 'index.html')}`);
+    const again = await readFile(join(runDir, 'report', 'index.html'), 'utf8');
+    expect(again).toContain('<figure class="chart" data-chart="plane">');
+    expect(again).toContain('<th>τ_fa</th>');
   });
 });

@@ -1,8 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nodeDepths, thresholdsInForce, type ReportData } from '../../../stages/report/data.ts';
-import { flowRows, loadReportData, readCalibration, summarizeStore } from '../../../stages/report/load.ts';
+import { thresholdsByDomain, type ReportData } from '../../../stages/report/data.ts';
+import {
+  flowRows,
+  loadReportData,
+  readCalibration,
+  summarizeStore,
+  toReportRows,
+} from '../../../stages/report/load.ts';
+import { mergeSummaries } from '../../../stages/lib/summary.ts';
 import {
   ffsByDepth,
   ffsBySteps,
@@ -62,34 +69,31 @@ function bruteFrontier(rows: readonly ReportRow[], domain: string, labels: reado
 }
 
 describe('report data', () => {
-  it('node depth is 0 without parents, else 1 + the deepest parent', () => {
-    expect([...nodeDepths(NODES)]).toEqual([
-      ['p1\u0000Q1', 0],
-      ['p1\u0000Q2', 1],
-      ['p1\u0000Q3', 1],
-      ['p1\u0000F', 2],
-      ['p2\u0000Q1', 0],
-      ['p2\u0000Q2', 0],
-      ['p2\u0000F', 1],
+  it('gives each row the ARS depth of its FFS and silent-failure nodes (0 without parents, else 1 + the deepest parent)', () => {
+    const row = (id: string) => ROWS.find((r) => r.path_id === id)!;
+    expect(['p1/c', 'p1/d', 'p1/e', 'p2/a', 'p2/b'].map((id) => [row(id).ffs_depth, row(id).silent_depth])).toEqual([
+      [0, null],
+      [1, null],
+      [null, 1],
+      [1, null],
+      [null, 0],
     ]);
+    expect(toReportRows([{ ...ROWS[0]!, ffs_node: 'Q9' }], NODES)[0]!.ffs_depth).toBeNull();
   });
 
-  it('uses calibrated thresholds, τ_fa included, only where calibration is on and met its target', () => {
-    const base = { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 };
-    const met = { ...CALIBRATION.global, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.5, met_target: true };
+  it('uses calibrated thresholds only where calibration is on and met its target; τ_fa from the config', () => {
+    const config = { thresholds: { ...TH, tau_fa: 0.3 } };
+    const met = { ...CALIBRATION.global, tau_pc: 0.6, tau_gc: 0.4, met_target: true };
     const cal = { ...CALIBRATION, global: met, domains: { physics: { ...met, met_target: false } } };
-    expect(thresholdsInForce(base, cal, ['math', 'physics'])).toEqual({
-      global: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.5 },
-      domains: { math: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.5 }, physics: TH },
+    expect(thresholdsByDomain(config, cal, ['math', 'physics'])).toEqual({
+      global: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.3 },
+      domains: { math: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.3 }, physics: { ...TH, tau_fa: 0.3 } },
     });
-    expect(thresholdsInForce(base, { ...CALIBRATION, enabled: false, global: met }, ['math'])).toEqual({
-      global: TH,
-      domains: { math: TH },
+    expect(thresholdsByDomain(config, { ...CALIBRATION, enabled: false, global: met }, ['math'])).toEqual({
+      global: { ...TH, tau_fa: 0.3 },
+      domains: { math: { ...TH, tau_fa: 0.3 } },
     });
-    expect(thresholdsInForce({ ...base, tau_fa: 0.4 }, null, [])).toEqual({
-      global: { ...TH, tau_fa: 0.4 },
-      domains: {},
-    });
+    expect(thresholdsByDomain(config, null, [])).toEqual({ global: { ...TH, tau_fa: 0.3 }, domains: {} });
   });
 
   it('reads calibration.json: null when absent, an error naming the file when corrupt', async () => {
@@ -432,16 +436,21 @@ describe('report page', () => {
     expect(html).not.toContain('adaptive sampling');
   });
 
-  it('runs as a stage and reports the file and chart count', async () => {
-    store ??= await writeFixtureRun(runDir);
-    const stats = await reportStage.run({
-      store,
-      config: {} as never,
+  it("runs as the engine's run stage from the merged filter summaries alone", async () => {
+    const shards = [ROWS.slice(0, 4), ROWS.slice(4)].map((p) => ({ categories: {}, report: summarizeReport(p) }));
+    const meta = { name: 'fixture', model: 'm', simulated: false, simulationNote: null, snapshot: DATA.snapshot };
+    const out = await reportStage.run({
+      config: { thresholds: TH, calibrate: { enabled: true } } as never,
       runId: 'fixture-run',
-      runDir,
+      summaries: { filtered: mergeSummaries(shards) },
+      globals: { meta: { ...meta, modes: DATA.modes, adaptive: DATA.adaptive }, calibrate: CALIBRATION },
+      stages: [{ name: 'all', totals: {}, flow: DATA.flow }],
       log: () => {},
-      signal: new AbortController().signal,
     });
-    expect(stats).toEqual({ file: 'report/index.html', charts: 6, warnings: 0 });
+    expect(out.stats).toEqual({ charts: 6, warnings: 0 });
+    const html = out.files['report/index.html']!;
+    const finishedAt = /· finished ([^ <]+)/.exec(html)![1]!;
+    // The same page as from the report data directly: nothing of it came from anywhere but the summaries.
+    expect(html).toBe((await buildReport({ ...DATA, finishedAt })).html);
   });
 });

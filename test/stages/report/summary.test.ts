@@ -9,6 +9,7 @@ import {
   type ReportSummary,
 } from '../../../stages/report/summary.ts';
 import { seededRandom } from '../../../stages/lib/metrics.ts';
+import { mergeSummaries } from '../../../stages/lib/summary.ts';
 import { ROWS, randomRows } from './fixture.ts';
 
 /** Splits rows into `k` parts at random (a part may be empty). */
@@ -30,8 +31,7 @@ describe('report summary', () => {
   it('counts the fixture by domain, mode, region, category, label and binned scores', () => {
     const s = summarizeReport(ROWS.slice(0, 3));
     expect(s).toEqual({
-      format: 'tracepipe-report-summary/1',
-      bins: 20,
+      format: 'tracepipe-report-summary/1, 20 bins per unit',
       paths: 3,
       rows: {
         'math|ars-guided|reliable|reliable-correct|gold|c': 1,
@@ -82,9 +82,18 @@ describe('report summary', () => {
   });
 
   it('refuses to merge a summary of another format, naming it', () => {
-    const bad = { ...emptySummary(), bins: 10 };
+    const bad = {
+      ...emptySummary(),
+      format: 'tracepipe-report-summary/1, 10 bins per unit',
+    } as unknown as ReportSummary;
     expect(() => mergeReportSummaries([emptySummary(), bad])).toThrow(
-      'report summary 2 of 2 has format "tracepipe-report-summary/1" with 10 bins; expected tracepipe-report-summary/1 with 20 bins',
+      'report summary 2 of 2 has format "tracepipe-report-summary/1, 10 bins per unit"; expected tracepipe-report-summary/1, 20 bins per unit',
     );
+  });
+
+  it("merges the same under the engine's one rule for every summary (numbers add, objects merge by key)", () => {
+    const rows = randomRows(1500, 3);
+    const parts = randomSplit(rows, 5, 9).map((p) => summarizeReport(p));
+    expect(mergeSummaries(parts)).toEqual(summarizeReport(rows));
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * @module pipeline/cli/commands/run
+ * `tracepipe run` and the one-stage commands: load the config, apply the flags, run (or plan),
+ * print the summary (a JSON line off a terminal), and set the exit code from the result.
+ */
+import type { Options } from 'yargs';
+import { loadConfig } from '../../../schemas/config.ts';
+import { applyOverrides, overrideFlags, type Overrides } from '../flags.ts';
+import { runPipeline, type RunResult } from '../../engine/run.ts';
+import { runSummary, runSummaryJson } from '../summary.ts';
+import type { CliLog } from '../log.ts';
+
+export const configOpt = {
+  config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' },
+  'base-url': {
+    type: 'string',
+    describe:
+      'override model.base_url: any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI), e.g. http://127.0.0.1:8000/v1',
+  },
+  model: { type: 'string', describe: 'override model.model' },
+  k: { type: 'number', describe: 'override generate.k (paths per problem and mode)' },
+  concurrency: { type: 'number', describe: 'override generate.concurrency (requests in flight)' },
+  'max-budget': { type: 'number', describe: 'override generate.max_budget (USD; stops cleanly before it is exceeded)' },
+  'dry-run': {
+    type: 'boolean',
+    default: false,
+    describe: 'say which stages and shards would run, and why; change nothing',
+  },
+} as const satisfies Record<string, Options>;
+
+/** The exit code of a result: 0 done (or planned), 1 failed, 130 interrupted. */
+export const exitCodeOf = (r: RunResult) =>
+  r.dryRun || r.status === 'done' ? 0 : r.status === 'interrupted' ? 130 : 1;
+
+/** Prints a run's summary where the user reads it, and sets the exit code. */
+export function report(result: RunResult, log: CliLog): void {
+  const code = exitCodeOf(result);
+  if (log.json) process.stdout.write(`${runSummaryJson(result, code)}\n`);
+  else process.stdout.write(`${runSummary(result)}\n`);
+  process.exitCode = code;
+}
+
+export interface RunArgs extends Overrides {
+  config: string;
+  force?: boolean;
+  only?: string;
+  'dry-run'?: boolean;
+}
+
+/** `tracepipe run` (or one stage with `only`). */
+export async function runCommand(
+  a: RunArgs,
+  ctx: { log: CliLog; drain: AbortSignal; abort: AbortSignal },
+): Promise<void> {
+  const config = applyOverrides(await loadConfig(a.config), a);
+  const result = await runPipeline(config, {
+    ...(a.only ? { only: a.only } : {}),
+    force: a.force ?? false,
+    dryRun: a['dry-run'] ?? false,
+    signal: ctx.drain,
+    abort: ctx.abort,
+    log: ctx.log,
+    command: process.argv.slice(1).join(' '),
+  });
+  report(result, ctx.log);
+}

@@ -1,0 +1,67 @@
+/**
+ * @module pipeline/engine/chain
+ * Runs consecutive CPU-bound stages on one shard, one after the other, handing each the rows the
+ * previous one wrote (no re-read): the unit of work of the worker threads, and of the main thread
+ * when it has none.
+ */
+import type { Config } from '../../schemas/config.ts';
+import type { ProblemStage } from '../../stages/lib/stage.ts';
+import type { RunState } from '../io/state.ts';
+import { runJob, type JobResult, type Writers } from './job.ts';
+import { nodeFiles } from '../io/files.ts';
+
+const files = nodeFiles();
+
+export interface ChainRequest {
+  stages: string[];
+  shard: string;
+  stateDir: string;
+  config: Config;
+  runId: string;
+  globals: Record<string, unknown>;
+  writers: [string, string][];
+  force: boolean;
+}
+
+const noModel = () => {
+  throw new Error('a CPU stage asked for a model; stages that call a model run in the main thread');
+};
+
+/** Runs the chain; stops at the first stage that fails. */
+export async function runChain(
+  req: ChainRequest,
+  deps: { stages: ReadonlyMap<string, ProblemStage>; state: RunState; log: (line: string) => void },
+): Promise<JobResult[]> {
+  const memo = new Map();
+  const out: JobResult[] = [];
+  for (const name of req.stages) {
+    const stage = deps.stages.get(name);
+    if (!stage) throw new Error(`no stage named ${name}`);
+    out.push(
+      await runJob(
+        {
+          state: deps.state,
+          config: req.config,
+          runId: req.runId,
+          globals: req.globals,
+          writers: new Map(req.writers) as Writers,
+          force: req.force,
+          memo,
+          ports: {
+            model: noModel,
+            images: async () => ({
+              ok: false,
+              path: 'images',
+              message: 'images are read only by stages that call a model',
+            }),
+            files,
+            log: deps.log,
+          },
+        },
+        stage,
+        req.shard,
+      ),
+    );
+  }
+  return out;
+}

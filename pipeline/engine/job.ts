@@ -1,0 +1,239 @@
+/**
+ * @module pipeline/engine/job
+ * One stage on one shard: work out each problem's fingerprint (the stage's config slice, its
+ * version, its upstream fingerprints and the run-stage results it uses), run the stage on the
+ * problems whose fingerprint changed, and record the result. Unchanged problems keep their rows;
+ * removed problems leave the stage's tables. The same function runs in the main thread and in
+ * worker threads. Memory: the rows of the shard's changed problems, for the tables the stage reads.
+ */
+import type { Config } from '../../schemas/config.ts';
+import type { Problem } from '../../schemas/index.ts';
+import type { StateTableName } from '../../schemas/state.ts';
+import type { ProblemBundle, ProblemStage, StageContext, StageDef } from '../../stages/lib/stage.ts';
+import type { ProblemKeyed, RunState, SegmentRef, ShardRecord } from '../io/state.ts';
+import { fingerprint, shardFingerprint } from './shards.ts';
+
+/** The stage that writes each table (the `raw` table is written by the input reader). */
+export type Writers = ReadonlyMap<StateTableName, string>;
+
+export function writersOf(stages: readonly StageDef[]): Map<StateTableName, string> {
+  const m = new Map<StateTableName, string>([['raw', READ]]);
+  for (const s of stages) if (s.kind === 'problem') for (const t of s.writes) if (t !== 'rejects') m.set(t, s.name);
+  return m;
+}
+
+/** The pseudo-stage that buckets input rows into shards. */
+export const READ = 'read';
+
+export interface JobEnv {
+  state: RunState;
+  config: Config;
+  runId: string;
+  globals: Readonly<Record<string, unknown>>;
+  writers: Writers;
+  force: boolean;
+  /** Ports for the stage (model, images, log, progress). */
+  ports: Omit<StageContext, 'config' | 'runId' | 'shard' | 'globals'>;
+  /** Rows written by the previous stage of a chain on this shard, by table and problem (saves a read). */
+  memo?: Map<StateTableName, Map<string, unknown[]>>;
+}
+
+export interface JobResult {
+  stage: string;
+  shard: string;
+  status: 'skipped' | 'done' | 'empty';
+  problems: number;
+  computed: number;
+  removed: number;
+  stats: Record<string, unknown>;
+  seconds: number;
+  /** Why it ran: new, changed or removed problems, or another setting. */
+  why: string;
+}
+
+/** Records of a shard needed to fingerprint a stage: each upstream writer's, read on demand. */
+async function upstreamRecords(
+  env: JobEnv,
+  stage: ProblemStage,
+  shard: string,
+): Promise<Map<string, ShardRecord | null>> {
+  const names = new Set<string>([env.writers.get('problems') ?? READ]);
+  for (const t of stage.reads) names.add(env.writers.get(t) ?? READ);
+  names.delete(stage.name);
+  const out = new Map<string, ShardRecord | null>();
+  for (const n of names) out.set(n, await env.state.record(n, shard));
+  return out;
+}
+
+/** A problem's fingerprint downstream of a record: its output fingerprint when the stage gives one. */
+export const outFp = (rec: ShardRecord | null, id: string): string | undefined =>
+  (rec?.extra?.out as Record<string, string> | undefined)?.[id] ?? rec?.problems[id];
+
+/** Live problem ids of a table in a record. */
+const liveProblems = (segs: readonly SegmentRef[] | undefined) => new Set((segs ?? []).flatMap((s) => s.problems));
+
+/** The plan of a stage on a shard without running it: what `--dry-run` prints and what `runJob` does. */
+export async function planJob(
+  env: JobEnv,
+  stage: ProblemStage,
+  shard: string,
+): Promise<{
+  prev: ShardRecord | null;
+  fps: Record<string, string>;
+  changed: string[];
+  removed: string[];
+  ups: Map<string, ShardRecord | null>;
+  why: string;
+}> {
+  const ups = await upstreamRecords(env, stage, shard);
+  const prev = await env.state.record(stage.name, shard);
+  const problemsWriter = env.writers.get('problems') ?? READ;
+  // The problems of the shard: those ingest accepted, or (for ingest itself) those the reader saw.
+  const source = stage.name === problemsWriter ? ups.get(READ) : ups.get(problemsWriter);
+  const ids =
+    stage.name === problemsWriter ? Object.keys(source?.problems ?? {}) : [...liveProblems(source?.tables.problems)];
+  const cfg = fingerprint([stage.name, stage.version, stage.config(env.config)]);
+  const upNames = [...ups.keys()].sort();
+  const fps: Record<string, string> = {};
+  const problemRow = stage.global ? await problemRows(env, shard, source, ids) : null;
+  for (const id of ids) {
+    const parts: unknown[] = [cfg];
+    for (const n of upNames) parts.push(outFp(ups.get(n) ?? null, id) ?? null);
+    if (stage.global) parts.push(stage.global(env.config, env.globals, problemRow!.get(id)!));
+    fps[id] = fingerprint(parts);
+  }
+  const changed = ids.filter((id) => env.force || prev?.problems[id] !== fps[id]);
+  const removed = Object.keys(prev?.problems ?? {}).filter((id) => !(id in fps));
+  const added = changed.filter((id) => !(id in (prev?.problems ?? {}))).length;
+  const why = !prev
+    ? 'first run'
+    : env.force
+      ? 'forced'
+      : [
+          added ? `${added} new problem(s)` : '',
+          changed.length - added ? `${changed.length - added} changed problem(s) or setting(s)` : '',
+          removed.length ? `${removed.length} removed problem(s)` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'up to date';
+  return { prev, fps, changed, removed, ups, why };
+}
+
+async function problemRows(env: JobEnv, shard: string, source: ShardRecord | null | undefined, ids: readonly string[]) {
+  const rows = await env.state.readRows<Problem & ProblemKeyed>(
+    'problems',
+    shard,
+    source?.tables.problems ?? [],
+    new Set(ids),
+  );
+  return new Map(rows.map((r) => [r.problem_id, r]));
+}
+
+/** Runs a stage on a shard's changed problems and writes its record. */
+export async function runJob(env: JobEnv, stage: ProblemStage, shard: string): Promise<JobResult> {
+  const t0 = performance.now();
+  const plan = await planJob(env, stage, shard);
+  const { prev, fps, changed, removed, ups } = plan;
+  const total = Object.keys(fps).length;
+  const base = { stage: stage.name, shard, problems: total, removed: removed.length, why: plan.why };
+  if (changed.length === 0 && removed.length === 0 && prev) {
+    return { ...base, status: 'skipped', computed: 0, stats: prev.stats, seconds: (performance.now() - t0) / 1000 };
+  }
+  if (total === 0 && !prev) return { ...base, status: 'empty', computed: 0, stats: {}, seconds: 0 };
+  const only = new Set(changed);
+  const bundles = await loadBundles(env, stage, shard, ups, only);
+  const ctx: StageContext = { ...env.ports, config: env.config, runId: env.runId, shard, globals: env.globals };
+  const out = changed.length ? await stage.run(bundles, ctx) : { rows: {}, rejects: [], stats: {} };
+  const dead = new Set([...changed, ...removed]);
+  const tables: Record<string, SegmentRef[]> = {};
+  const writes: StateTableName[] = [...stage.writes.filter((t) => t !== 'rejects'), 'rejects'];
+  for (const t of writes) {
+    const rows = (t === 'rejects' ? out.rejects : (out.rows[t] ?? [])) as ProblemKeyed[];
+    const dir = t === 'rejects' ? `rejects.${stage.name}` : t;
+    const summarize = t === 'rejects' ? rejectCounts : stage.summarize?.[t];
+    const added = rows.length ? await env.state.writeSegment(dir, shard, rows, summarize?.(rows)) : null;
+    tables[t] = await env.state.nextSegments(dir, shard, prev?.tables[t] ?? [], dead, added, summarize as never);
+    if (env.memo && t !== 'rejects') env.memo.set(t, groupRows(rows));
+  }
+  const extra: Record<string, unknown> = {};
+  // Output fingerprints: the new ones for recomputed problems, the old ones for the rest.
+  const prevOut = prev?.extra?.out as Record<string, string> | undefined;
+  if (out.fingerprints || prevOut) {
+    const merged: Record<string, string> = { ...(prevOut ?? {}) };
+    for (const id of dead) delete merged[id];
+    Object.assign(merged, out.fingerprints ?? {});
+    extra.out = merged;
+  }
+  const rec: ShardRecord = {
+    stage: stage.name,
+    shard,
+    fingerprint: shardFingerprint(fps),
+    problems: fps,
+    tables,
+    stats: out.stats,
+    ...(Object.keys(extra).length ? { extra } : {}),
+    run_id: env.runId,
+    finished_at: new Date().toISOString(),
+  };
+  if (total === 0) await env.state.dropRecord(stage.name, shard);
+  else await env.state.writeRecord(rec);
+  return {
+    ...base,
+    status: 'done',
+    computed: changed.length,
+    stats: out.stats,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The summary kept of every rejects segment: items by reason code. */
+export const rejectCounts = (rows: readonly unknown[]) => {
+  const by: Record<string, number> = {};
+  for (const r of rows as { code: string }[]) by[r.code] = (by[r.code] ?? 0) + 1;
+  return { by_code: by };
+};
+
+function groupRows(rows: readonly ProblemKeyed[]): Map<string, unknown[]> {
+  const m = new Map<string, unknown[]>();
+  for (const r of rows) {
+    const list = m.get(r.problem_id);
+    if (list) list.push(r);
+    else m.set(r.problem_id, [r]);
+  }
+  return m;
+}
+
+/** The bundles of the changed problems: the problem row and its rows of every table the stage reads. */
+async function loadBundles(
+  env: JobEnv,
+  stage: ProblemStage,
+  shard: string,
+  ups: Map<string, ShardRecord | null>,
+  only: ReadonlySet<string>,
+): Promise<ProblemBundle[]> {
+  const tables = new Set<StateTableName>(stage.reads);
+  const problemsWriter = env.writers.get('problems') ?? READ;
+  if (stage.name !== problemsWriter) tables.add('problems');
+  const grouped = new Map<StateTableName, Map<string, unknown[]>>();
+  for (const t of tables) {
+    const memo = env.memo?.get(t);
+    if (
+      memo &&
+      [...only].every((id) => memo.has(id) || !(id in (ups.get(env.writers.get(t) ?? READ)?.problems ?? {})))
+    ) {
+      grouped.set(t, memo);
+      continue;
+    }
+    const rec = ups.get(env.writers.get(t) ?? READ) ?? null;
+    const rows = await env.state.readRows<ProblemKeyed>(t, shard, rec?.tables[t] ?? [], only);
+    grouped.set(t, groupRows(rows));
+  }
+  const out: ProblemBundle[] = [];
+  for (const id of [...only].sort()) {
+    const problem = (grouped.get('problems')?.get(id)?.[0] as Problem | undefined) ?? ({ problem_id: id } as Problem);
+    const rows: ProblemBundle['rows'] = {};
+    for (const t of stage.reads) rows[t] = grouped.get(t)?.get(id) ?? [];
+    out.push({ problem, rows });
+  }
+  return out;
+}

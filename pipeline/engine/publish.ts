@@ -1,0 +1,312 @@
+/**
+ * @module pipeline/engine/publish
+ * Snapshots: one complete, consistent set of a run's outputs. Publishing writes every dataset's
+ * Parquet parts (ZSTD) from the emit stage's rows of all shards, the cards, the repository card,
+ * calibration, rejects and the report into `snapshots/<id>.tmp`, renames it into place, then
+ * moves `latest` in one rename and keeps the last N snapshots. A reader who resolves `latest`
+ * sees one snapshot whole; a kill at any moment leaves `latest` on a complete snapshot.
+ * Memory: DuckDB streams the rows under its memory limit; JS holds one shard's record at a time.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../schemas/config.ts';
+import type { Shape, Table } from '../../schemas/define.ts';
+import { STATE_TABLES, type StateTableName } from '../../schemas/state.ts';
+import { rejects as rejectsTable } from '../../schemas/rejects.ts';
+import { sqlString, Store, type DuckDbLimits } from '../io/store.ts';
+import type { RunState } from '../io/state.ts';
+import { fingerprint } from './shards.ts';
+
+export interface DatasetInfo {
+  name: StateTableName;
+  /** The stage whose records list the dataset's rows. */
+  writer: string;
+  title: string;
+  summary: string;
+  trl: string;
+  candidates: number;
+  dropped: Record<string, number>;
+}
+
+/** What a snapshot says of itself (`snapshot.json`). */
+export interface SnapshotInfo {
+  id: string;
+  parent: string | null;
+  run_id: string;
+  created_at: string;
+  /** Fingerprint of everything published: equal means the outputs did not change. */
+  content: string;
+  datasets: Record<string, { rows: number; added: number; removed: number; files: string[] }>;
+  simulated: boolean;
+}
+
+export interface PublishInput {
+  runDir: string;
+  state: RunState;
+  config: Config;
+  runId: string;
+  datasets: readonly DatasetInfo[];
+  /** Files written by run stages (calibration.json, report/index.html), relative to the snapshot. */
+  files: Record<string, string>;
+  /** Rejected input rows that belong to no problem. */
+  inputRejects: readonly Record<string, unknown>[];
+  /** Stages whose rejects are published. */
+  stages: readonly string[];
+  simulated: boolean;
+  limits: DuckDbLimits;
+  /** Writes each dataset's card and the repository card into the new snapshot folder. */
+  cards(
+    dir: string,
+    snapshot: Pick<SnapshotInfo, 'id' | 'parent'>,
+    rows: Record<string, number>,
+    textOnly: boolean,
+  ): Promise<void>;
+  log: (line: string) => void;
+}
+
+const SNAPSHOTS = 'snapshots';
+
+/** The snapshot `latest` names, or null. */
+export async function latestSnapshot(runDir: string): Promise<SnapshotInfo | null> {
+  try {
+    const target = await readlink(join(runDir, 'latest'));
+    return JSON.parse(await readFile(join(runDir, target, 'snapshot.json'), 'utf8')) as SnapshotInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** Every complete snapshot of a run, oldest first. */
+export async function listSnapshots(runDir: string): Promise<SnapshotInfo[]> {
+  const dir = join(runDir, SNAPSHOTS);
+  if (!existsSync(dir)) return [];
+  const out: SnapshotInfo[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.includes('.')) continue;
+    try {
+      out.push(JSON.parse(await readFile(join(dir, name, 'snapshot.json'), 'utf8')) as SnapshotInfo);
+    } catch {
+      // a folder without snapshot.json is not a snapshot (never renamed into place whole)
+    }
+  }
+  return out;
+}
+
+/** Removes what a killed publish left: half-written `.tmp` folders and half-deleted `.trash` folders. */
+export async function cleanSnapshots(runDir: string): Promise<void> {
+  const dir = join(runDir, SNAPSHOTS);
+  if (!existsSync(dir)) return;
+  for (const name of await readdir(dir))
+    if (name.includes('.tmp-') || name.includes('.trash-')) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+/** Segment files of a table over every shard, split into fully live ones and (file, live problems) of the rest. */
+async function segmentFiles(state: RunState, writer: string, table: StateTableName, dirName: string = table) {
+  const full: string[] = [];
+  const partial: { file: string; problems: string[] }[] = [];
+  for (const rec of (await state.records(writer)).values()) {
+    for (const seg of rec.tables[table] ?? []) {
+      const file = state.segmentPath(dirName, rec.shard, seg);
+      if (seg.problems.length === seg.written) full.push(file);
+      else partial.push({ file, problems: seg.problems });
+    }
+  }
+  return { full, partial };
+}
+
+/** A SELECT over the live rows of JSON-lines segments, typed by a table declaration. */
+async function liveRows(
+  store: Store,
+  table: Table<Shape>,
+  files: Awaited<ReturnType<typeof segmentFiles>>,
+  tag: string,
+): Promise<string | null> {
+  const cols = table.columns.map((c) => `"${c}"`).join(', ');
+  const json = (list: string[], extra = '') =>
+    `read_json([${list.map(sqlString).join(', ')}], format = 'newline_delimited', columns = ${table.jsonColumns()}, maximum_object_size = 268435456${extra})`;
+  const parts: string[] = [];
+  if (files.full.length) parts.push(`SELECT ${cols} FROM ${json(files.full)}`);
+  if (files.partial.length) {
+    await store.run(`CREATE OR REPLACE TEMP TABLE live_${tag} (filename VARCHAR, problem_id VARCHAR)`);
+    const values = files.partial.flatMap((p) => p.problems.map((id) => `(${sqlString(p.file)}, ${sqlString(id)})`));
+    for (let i = 0; i < values.length; i += 1000)
+      await store.run(`INSERT INTO live_${tag} VALUES ${values.slice(i, i + 1000).join(', ')}`);
+    parts.push(
+      `SELECT ${cols} FROM ${json(
+        files.partial.map((p) => p.file),
+        ', filename = true',
+      )} j WHERE EXISTS (SELECT 1 FROM live_${tag} l WHERE l.filename = j.filename AND l.problem_id = j.problem_id)`,
+    );
+  }
+  return parts.length ? parts.join(' UNION ALL ') : null;
+}
+
+/** The content fingerprint of what a publish would write; equal to the latest snapshot's means nothing changed. */
+export async function outputFingerprint(input: Omit<PublishInput, 'cards' | 'log' | 'limits'>): Promise<string> {
+  const parts: unknown[] = [
+    input.config.emit,
+    Object.keys(input.files)
+      .sort()
+      .map((k) => [k, input.files[k]]),
+    input.inputRejects.length,
+  ];
+  for (const d of input.datasets) {
+    const recs = await input.state.records(d.writer);
+    parts.push(
+      d.name,
+      [...recs.values()].map((r) => [r.shard, r.fingerprint]),
+    );
+  }
+  for (const s of input.stages) {
+    const recs = await input.state.records(s);
+    parts.push(
+      s,
+      [...recs.values()].map((r) => [r.shard, r.fingerprint]),
+    );
+  }
+  return fingerprint(parts);
+}
+
+/** Publishes a new snapshot when the outputs changed; returns it, or null when `latest` already holds these outputs. */
+export async function publish(input: PublishInput): Promise<SnapshotInfo | null> {
+  const content = await outputFingerprint(input);
+  const parent = await latestSnapshot(input.runDir);
+  if (parent?.content === content) return null;
+  const now = new Date();
+  const id = `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${content.slice(0, 6)}`;
+  const root = join(input.runDir, SNAPSHOTS);
+  const tmp = join(root, `${id}.tmp-${randomUUID().slice(0, 6)}`);
+  await mkdir(tmp, { recursive: true });
+  const store = await Store.open(':memory:', join(input.state.dir, '.scratch'), input.limits);
+  const datasets: SnapshotInfo['datasets'] = {};
+  const rows: Record<string, number> = {};
+  let textOnly = true;
+  try {
+    const problems = await liveRows(
+      store,
+      STATE_TABLES.problems as unknown as Table<Shape>,
+      await segmentFiles(input.state, 'ingest', 'problems'),
+      'p',
+    );
+    const withImages = problems
+      ? (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${problems}) WHERE len(images) > 0`))[0]!
+          .n
+      : 0;
+    // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
+    textOnly = withImages === 0;
+    for (const d of input.datasets) {
+      const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
+      const select = await liveRows(store, table, await segmentFiles(input.state, d.writer, d.name), d.name);
+      const cols = table.columns.filter((c) => !(textOnly && c === 'images'));
+      const order = ['problem_id', 'path_id', 'chosen_path_id', 'id']
+        .filter((c) => table.columns.includes(c))
+        .map((c) => `"${c}"`);
+      const dir = join(tmp, d.name);
+      const source = select
+        ? `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`
+        : `SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`;
+      const files = await store.publishParquet(source, dir, { rowsPerPart: input.config.emit.rows_per_part });
+      const n = (
+        await store.query<{ n: number }>(
+          `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(join(dir, '*.parquet'))})`,
+        )
+      )[0]!.n;
+      rows[d.name] = n;
+      const diff = parent
+        ? await rowDiff(store, join(dir, '*.parquet'), join(input.runDir, SNAPSHOTS, parent.id, d.name, '*.parquet'))
+        : { added: n, removed: 0 };
+      datasets[d.name] = { rows: n, ...diff, files: files.map((f) => f.slice(tmp.length + 1)) };
+      await writeFile(
+        join(dir, 'stats.json'),
+        `${JSON.stringify({ rows: n, candidates: d.candidates, dropped: d.dropped, files: datasets[d.name]!.files }, null, 2)}\n`,
+      );
+    }
+    await writeRejects(store, input, join(tmp, 'rejects.parquet'));
+  } finally {
+    store.close();
+  }
+  for (const [rel, text] of Object.entries(input.files)) {
+    await mkdir(join(tmp, rel, '..'), { recursive: true });
+    await writeFile(join(tmp, rel), text);
+  }
+  const info: SnapshotInfo = {
+    id,
+    parent: parent?.id ?? null,
+    run_id: input.runId,
+    created_at: now.toISOString(),
+    content,
+    datasets,
+    simulated: input.simulated,
+  };
+  await input.cards(tmp, info, rows, textOnly);
+  // snapshot.json last: a folder without it is not a snapshot.
+  await writeFile(join(tmp, 'snapshot.json'), `${JSON.stringify(info, null, 2)}\n`);
+  await rename(tmp, join(root, id));
+  await pointLatest(input.runDir, join(SNAPSHOTS, id));
+  await prune(input.runDir, input.config.engine.keep_snapshots, id);
+  return info;
+}
+
+/** Rows added and removed between two snapshots of a dataset (as multisets of whole rows). */
+async function rowDiff(store: Store, now: string, before: string): Promise<{ added: number; removed: number }> {
+  try {
+    const r = await store.query<{ added: number; removed: number }>(
+      `WITH a AS (SELECT hash(t) AS h FROM read_parquet(${sqlString(now)}) t), b AS (SELECT hash(t) AS h FROM read_parquet(${sqlString(before)}) t)
+       SELECT (SELECT count(*) FROM (SELECT h FROM a EXCEPT ALL SELECT h FROM b))::INTEGER AS added,
+              (SELECT count(*) FROM (SELECT h FROM b EXCEPT ALL SELECT h FROM a))::INTEGER AS removed`,
+    );
+    return r[0]!;
+  } catch {
+    const n = (
+      await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(now)})`)
+    )[0]!.n;
+    return { added: n, removed: 0 };
+  }
+}
+
+/** All rejects of the run (every stage's, and input rows without a problem) as one Parquet file. */
+async function writeRejects(store: Store, input: PublishInput, file: string): Promise<void> {
+  const table = rejectsTable as unknown as Table<Shape>;
+  const withId = STATE_TABLES.rejects as unknown as Table<Shape>;
+  const parts: string[] = [];
+  for (const s of input.stages) {
+    const sel = await liveRows(store, withId, await segmentFiles(input.state, s, 'rejects', `rejects.${s}`), `r_${s}`);
+    if (sel) parts.push(`SELECT ${table.columns.map((c) => `"${c}"`).join(', ')} FROM (${sel})`);
+  }
+  if (input.inputRejects.length) {
+    const f = join(input.state.dir, '.scratch', `input-rejects-${randomUUID().slice(0, 8)}.jsonl`);
+    await mkdir(join(input.state.dir, '.scratch'), { recursive: true });
+    await writeFile(f, input.inputRejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    parts.push(
+      `SELECT * FROM read_json(${sqlString(f)}, format = 'newline_delimited', columns = ${table.jsonColumns()})`,
+    );
+  }
+  const source = parts.length
+    ? `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY stage, source, item`
+    : `SELECT ${table.columns.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`;
+  await store.writeParquetFile(source, file);
+}
+
+/** Moves `latest` to `target` in one rename of a new symlink over the old one. */
+async function pointLatest(runDir: string, target: string): Promise<void> {
+  const tmp = join(runDir, `latest.tmp-${randomUUID().slice(0, 6)}`);
+  await symlink(target, tmp);
+  await rename(tmp, join(runDir, 'latest'));
+}
+
+/** Keeps the newest `keep` snapshots (and always the current one); an old one is renamed away, then deleted. */
+async function prune(runDir: string, keep: number, current: string): Promise<void> {
+  const all = (await listSnapshots(runDir)).map((s) => s.id);
+  const drop = all.slice(0, Math.max(0, all.length - keep)).filter((id) => id !== current);
+  for (const id of drop) {
+    const dir = join(runDir, SNAPSHOTS, id);
+    const trash = `${dir}.trash-${randomUUID().slice(0, 6)}`;
+    await rename(dir, trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+}

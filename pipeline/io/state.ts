@@ -1,0 +1,259 @@
+/**
+ * @module pipeline/io/state
+ * A run's state on disk, shard by shard: each stage's rows for one shard live in segment files
+ * (JSON lines, one row per line, every row with its `problem_id`) listed by the stage's record
+ * for that shard. A record also holds the fingerprint of every problem the stage computed, so a
+ * re-run recomputes only the problems whose inputs or settings changed: it writes one new segment
+ * for them and drops the old problems from the segments that held them. Files are written beside
+ * their place and renamed into it, and a record is written only after its segments, so a killed
+ * run leaves either the old record or the new one, never half of one.
+ * Memory: reading a table of one shard holds that shard's rows (or only the problems asked for).
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+
+/** One segment file of a table on one shard, and the problems whose rows in it are still live. */
+export interface SegmentRef {
+  file: string;
+  /** Rows written (live and dead). */
+  rows: number;
+  /** Problems written into the file. */
+  written: number;
+  /** Rows of the live problems. */
+  live: number;
+  /** Problems whose rows in this file are live; rows of other problems are skipped on read. */
+  problems: string[];
+  /** A mergeable summary of the live rows, when the table's stage keeps one. */
+  summary?: unknown;
+}
+
+/** What one stage did on one shard. */
+export interface ShardRecord {
+  stage: string;
+  shard: string;
+  /** Hash of every problem's fingerprint: equal means nothing to do. */
+  fingerprint: string;
+  /** Fingerprint of each problem the stage's rows stand for. */
+  problems: Record<string, string>;
+  /** Segments per table written by the stage. */
+  tables: Record<string, SegmentRef[]>;
+  /** Counts for the manifest (over the shard's live rows). */
+  stats: Record<string, unknown>;
+  /** Extra state a stage keeps for its own reuse decision (ingest: the hash of the raw input lines). */
+  extra?: Record<string, unknown>;
+  run_id: string;
+  finished_at: string;
+}
+
+/** Rows with the key every state table has. */
+export interface ProblemKeyed {
+  problem_id: string;
+}
+
+const MAX_SEGMENTS = 6;
+
+/** The state folder of a run: `state/records/<stage>/<shard>.json` and `state/tables/<table>/<shard>/*.jsonl`. */
+export class RunState {
+  constructor(readonly dir: string) {}
+
+  private recordFile(stage: string, shard: string): string {
+    return join(this.dir, 'records', stage, `${shard}.json`);
+  }
+
+  private tableDir(table: string, shard: string): string {
+    return join(this.dir, 'tables', table, shard);
+  }
+
+  /** The record of a stage on a shard, or null. A record that cannot be read counts as absent (the shard re-runs). */
+  async record(stage: string, shard: string): Promise<ShardRecord | null> {
+    try {
+      return JSON.parse(await readFile(this.recordFile(stage, shard), 'utf8')) as ShardRecord;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every record of a stage, by shard. */
+  async records(stage: string): Promise<Map<string, ShardRecord>> {
+    const dir = join(this.dir, 'records', stage);
+    const out = new Map<string, ShardRecord>();
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return out;
+    }
+    for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+      const r = await this.record(stage, n.slice(0, -5));
+      if (r) out.set(r.shard, r);
+    }
+    return out;
+  }
+
+  /** Writes a record atomically (after its segments). */
+  async writeRecord(rec: ShardRecord): Promise<void> {
+    await writeAtomic(this.recordFile(rec.stage, rec.shard), JSON.stringify(rec));
+  }
+
+  /** Removes a stage's record of a shard (the shard has no problems any more). */
+  async dropRecord(stage: string, shard: string): Promise<void> {
+    await rm(this.recordFile(stage, shard), { force: true });
+  }
+
+  /** Writes rows as a new segment of `table` on `shard`; the caller lists it in the next record. */
+  async writeSegment(
+    table: string,
+    shard: string,
+    rows: readonly ProblemKeyed[],
+    summary?: unknown,
+  ): Promise<SegmentRef> {
+    const file = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}.jsonl`;
+    const problems = [...new Set(rows.map((r) => r.problem_id))];
+    const chunks: string[] = [];
+    for (const r of rows) chunks.push(JSON.stringify(r));
+    await writeAtomic(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
+    return {
+      file,
+      rows: rows.length,
+      written: problems.length,
+      live: rows.length,
+      problems,
+      ...(summary === undefined ? {} : { summary }),
+    };
+  }
+
+  /** The path of a segment file, for readers outside this module (DuckDB at publish). */
+  segmentPath(table: string, shard: string, seg: SegmentRef): string {
+    return join(this.tableDir(table, shard), seg.file);
+  }
+
+  /**
+   * Reads the live rows of `segments`; with `only`, just the rows of those problems (segments
+   * holding none of them are not opened).
+   */
+  async readRows<T extends ProblemKeyed>(
+    table: string,
+    shard: string,
+    segments: readonly SegmentRef[],
+    only?: ReadonlySet<string>,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    for (const seg of segments) {
+      const live = new Set(only ? seg.problems.filter((p) => only.has(p)) : seg.problems);
+      if (live.size === 0) continue;
+      const text = await readFile(this.segmentPath(table, shard, seg), 'utf8');
+      let at = 0;
+      while (at < text.length) {
+        let end = text.indexOf('\n', at);
+        if (end < 0) end = text.length;
+        if (end > at) {
+          const row = JSON.parse(text.slice(at, end)) as T;
+          if (live.has(row.problem_id)) out.push(row);
+        }
+        at = end + 1;
+      }
+    }
+    return out;
+  }
+
+  /** Every live row of a table over all shards (for tests and small runs: memory grows with the run). */
+  async allRows<T extends ProblemKeyed>(writer: string, table: string): Promise<T[]> {
+    const out: T[] = [];
+    for (const rec of (await this.records(writer)).values()) {
+      const dir = table === 'rejects' ? `rejects.${writer}` : table;
+      for (const r of await this.readRows<T>(dir, rec.shard, rec.tables[table] ?? [])) out.push(r);
+    }
+    return out;
+  }
+
+  /** Streams the live rows of segments, for tables too large to hold (a whole run's outputs). */
+  async *streamRows<T extends ProblemKeyed>(
+    table: string,
+    shard: string,
+    segments: readonly SegmentRef[],
+  ): AsyncIterable<T> {
+    for (const seg of segments) {
+      const live = new Set(seg.problems);
+      if (live.size === 0) continue;
+      const lines = createInterface({
+        input: createReadStream(this.segmentPath(table, shard, seg)),
+        crlfDelay: Infinity,
+      });
+      for await (const line of lines) {
+        if (!line) continue;
+        const row = JSON.parse(line) as T;
+        if (live.has(row.problem_id)) yield row;
+      }
+    }
+  }
+
+  /**
+   * The segments of a table after a shard's update: `dead` problems (recomputed or removed) leave
+   * the old segments, `added` is the new segment. When too many segments or too many dead rows
+   * pile up, the live rows are rewritten into one segment (compaction), summarised again by `summarize`.
+   */
+  async nextSegments(
+    table: string,
+    shard: string,
+    old: readonly SegmentRef[],
+    dead: ReadonlySet<string>,
+    added: SegmentRef | null,
+    summarize?: (rows: ProblemKeyed[]) => unknown,
+  ): Promise<SegmentRef[]> {
+    const kept: SegmentRef[] = [];
+    for (const seg of old) {
+      const problems = seg.problems.filter((p) => !dead.has(p));
+      if (problems.length === 0) continue;
+      if (problems.length === seg.problems.length) kept.push(seg);
+      else {
+        // Some problems left this segment: its live count and summary no longer match its rows.
+        const ref: SegmentRef = { file: seg.file, rows: seg.rows, written: seg.written, live: 0, problems };
+        const rows = await this.readRows(table, shard, [ref]);
+        ref.live = rows.length;
+        if (summarize) ref.summary = summarize(rows);
+        kept.push(ref);
+      }
+    }
+    if (added && added.rows > 0) kept.push(added);
+    const written = kept.reduce((n, s) => n + s.written, 0);
+    const live = kept.reduce((n, s) => n + s.problems.length, 0);
+    if (kept.length <= MAX_SEGMENTS && live >= written / 2) return kept;
+    const rows = await this.readRows(table, shard, kept);
+    return rows.length ? [await this.writeSegment(table, shard, rows, summarize?.(rows))] : [];
+  }
+
+  /** Deletes segment files no record lists (left by a killed run or replaced by compaction). */
+  async collectGarbage(listed: ReadonlySet<string>): Promise<number> {
+    const root = join(this.dir, 'tables');
+    if (!existsSync(root)) return 0;
+    let removed = 0;
+    for (const table of await readdir(root)) {
+      for (const shard of await readdir(join(root, table)).catch(() => [] as string[])) {
+        const dir = join(root, table, shard);
+        for (const f of await readdir(dir).catch(() => [] as string[])) {
+          if (!listed.has(join(table, shard, f))) {
+            await rm(join(dir, f), { force: true });
+            removed++;
+          }
+        }
+      }
+    }
+    return removed;
+  }
+}
+
+/** Writes a file beside its place and renames it in. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+}
