@@ -174,7 +174,7 @@ describe('a bad config is refused, naming the key, what was expected and what ca
     [
       'format',
       { inputs: [{ path: 'a', format: 'csv' }] },
-      'c: inputs.0.format should be one of auto, jsonl, parquet, gsm8k-socratic, gsm8k-solutions, processbench, got "csv"',
+      'c: inputs.0.format should be one of auto, jsonl, parquet, paths-jsonl, paths-parquet, gsm8k-socratic, gsm8k-solutions, processbench, got "csv"',
     ],
     [
       'shards not a power of two',
