@@ -17,8 +17,9 @@ import { STATE_TABLES } from '../../schemas/state.ts';
 import type { StageDef, InputSource } from '../../stages/lib/stage.ts';
 import { SOURCE, STAGES } from '../../stages/index.ts';
 import { emit } from '../../stages/emit/emit.ts';
-import { datasetCard } from '../../stages/emit/card.ts';
-import { thresholdsInForce, type CalibrationResult } from '../../stages/calibrate/index.ts';
+import { datasetCard, repoCard } from '../../stages/emit/card.ts';
+import type { CalibrationResult } from '../../stages/calibrate/index.ts';
+import { thresholdsByDomain } from '../../stages/report/data.ts';
 import { RunState, writeAtomic } from '../io/state.ts';
 import { nodeFiles } from '../io/files.ts';
 import { acquireLock } from './lock.ts';
@@ -27,7 +28,6 @@ import { WorkerPool } from './pool.ts';
 import { LocalExecutor, runEngine, type StageSummary } from './runner.ts';
 import type { ReadResult } from './read.ts';
 import { cleanSnapshots, publish, type SnapshotInfo } from './publish.ts';
-import { repoCard } from './repo-card.ts';
 
 export interface RunResult {
   runDir: string;
@@ -288,8 +288,7 @@ async function publishRun(
     dropped: emitTotals[d.name]?.dropped ?? {},
   }));
   const cal = globals.calibrate as CalibrationResult | undefined;
-  const domains = Object.keys(cal?.domains ?? {});
-  const inForce = Object.fromEntries(domains.map((d) => [d, thresholdsInForce(config, cal, d)]));
+  const inForce = thresholdsByDomain(config, cal, Object.keys(cal?.domains ?? {}));
   const model = config.model?.model ?? 'imported';
   return publish({
     runDir,
@@ -315,11 +314,14 @@ async function publishRun(
           rows: rows[d.name] ?? 0,
           candidates: emitTotals[d.name]?.candidates ?? 0,
           dropped: emitTotals[d.name]?.dropped ?? {},
-          settings: { ...config.emit, thresholds_in_force: inForce, calibrate: config.calibrate },
+          settings: { ...config.emit, calibrate: config.calibrate },
           trl: d.trl,
+          run: config.name,
           runId,
           model,
           simulated,
+          snapshot: { id: snap.id, parent: snap.parent },
+          thresholds: inForce,
         });
         await writeFile(join(dir, d.name, 'README.md'), card);
       }
@@ -330,9 +332,15 @@ async function publishRun(
             name: d.name,
             table: textOnly && d.table.columns.includes('images') ? d.table.without('images') : d.table,
             rows: rows[d.name] ?? 0,
-            title: d.title,
           })),
-          { snapshot: snap.id, parent: snap.parent, runId, model, simulated, name: config.name },
+          {
+            run: config.name,
+            runId,
+            model,
+            simulated,
+            snapshot: { id: snap.id, parent: snap.parent },
+            thresholds: inForce,
+          },
         ),
       );
     },

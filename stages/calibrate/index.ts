@@ -14,7 +14,7 @@ export type CalibrationResult = Calibration & { enabled: boolean };
 
 /** Thresholds in force for a domain: the calibrated pair where calibration is on and met its target, else the configured ones. */
 export function thresholdsInForce(
-  config: Config,
+  config: Pick<Config, 'thresholds'>,
   cal: CalibrationResult | null | undefined,
   domain: string,
 ): Thresholds {

@@ -9,6 +9,7 @@ import type { FilteredRow, ScoreRow } from '../../schemas/state.ts';
 import { depths } from '../lib/ars.ts';
 import { rowsOf, type ProblemStage } from '../lib/stage.ts';
 import { thresholdsInForce, type CalibrationResult } from '../calibrate/index.ts';
+import { summarizeReport } from '../report/summary.ts';
 
 const calibrationOf = (globals: Readonly<Record<string, unknown>>) =>
   globals.calibrate as CalibrationResult | undefined;
@@ -71,7 +72,8 @@ export const filterStage: ProblemStage = {
     filtered: (rows) => {
       const categories: Record<string, number> = {};
       for (const r of rows as FilteredRow[]) categories[r.category] = (categories[r.category] ?? 0) + 1;
-      return { categories, rows };
+      // The report's counts, not the rows: the merged summary stays bounded by bins, whatever the run's size.
+      return { categories, report: summarizeReport(rows as FilteredRow[]) };
     },
   },
 };

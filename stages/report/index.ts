@@ -1,34 +1,41 @@
 /**
  * @module stages/report
  * The report stage (run grain): one self-contained HTML page with charts rendered to SVG on the
- * server and a table beside each chart, built from the merged per-shard summaries of the run.
+ * server and a table beside each chart, built from the merged per-shard summaries of the run
+ * (never from all paths at once).
  */
-import type { FilteredRow } from '../../schemas/state.ts';
+import { join } from 'node:path';
 import type { RunStage } from '../lib/stage.ts';
-import { thresholdsInForce, type CalibrationResult } from '../calibrate/index.ts';
-import type { ReportData, ReportPath } from './data.ts';
+import type { CalibrationResult } from '../calibrate/index.ts';
+import { thresholdsByDomain, type AdaptiveCounts, type ReportData, type SnapshotRef } from './data.ts';
+import { domainsOf } from './aggregate.ts';
+import { buildReport } from './html.ts';
+import { emptySummary, type ReportSummary } from './summary.ts';
 
-export type { ReportData, ReportPath, FlowRow } from './data.ts';
 export { buildReport } from './html.ts';
+export { summarizeReport, mergeReportSummaries, type ReportRow, type ReportSummary } from './summary.ts';
+export { thresholdsByDomain } from './data.ts';
+export type { ReportData, FlowRow, ThresholdSet, ThresholdsInForce, SnapshotRef, AdaptiveCounts } from './data.ts';
 
-/** Builds the report of a run folder from a DuckDB store of its scored paths (the report tests' fixture). */
+/** Builds the report of a run folder from a DuckDB store of its scored paths (the report tests' fixture, a run of the earlier engine). */
 export async function report(store: import('../../pipeline/io/store.ts').Store, runDir: string) {
-  const { loadReportData } = await import('./data.ts');
-  const { buildReport: build } = await import('./html.ts');
+  const { loadReportData } = await import('./load.ts');
   const { writeFileAtomic } = await import('../../pipeline/io/store.ts');
-  const { join } = await import('node:path');
-  const { html, charts, warnings } = await build(await loadReportData(store, runDir));
+  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
   const file = join(runDir, 'report', 'index.html');
   await writeFileAtomic(file, html);
   return { file, charts, warnings };
 }
 
-/** What the report shows of the run besides its paths: set by the engine. */
+/** What the report shows of the run besides its paths: set by the engine (snapshot, modes and adaptive when it has them). */
 export interface ReportMeta {
   name: string;
   model: string;
   simulated: boolean;
   simulationNote: string | null;
+  snapshot?: SnapshotRef | null;
+  modes?: Record<string, number>;
+  adaptive?: AdaptiveCounts;
 }
 
 export const reportStage: RunStage = {
@@ -37,45 +44,31 @@ export const reportStage: RunStage = {
   // `tracepipe report <run>` is its own command (it needs no config).
   command: false,
   describe: 'one self-contained HTML page with charts and tables (report/index.html)',
-  version: 1,
+  version: 2,
   needs: ['filtered'],
   uses: ['calibrate'],
   config: (c) => [c.thresholds, c.calibrate.enabled],
   async run({ config, runId, summaries, globals, stages }) {
     const meta = globals.meta as ReportMeta;
     const cal = (globals.calibrate as CalibrationResult | undefined) ?? null;
-    const rows = ((summaries.filtered as { rows?: FilteredRow[] } | undefined)?.rows ?? []) as FilteredRow[];
-    const paths: ReportPath[] = rows.map((r) => ({
-      path_id: r.path_id,
-      domain: r.domain,
-      mode: r.mode,
-      PC: r.PC,
-      GC: r.GC,
-      region: r.region,
-      category: r.category,
-      final_correct: r.final_correct,
-      ffs_node: r.ffs_node,
-      ffs_depth: r.ffs_depth,
-      silent_failure_node: r.silent_failure_node,
-      silent_depth: r.silent_depth,
-    }));
-    const domains = [...new Set(paths.map((p) => p.domain))].sort();
+    // filter keeps `summarizeReport` of each shard's rows; the engine merges them.
+    const summary = (summaries.filtered as { report?: ReportSummary } | undefined)?.report ?? emptySummary();
     const data: ReportData = {
       name: meta.name,
       runId,
+      snapshot: meta.snapshot ?? null,
       model: meta.model,
       simulated: meta.simulated,
       simulationNote: meta.simulationNote,
       finishedAt: new Date().toISOString(),
-      thresholds: {
-        global: thresholdsInForce(config, cal, '__global__'),
-        domains: Object.fromEntries(domains.map((d) => [d, thresholdsInForce(config, cal, d)])),
-      },
+      thresholds: thresholdsByDomain(config, cal, domainsOf(summary)),
       calibration: cal,
-      paths,
+      summary,
       flow: stages.flatMap((s) => s.flow),
+      ...(meta.modes ? { modes: meta.modes } : {}),
+      ...(meta.adaptive ? { adaptive: meta.adaptive } : {}),
     };
-    const { html, charts, warnings } = await (await import('./html.ts')).buildReport(data);
+    const { html, charts, warnings } = await buildReport(data);
     return {
       result: { charts, warnings: warnings.length },
       files: { 'report/index.html': html },

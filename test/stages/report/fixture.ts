@@ -6,8 +6,12 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { arsNodes, rejects, scoredPaths, type ArsNode, type Reject, type ScoredPath } from '../../../schemas/index.ts';
-import { Store } from '../../../pipeline/io/store.ts';
-import type { Calibration, CalibrationEntry } from '../../../stages/report/data.ts';
+import { Store, sqlString } from '../../../pipeline/io/store.ts';
+import type { Calibration } from '../../../stages/report/data.ts';
+import { toReportRows } from '../../../stages/report/load.ts';
+import type { DomainCalibration } from '../../../stages/calibrate/calibrate.ts';
+import { seededRandom } from '../../../stages/lib/metrics.ts';
+import type { ReportRow } from '../../../stages/report/summary.ts';
 
 const spec = { kind: 'number' as const, tolerance: null, unit: null };
 const node = (problem_id: string, node_id: string, position: number, depends_on: string[]): ArsNode => ({
@@ -110,6 +114,42 @@ export const PATHS: ScoredPath[] = [
   }),
 ];
 
+/** Final agreement FA of each path (p1: K = 5, p2: K = 3); p2/c has none. */
+export const FA: Record<string, number | null> = {
+  'p1/a': 1,
+  'p1/b': 0.75,
+  'p1/c': 0,
+  'p1/d': 0.25,
+  'p1/e': 0.5,
+  'p2/a': 0,
+  'p2/b': 0.5,
+  'p2/c': null,
+};
+/** Paths each problem drew (adaptive sampling): p1 all 5, p2 stopped at 3. */
+export const K_DRAWN: Record<string, number> = { p1: 5, p2: 3 };
+
+/** The fixture's paths as the report counts them. */
+export const ROWS: ReportRow[] = toReportRows(
+  PATHS.map((p) => ({
+    problem_id: p.problem_id,
+    path_id: p.path_id,
+    domain: p.domain,
+    mode: p.mode,
+    PC: p.PC,
+    GC: p.GC,
+    FA: FA[p.path_id] ?? null,
+    region: p.region,
+    category: p.category,
+    final_correct: p.final_correct,
+    label_source: p.label_source,
+    ffs_node: p.ffs_node,
+    ffs_step: p.ffs_step,
+    silent_failure_node: p.silent_failure_node,
+    k_drawn: K_DRAWN[p.problem_id] ?? null,
+  })),
+  NODES,
+);
+
 export const REJECTS: Reject[] = [
   {
     stage: 'ingest',
@@ -185,7 +225,9 @@ export const MANIFEST = {
   ],
 };
 
-const entry: CalibrationEntry = {
+// Fields calibrate may add beyond DomainCalibration: τ_fa, its AUROC, the labels that calibrated.
+const extras = { tau_fa: 0.25, auroc_fa: 0.66, labels: { gold: 7 } };
+const entry: DomainCalibration = {
   tau_pc: 0.8,
   tau_gc: 0.6,
   precision: 1,
@@ -200,27 +242,81 @@ const entry: CalibrationEntry = {
   auroc_mean: 0.72,
   source: 'global',
   met_target: false,
+  ...extras,
 };
-export const CALIBRATION: Calibration & { notes: string[] } = {
+export const CALIBRATION: Calibration = {
   enabled: true,
   target_precision: 0.95,
   global: entry,
   domains: {},
-  notes: [],
+  notes: ['global: no (tau_pc, tau_gc) on the grid reaches precision 0.95 with at least 10 reliable paths'],
 };
 
-/** Writes the fixture run into `runDir` (replacing it) and returns its store, open. */
+/**
+ * Writes the fixture run into `runDir` (replacing it) and returns its store, open. With `fa` (the
+ * default) `filtered_paths` has the FA and k_drawn columns that score and generate add; without, it is as the current engine writes it.
+ */
 export async function writeFixtureRun(
   runDir: string,
-  opts: { simulated?: boolean; paths?: readonly ScoredPath[] } = {},
+  opts: { simulated?: boolean; paths?: readonly ScoredPath[]; fa?: boolean } = {},
 ): Promise<Store> {
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
   const store = await Store.open(join(runDir, 'state.duckdb'));
   await store.replace(scoredPaths.as('filtered_paths'), opts.paths ?? PATHS);
+  if (opts.fa ?? true) {
+    await store.run('ALTER TABLE filtered_paths ADD COLUMN "FA" DOUBLE');
+    await store.run('ALTER TABLE filtered_paths ADD COLUMN k_drawn INTEGER');
+    for (const [id, fa] of Object.entries(FA))
+      await store.run(
+        `UPDATE filtered_paths SET "FA" = ${fa ?? 'NULL'}, k_drawn = ${K_DRAWN[id.split('/')[0]!]} WHERE path_id = ${sqlString(id)}`,
+      );
+  }
   await store.replace(arsNodes, NODES);
   await store.replace(rejects, REJECTS);
   await writeFile(join(runDir, 'manifest.json'), JSON.stringify({ ...MANIFEST, simulated: opts.simulated ?? true }));
   await writeFile(join(runDir, 'calibration.json'), JSON.stringify(CALIBRATION));
   return store;
+}
+
+/**
+ * `n` seeded random report rows over every domain, mode, label source and FA state (null FA and GC
+ * for K = 1 problems), with scores both on and off the 0.05 grid, so binning and merging meet every case.
+ */
+export function randomRows(n: number, seed: number): ReportRow[] {
+  const r = seededRandom(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const score = () => pick([0, 0.25, 0.5, 0.6, 0.75, 0.8, 1, 1 / 3, 2 / 3, 3 / 7, 0.1 + 0.2, r()]);
+  return Array.from({ length: n }, (_, i) => {
+    const k1 = r() < 0.05;
+    const label = pick(['gold', 'given', 'consensus', 'none'] as const);
+    const y = label === 'none' ? null : r() < 0.6;
+    const ffs = y === false && r() < 0.8 ? pick(['Q1', 'Q2', 'F', 'Qx']) : null;
+    const silent = y === true && r() < 0.2 ? pick(['Q1', 'Q2|odd']) : null;
+    return {
+      problem_id: `p${i % 37}`,
+      path_id: `p${i % 37}/${i}`,
+      domain: pick(['math', 'physics', 'chemistry', 'other'] as const),
+      mode: pick(['ars-guided', 'free']),
+      PC: r() < 0.03 ? null : score(),
+      GC: k1 ? null : score(),
+      FA: k1 ? null : score(),
+      region: pick(['reliable', 'uncertain', 'unreliable']),
+      category: pick([
+        'reliable-correct',
+        'reliable-incorrect',
+        'unreliable-correct',
+        'unreliable-incorrect',
+        'uncertain',
+      ]),
+      final_correct: y,
+      label_source: label,
+      ffs_node: ffs,
+      ffs_step: ffs ? Math.floor(r() * 5) : -1,
+      ffs_depth: ffs === 'F' || ffs === 'Qx' ? null : ffs ? Math.floor(r() * 3) : null,
+      silent_failure_node: silent,
+      silent_depth: silent ? Math.floor(r() * 3) : null,
+      k_drawn: r() < 0.1 ? null : pick([2, 4, 8]),
+    };
+  });
 }
