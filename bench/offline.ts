@@ -21,7 +21,10 @@ const repo = existsSync(join(root, 'package.json')) ? root : resolve(root, '..')
 const shared = (...p: string[]) => resolve(repo, '..', 'shared', 'data', ...p);
 
 /** Writes `problems.jsonl` and `paths.jsonl` with `total` paths built from GSM8K; returns their paths. */
-export async function writeReplicas(dir: string, total: number): Promise<{ problems: string; paths: string; count: number }> {
+export async function writeReplicas(
+  dir: string,
+  total: number,
+): Promise<{ problems: string; paths: string; count: number }> {
   const src = await ingest(
     [
       { path: shared('gsm8k', 'test_socratic.jsonl'), format: 'gsm8k-socratic' },
@@ -51,11 +54,37 @@ export async function writeReplicas(dir: string, total: number): Promise<{ probl
       const id = `${p.problem_id}~${r}`;
       const ars = (nodesOf.get(p.problem_id) ?? [])
         .filter((n) => !n.is_final)
-        .map((n) => ({ node_id: n.node_id, question: n.question, depends_on: n.depends_on, answer: n.answer, answer_spec: n.answer_spec }));
-      await write(po, JSON.stringify({ problem_id: id, domain: p.domain, question: p.question, answer: p.answer, answer_spec: p.answer_spec, ars }));
+        .map((n) => ({
+          node_id: n.node_id,
+          question: n.question,
+          depends_on: n.depends_on,
+          answer: n.answer,
+          answer_spec: n.answer_spec,
+        }));
+      await write(
+        po,
+        JSON.stringify({
+          problem_id: id,
+          domain: p.domain,
+          question: p.question,
+          answer: p.answer,
+          answer_spec: p.answer_spec,
+          ars,
+        }),
+      );
       for (const x of pathsOf.get(p.problem_id)!) {
         if (count >= total) break;
-        await write(pa, JSON.stringify({ problem_id: id, path_id: `${id}/${x.sample_index}`, steps: x.steps, final_answer: x.final_answer, correct: x.given_correct, model: x.model }));
+        await write(
+          pa,
+          JSON.stringify({
+            problem_id: id,
+            path_id: `${id}/${x.sample_index}`,
+            steps: x.steps,
+            final_answer: x.final_answer,
+            correct: x.given_correct,
+            model: x.model,
+          }),
+        );
         count++;
       }
     }
@@ -82,16 +111,28 @@ export async function runOffline(dir: string, inputs: { problems: string; paths:
   const cli = join(repo, 'dist', 'pipeline', 'cli', 'main.js');
   const t0 = performance.now();
   const { stderr, stdout } = await new Promise<{ stderr: string; stdout: string }>((ok, fail) =>
-    execFile('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, cli, 'run', '--config', config], { maxBuffer: 256 << 20, env: { ...process.env, TRACEPIPE_LOG: 'json' } }, (e, out, err) =>
-      e ? fail(new Error(`offline run failed: ${e.message}\n${err.slice(-2000)}`)) : ok({ stdout: out, stderr: err }),
+    execFile(
+      '/usr/bin/time',
+      ['-f', 'MAXRSS %M', process.execPath, cli, 'run', '--config', config],
+      { maxBuffer: 256 << 20, env: { ...process.env, TRACEPIPE_LOG: 'json' } },
+      (e, out, err) =>
+        e ? fail(new Error(`offline run failed: ${e.message}\n${err.slice(-2000)}`)) : ok({ stdout: out, stderr: err }),
     ),
   );
   const wall = (performance.now() - t0) / 1000;
   const rss = Number(/MAXRSS (\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { status: string; stages: Record<string, { seconds: number }> };
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    status: string;
+    stages: Record<string, { seconds: number }>;
+  };
   if (summary.status !== 'done') throw new Error(`offline run ended ${summary.status}`);
-  const manifest = JSON.parse(await readFile(join(dir, 'runs', name, 'manifest.json'), 'utf8')) as { read: { seconds: number } };
-  const stages = Object.fromEntries([['read', Number(manifest.read.seconds.toFixed(1))], ...Object.entries(summary.stages).map(([k, v]) => [k, Number(v.seconds.toFixed(1))])]);
+  const manifest = JSON.parse(await readFile(join(dir, 'runs', name, 'manifest.json'), 'utf8')) as {
+    read: { seconds: number };
+  };
+  const stages = Object.fromEntries([
+    ['read', Number(manifest.read.seconds.toFixed(1))],
+    ...Object.entries(summary.stages).map(([k, v]) => [k, Number(v.seconds.toFixed(1))]),
+  ]);
   return { wall, rss, stages };
 }
 
@@ -99,7 +140,8 @@ const round = (x: number, d = 1) => Number(x.toFixed(d));
 
 /** The `offline` line: `paths` paths (default 1M), and the same at 100k for the memory comparison. */
 export async function benchOffline(paths = Number(process.env.TRACEPIPE_BENCH_OFFLINE_PATHS ?? 1_000_000)) {
-  if (!existsSync(shared('gsm8k', 'test_socratic.jsonl'))) throw new Error(`the offline bench reads ${shared('gsm8k')}, which is missing`);
+  if (!existsSync(shared('gsm8k', 'test_socratic.jsonl')))
+    throw new Error(`the offline bench reads ${shared('gsm8k')}, which is missing`);
   const dir = join(repo, 'build', 'bench-offline');
   const small = await writeReplicas(join(dir, 'in-100k'), Math.min(100_000, paths));
   const r100 = await runOffline(dir, small, 'offline-100k');

@@ -143,42 +143,47 @@ async function liveRows(
   return parts.length ? parts.join(' UNION ALL ') : null;
 }
 
-/** The content fingerprint of what a publish would write; equal to the latest snapshot's means nothing changed. */
-export async function outputFingerprint(input: Omit<PublishInput, 'cards' | 'log' | 'limits'>): Promise<string> {
-  const parts: unknown[] = [
-    input.config.emit,
-    Object.keys(input.files)
-      .sort()
-      .map((k) => [k, input.files[k]]),
-    input.inputRejects.length,
-  ];
-  for (const d of input.datasets) {
-    const recs = await input.state.records(d.writer);
+/**
+ * The content fingerprint of what a publish would write: the emit records of every shard, every
+ * stage's rejects, the calibration's record and the emit settings (the report is derived from the
+ * same rows and is left out). Equal to the latest snapshot's means nothing changed.
+ */
+export async function outputFingerprint(
+  input: Pick<PublishInput, 'state' | 'config' | 'datasets' | 'stages' | 'inputRejects'>,
+): Promise<string> {
+  const parts: unknown[] = [input.config.emit, input.inputRejects.length];
+  for (const w of [...new Set([...input.datasets.map((d) => d.writer), ...input.stages])]) {
+    const recs = await input.state.records(w);
     parts.push(
-      d.name,
+      w,
       [...recs.values()].map((r) => [r.shard, r.fingerprint]),
     );
   }
-  for (const s of input.stages) {
-    const recs = await input.state.records(s);
-    parts.push(
-      s,
-      [...recs.values()].map((r) => [r.shard, r.fingerprint]),
-    );
-  }
+  parts.push((await input.state.record('calibrate', 'run'))?.fingerprint ?? null);
   return fingerprint(parts);
 }
 
-/** Publishes a new snapshot when the outputs changed; returns it, or null when `latest` already holds these outputs. */
-export async function publish(input: PublishInput): Promise<SnapshotInfo | null> {
+/** The snapshot a publish at `now` would make: its id and parent, or `unchanged` when latest holds these outputs. */
+export async function nextSnapshot(
+  input: Pick<PublishInput, 'runDir' | 'state' | 'config' | 'datasets' | 'stages' | 'inputRejects'>,
+  now: Date,
+): Promise<{ id: string; parent: string | null; content: string; unchanged: boolean }> {
   const content = await outputFingerprint(input);
   const parent = await latestSnapshot(input.runDir);
-  if (parent?.content === content) return null;
-  const now = new Date();
-  const id = `${now
+  if (parent?.content === content) return { id: parent.id, parent: parent.parent, content, unchanged: true };
+  const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${content.slice(0, 6)}`;
+    .replace(/\.\d+Z$/, 'Z');
+  return { id: `${stamp}-${content.slice(0, 6)}`, parent: parent?.id ?? null, content, unchanged: false };
+}
+
+/** Publishes a new snapshot when the outputs changed; returns it, or null when `latest` already holds these outputs. */
+export async function publish(input: PublishInput, now = new Date()): Promise<SnapshotInfo | null> {
+  const next = await nextSnapshot(input, now);
+  if (next.unchanged) return null;
+  const { id, content } = next;
+  const parent = next.parent === null ? null : { id: next.parent };
   const root = join(input.runDir, SNAPSHOTS);
   const tmp = join(root, `${id}.tmp-${randomUUID().slice(0, 6)}`);
   await mkdir(tmp, { recursive: true });

@@ -27,7 +27,7 @@ import { RunPorts } from './ports.ts';
 import { WorkerPool } from './pool.ts';
 import { LocalExecutor, runEngine, type StageSummary } from './runner.ts';
 import type { ReadResult } from './read.ts';
-import { cleanSnapshots, publish, type SnapshotInfo } from './publish.ts';
+import { cleanSnapshots, nextSnapshot, publish, type SnapshotInfo } from './publish.ts';
 
 export interface RunResult {
   runDir: string;
@@ -84,6 +84,8 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}`;
   const meta = await readMeta(stateDir);
+  /** One moment names this run's snapshot, in the report and in publish. */
+  const snapshotAt = new Date();
   const manifest = {
     tool: 'tracepipe',
     code_version: codeVersion(),
@@ -146,6 +148,23 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       globals: { meta: reportMeta },
+      // The snapshot these outputs will be published as, for the report that names it.
+      provide: {
+        snapshot: async (read) => {
+          const n = await nextSnapshot(
+            {
+              runDir,
+              state,
+              config,
+              datasets: datasetsOf(config, []).datasets,
+              stages: PROBLEM_STAGES,
+              inputRejects: read.rejects,
+            },
+            snapshotAt,
+          );
+          return { id: n.id, parent: n.parent };
+        },
+      },
       onStage: async (s) => {
         if (ports.simulated && !manifest.simulated) {
           manifest.simulated = reportMeta.simulated = true;
@@ -174,7 +193,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       result.status = 'failed';
       return result;
     }
-    if (!opts.only || opts.only === 'emit' || opts.only === 'report') {
+    if (!opts.only || opts.only === 'emit') {
       const snap = await publishRun(
         config,
         runDir,
@@ -186,14 +205,16 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         engine.stages,
         manifest.simulated,
         log,
+        snapshotAt,
       );
       result.snapshot = snap;
       if (snap) manifest.snapshot = { id: snap.id, parent: snap.parent, datasets: snap.datasets };
-      for (const [rel, text] of Object.entries(engine.files))
-        if (rel.startsWith('report/')) await writeAtomic(join(runDir, rel), text);
-      if (engine.files['calibration.json'])
-        await writeAtomic(join(runDir, 'calibration.json'), engine.files['calibration.json']);
     }
+    // The run's own copies of the latest report and calibration (also in the snapshot).
+    for (const [rel, text] of Object.entries(engine.files))
+      if (rel.startsWith('report/')) await writeAtomic(join(runDir, rel), text);
+    if (engine.files['calibration.json'])
+      await writeAtomic(join(runDir, 'calibration.json'), engine.files['calibration.json']);
     const listed = new Set<string>();
     for (const st of stages)
       for (const r of (await state.records(st.name)).values())
@@ -260,19 +281,8 @@ function failureOf(
   return null;
 }
 
-/** Publishes the run's outputs as a snapshot (when they changed), with dataset cards and the repository card. */
-async function publishRun(
-  config: Config,
-  runDir: string,
-  state: RunState,
-  runId: string,
-  files: Record<string, string>,
-  read: ReadResult,
-  globals: Record<string, unknown>,
-  stages: readonly StageSummary[],
-  simulated: boolean,
-  log: (line: string) => void,
-): Promise<SnapshotInfo | null> {
+/** What the emit stage publishes: each dataset's card texts, with its counts over the whole run. */
+function datasetsOf(config: Config, stages: readonly StageSummary[]) {
   const emitTotals = (stages.find((s) => s.name === 'emit')?.totals ?? {}) as Record<
     string,
     { rows: number; candidates: number; dropped: Record<string, number> }
@@ -287,64 +297,87 @@ async function publishRun(
     candidates: emitTotals[d.name]?.candidates ?? 0,
     dropped: emitTotals[d.name]?.dropped ?? {},
   }));
+  return { meta, datasets, emitTotals };
+}
+
+const PROBLEM_STAGES = STAGES.filter((s) => s.kind === 'problem').map((s) => s.name);
+
+/** Publishes the run's outputs as a snapshot (when they changed), with dataset cards and the repository card. */
+async function publishRun(
+  config: Config,
+  runDir: string,
+  state: RunState,
+  runId: string,
+  files: Record<string, string>,
+  read: ReadResult,
+  globals: Record<string, unknown>,
+  stages: readonly StageSummary[],
+  simulated: boolean,
+  log: (line: string) => void,
+  at: Date,
+): Promise<SnapshotInfo | null> {
+  const { meta, datasets, emitTotals } = datasetsOf(config, stages);
   const cal = globals.calibrate as CalibrationResult | undefined;
   const inForce = thresholdsByDomain(config, cal, Object.keys(cal?.domains ?? {}));
   const model = config.model?.model ?? 'imported';
-  return publish({
-    runDir,
-    state,
-    config,
-    runId,
-    datasets,
-    files,
-    inputRejects: read.rejects,
-    stages: STAGES.filter((s) => s.kind === 'problem').map((s) => s.name),
-    simulated,
-    limits: {
-      memoryLimit: config.engine.duckdb_memory_limit,
-      tempDirectory: config.engine.duckdb_temp_directory ?? join(state.dir, '.duckdb-tmp'),
-    },
-    log,
-    cards: async (dir, snap, rows, textOnly) => {
-      for (const d of meta) {
-        const table = textOnly && d.table.columns.includes('images') ? d.table.without('images') : d.table;
-        const card = datasetCard(table, {
-          title: d.title,
-          summary: d.summary,
-          rows: rows[d.name] ?? 0,
-          candidates: emitTotals[d.name]?.candidates ?? 0,
-          dropped: emitTotals[d.name]?.dropped ?? {},
-          settings: { ...config.emit, calibrate: config.calibrate },
-          trl: d.trl,
-          run: config.name,
-          runId,
-          model,
-          simulated,
-          snapshot: { id: snap.id, parent: snap.parent },
-          thresholds: inForce,
-        });
-        await writeFile(join(dir, d.name, 'README.md'), card);
-      }
-      await writeFile(
-        join(dir, 'README.md'),
-        repoCard(
-          meta.map((d) => ({
-            name: d.name,
-            table: textOnly && d.table.columns.includes('images') ? d.table.without('images') : d.table,
+  return publish(
+    {
+      runDir,
+      state,
+      config,
+      runId,
+      datasets,
+      files,
+      inputRejects: read.rejects,
+      stages: PROBLEM_STAGES,
+      simulated,
+      limits: {
+        memoryLimit: config.engine.duckdb_memory_limit,
+        tempDirectory: config.engine.duckdb_temp_directory ?? join(state.dir, '.duckdb-tmp'),
+      },
+      log,
+      cards: async (dir, snap, rows, textOnly) => {
+        for (const d of meta) {
+          const table = textOnly && d.table.columns.includes('images') ? d.table.without('images') : d.table;
+          const card = datasetCard(table, {
+            title: d.title,
+            summary: d.summary,
             rows: rows[d.name] ?? 0,
-          })),
-          {
+            candidates: emitTotals[d.name]?.candidates ?? 0,
+            dropped: emitTotals[d.name]?.dropped ?? {},
+            settings: { ...config.emit, calibrate: config.calibrate },
+            trl: d.trl,
             run: config.name,
             runId,
             model,
             simulated,
             snapshot: { id: snap.id, parent: snap.parent },
             thresholds: inForce,
-          },
-        ),
-      );
+          });
+          await writeFile(join(dir, d.name, 'README.md'), card);
+        }
+        await writeFile(
+          join(dir, 'README.md'),
+          repoCard(
+            meta.map((d) => ({
+              name: d.name,
+              table: textOnly && d.table.columns.includes('images') ? d.table.without('images') : d.table,
+              rows: rows[d.name] ?? 0,
+            })),
+            {
+              run: config.name,
+              runId,
+              model,
+              simulated,
+              snapshot: { id: snap.id, parent: snap.parent },
+              thresholds: inForce,
+            },
+          ),
+        );
+      },
     },
-  });
+    at,
+  );
 }
 
 async function readMeta(stateDir: string): Promise<{ simulated?: boolean }> {

@@ -74,6 +74,8 @@ export interface EngineOptions {
   dryRun?: boolean;
   /** Results the engine hands to run stages besides earlier stages' results (e.g. the report's run name). */
   globals?: Record<string, unknown>;
+  /** Globals made on demand, just before a run stage that `uses` them (e.g. the snapshot the outputs will be). */
+  provide?: Record<string, (read: ReadResult) => Promise<unknown>>;
   onStage?: (s: StageSummary) => Promise<void> | void;
 }
 
@@ -147,7 +149,16 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   const dirty = new Set(read.changed);
   for (const g of groups(o.stages, o.config)) {
     const members = g.kind === 'chain' ? g.stages : [g.stage];
-    if (o.only && !members.some((m) => m.name === o.only)) continue;
+    if (o.only && !members.some((m) => m.name === o.only)) {
+      // Not run now: its last results still feed the stages that run (the report counts every stage).
+      for (const m of members) {
+        if (m.kind === 'run') {
+          const prev = await o.state.record(m.name, 'run');
+          if (prev?.extra) globals[m.name] = prev.extra.result;
+        } else summaries.push(await recordedSummary(o.state, m, shards.length));
+      }
+      continue;
+    }
     if (o.signal.aborted) break;
     const t0 = performance.now();
     const done = (s: StageSummary) => {
@@ -155,6 +166,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       return o.onStage?.(s);
     };
     if (g.kind === 'run') {
+      for (const u of g.stage.uses ?? []) if (o.provide?.[u]) globals[u] = await o.provide[u]!(read);
       const s = await runRunStage(o, g.stage, writers, globals, files, summaries);
       await done({ ...s, seconds: (performance.now() - t0) / 1000 });
       continue;
@@ -243,6 +255,19 @@ function summarise(st: ProblemStage, rs: JobResult[], shards: number, seconds: n
     flow: [],
     rows: {},
     rejects: {},
+  };
+}
+
+/** A stage not run now, as its records stand: skipped, with its totals. */
+async function recordedSummary(state: RunState, st: ProblemStage, shards: number): Promise<StageSummary> {
+  const s = summarise(st, [], shards, 0);
+  const t = await stageTotals(state, st);
+  return {
+    ...s,
+    totals: st.totals?.(t) ?? { problems: t.problems, rows: t.rows, rejects: t.rejects },
+    flow: st.flow?.(t) ?? [],
+    rows: t.rows,
+    rejects: t.rejects,
   };
 }
 

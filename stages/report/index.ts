@@ -46,7 +46,8 @@ export const reportStage: RunStage = {
   describe: 'one self-contained HTML page with charts and tables (report/index.html)',
   version: 2,
   needs: ['filtered'],
-  uses: ['calibrate'],
+  // `snapshot`: the one this run's outputs will be published as (the engine provides it).
+  uses: ['calibrate', 'snapshot'],
   config: (c) => [c.thresholds, c.calibrate.enabled],
   async run({ config, runId, summaries, globals, stages }) {
     const meta = globals.meta as ReportMeta;
@@ -56,7 +57,7 @@ export const reportStage: RunStage = {
     const data: ReportData = {
       name: meta.name,
       runId,
-      snapshot: meta.snapshot ?? null,
+      snapshot: (globals.snapshot as SnapshotRef | undefined) ?? meta.snapshot ?? null,
       model: meta.model,
       simulated: meta.simulated,
       simulationNote: meta.simulationNote,
