@@ -5,6 +5,9 @@
 export const BENCHMARKS: Record<string, () => Promise<object>> = {
   equivalence: async () => (await import('./equivalence.ts')).benchEquivalence(),
   generation: async () => (await import('./generation.ts')).benchGeneration(),
+  'generation-scale': async () => (await import('./generation-scale.ts')).benchGenerationScale(),
+  offline: async () => (await import('./offline.ts')).benchOffline(),
+  incremental: async () => (await import('./incremental.ts')).benchIncremental(),
 };
 
 /** Runs the named benchmarks (all by default) one after another, never in parallel. */

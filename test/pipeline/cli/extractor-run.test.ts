@@ -149,12 +149,14 @@ describe('a run with align.mode "extractor"', () => {
     expect(again.stages.every((s) => s.status === 'skipped')).toBe(true);
     expect(fake.requests).toHaveLength(8);
     const other = await runPipeline(config('extractor-b'), { log });
-    // The other model gives the same answers: the merged counts do not change, so calibrate and report are reused.
+    // The other model gives the same answers: the merged counts do not change, so calibration is reused; the
+    // report is written again, for it names the new snapshot the re-emitted rows go to.
     expect(other.stages.filter((s) => s.status === 'done').map((s) => s.name)).toEqual([
       'align',
       'score',
       'filter',
       'emit',
+      'report',
     ]);
     expect(other.stages.find((s) => s.name === 'align')!.problems).toMatchObject({ computed: 2, total: 2 });
     expect(fake.requests).toHaveLength(16);
