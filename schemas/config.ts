@@ -6,16 +6,25 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { t, type Infer, type Issue } from './define.ts';
-import { PATH_MODES } from './paths.ts';
+import { FFS_EVIDENCE, PATH_MODES } from './paths.ts';
 import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
 
 const num = (d: number) => t.withDefault(t.double(), () => d);
+/** Cuts placed by a false computation or a node answer off its reference; `final` (last step only) is opt-in. */
+const DEFAULT_CUT_EVIDENCE = ['arithmetic', 'node'] as const;
 const int = (d: number) => t.withDefault(t.int(), () => d);
 
 export const configSchema = t.struct({
   name: t.text(),
   runs_dir: t.withDefault(t.string(), () => 'runs'),
-  inputs: t.list(t.struct({ path: t.text(), format: t.withDefault(t.enum(INPUT_FORMATS), () => 'auto' as const) })),
+  inputs: t.list(
+    t.struct({
+      path: t.text(),
+      format: t.withDefault(t.enum(INPUT_FORMATS), () => 'auto' as const),
+      /** A labeled set whose problems calibrate the thresholds and are not emitted (TRACE.md "Calibration"). */
+      calibration: t.withDefault(t.bool(), () => false),
+    }),
+  ),
   model: t.withDefault(
     t.nullable(
       t.struct({
@@ -84,8 +93,8 @@ export const configSchema = t.struct({
     () => null,
   ),
   thresholds: t.withDefault(
-    t.struct({ tau_pc: num(0.8), tau_gc: num(0.6), tau_pc_low: num(0.5), tau_gc_low: num(0.3) }),
-    () => ({ tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 }),
+    t.struct({ tau_pc: num(0.8), tau_gc: num(0.6), tau_fa: num(0.25), tau_pc_low: num(0.5), tau_gc_low: num(0.3) }),
+    () => ({ tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 }),
   ),
   calibrate: t.withDefault(
     t.struct({ enabled: t.withDefault(t.bool(), () => true), target_precision: num(0.95), min_domain_paths: int(200) }),
@@ -97,8 +106,16 @@ export const configSchema = t.struct({
       pairs_per_problem: int(4),
       keep_after_ffs: t.withDefault(t.bool(), () => false),
       rows_per_part: int(100_000),
+      /** The FFS evidence kinds whose cuts feed step_preference and stepwise rows (TRACE.md `ffs_evidence`). */
+      cut_evidence: t.withDefault(t.list(t.enum(FFS_EVIDENCE)), () => [...DEFAULT_CUT_EVIDENCE]),
     }),
-    () => ({ sft_per_problem: 2, pairs_per_problem: 4, keep_after_ffs: false, rows_per_part: 100_000 }),
+    () => ({
+      sft_per_problem: 2,
+      pairs_per_problem: 4,
+      keep_after_ffs: false,
+      rows_per_part: 100_000,
+      cut_evidence: [...DEFAULT_CUT_EVIDENCE],
+    }),
   ),
 });
 export type Config = Infer<typeof configSchema>;
@@ -107,6 +124,13 @@ export type Config = Infer<typeof configSchema>;
 export function parseConfig(raw: unknown, where: string, baseDir: string): Config {
   const issues: Issue[] = [];
   const cfg = configSchema.check(raw, '', issues);
+  const fa = cfg?.thresholds?.tau_fa;
+  if (typeof fa === 'number' && !(fa >= 0 && fa <= 1))
+    issues.push({
+      code: 'invalid_value',
+      path: 'thresholds.tau_fa',
+      message: `thresholds.tau_fa should be a number from 0 to 1, got ${fa}`,
+    });
   if (issues.length) throw new ConfigError(`${where}: ${issues.map((i) => i.message.replace(/^\./, '')).join('; ')}`);
   for (const input of cfg.inputs) input.path = resolve(baseDir, input.path);
   cfg.runs_dir = resolve(baseDir, cfg.runs_dir);

@@ -101,10 +101,37 @@ const EVALS: {
   {
     name: 'trace',
     describe:
-      'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage',
+      'run the pipeline on real ARS + real model solutions (GSM8K; one half calibrates, the other is emitted) and grade what it emits: reliable precision and coverage held out; with --hide-gold, sft and reliable-correct precision without gold beside majority voting',
     files: { problems: 'GSM8K test_socratic.jsonl', paths: 'GSM8K example_model_solutions.jsonl' },
-    run: async (a, log) =>
-      (await import('./commands/eval-trace.ts')).evalTrace({ problems: a.problems!, paths: a.paths!, log }),
+    flags: {
+      'hide-gold': {
+        type: 'string',
+        describe:
+          'hide the held-out half\'s gold answers (and is_correct) from the pipeline: "all" (final and node; the default when given alone) or "final"',
+      },
+      'target-precision': { type: 'string', describe: 'calibrate.target_precision of the run (default 0.95)' },
+      'work-dir': {
+        type: 'string',
+        describe: 'keep the inputs written and the run in this folder (default: a temporary one)',
+      },
+    },
+    run: async (a, log, signal) => {
+      const { evalTrace, parseHideGold } = await import('./commands/eval-trace.ts');
+      const target = a['target-precision'] === undefined ? undefined : Number(a['target-precision']);
+      if (target !== undefined && !(target > 0 && target <= 1))
+        throw new ConfigError(
+          `eval trace: --target-precision should be a number in (0, 1], got ${a['target-precision']}`,
+        );
+      return evalTrace({
+        problems: a.problems!,
+        paths: a.paths!,
+        hideGold: parseHideGold(a['hide-gold']),
+        targetPrecision: target,
+        workDir: a['work-dir'],
+        log,
+        signal,
+      });
+    },
   },
   {
     name: 'processbench',

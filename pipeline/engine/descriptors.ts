@@ -27,7 +27,12 @@ import { alignAllWithExtractor } from '../../stages/align/extract-all.ts';
 import { openModel } from '../io/client/open.ts';
 import { imagePort } from '../io/client/images.ts';
 import { score, type Thresholds } from '../../stages/score/score.ts';
-import { calibrate } from '../../stages/calibrate/calibrate.ts';
+import {
+  calibrate,
+  thresholdsFor as calibratedThresholds,
+  type Calibration,
+} from '../../stages/calibrate/calibrate.ts';
+import { scoreStats } from '../../stages/score/stats.ts';
 import { filter } from '../../stages/filter/filter.ts';
 import { emit } from '../../stages/emit/emit.ts';
 import { reportStage } from '../../stages/report/index.ts';
@@ -224,7 +229,7 @@ const scoreStage: Stage = {
       { runId: ctx.runId, thresholds: ctx.config.thresholds },
     );
     await ctx.store.replace(scoredPaths, out.scored);
-    return summarise(out.scored);
+    return scoreStats(out.scored);
   },
 };
 
@@ -236,11 +241,10 @@ const calibrateStage: Stage = {
   configSlice: (c) => [c.calibrate, c.thresholds],
   async run(ctx) {
     const c = ctx.config.calibrate;
-    const { tau_pc_low, tau_gc_low } = ctx.config.thresholds;
     const cal = calibrate(await ctx.store.read(scoredPaths), {
       targetPrecision: c.target_precision,
       minDomainPaths: c.min_domain_paths,
-      lows: { tau_pc_low, tau_gc_low },
+      thresholds: ctx.config.thresholds,
     });
     await writeFileAtomic(
       join(ctx.runDir, 'calibration.json'),
@@ -253,21 +257,13 @@ const calibrateStage: Stage = {
 /** Thresholds in force per domain: calibrated ones where calibration met its target. */
 export async function thresholdsFor(ctx: StageContext): Promise<(domain: string) => Thresholds> {
   const base = ctx.config.thresholds;
-  let cal: {
-    enabled: boolean;
-    global: { tau_pc: number; tau_gc: number; met_target: boolean };
-    domains: Record<string, { tau_pc: number; tau_gc: number; met_target: boolean }>;
-  } | null = null;
+  let cal: (Calibration & { enabled: boolean }) | null = null;
   try {
     cal = JSON.parse(await readFile(join(ctx.runDir, 'calibration.json'), 'utf8'));
   } catch {
     cal = null;
   }
-  return (domain) => {
-    if (!cal?.enabled) return base;
-    const d = cal.domains[domain] ?? cal.global;
-    return d.met_target ? { ...base, tau_pc: d.tau_pc, tau_gc: d.tau_gc } : base;
-  };
+  return cal?.enabled ? calibratedThresholds(cal, base) : () => base;
 }
 
 const filterStage: Stage = {
@@ -339,26 +335,8 @@ const emitStage: Stage = {
   },
 };
 
-/** Counts the summary shows: regions, categories, FFS histogram, silent failures. */
-export function summarise(scored: readonly ScoredPath[]): Record<string, unknown> {
-  return {
-    paths: scored.length,
-    by_category: countBy(scored, (s) => s.category),
-    by_mode_correct: countBy(
-      scored,
-      (s) => `${s.mode} ${s.final_correct === null ? 'unlabeled' : s.final_correct ? 'correct' : 'incorrect'}`,
-    ),
-    ffs_step_histogram: countBy(
-      scored.filter((s) => s.ffs_step >= 0),
-      (s) => String(s.ffs_step),
-    ),
-    ffs_node_histogram: countBy(
-      scored.filter((s) => s.ffs_node !== null),
-      (s) => s.ffs_node!,
-    ),
-    silent_failures: scored.filter((s) => s.silent_failure_node !== null).length,
-  };
-}
+/** Counts the summary shows (score's stats). */
+export const summarise = scoreStats;
 
 export const STAGES: readonly Stage[] = [
   ingestStage,

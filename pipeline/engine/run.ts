@@ -34,13 +34,15 @@ export async function runPipeline(
     log?: (s: string) => void;
     signal?: AbortSignal;
     stages?: readonly Stage[];
+    /** The id of a new run (default `<name>-<UTC time>`), kept across resumes; a fixed one gives byte-identical outputs. */
+    runId?: string;
   } = {},
 ): Promise<RunResult> {
   const runDir = join(config.runs_dir, config.name);
   const store = await Store.open(join(runDir, 'state.duckdb'));
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   try {
-    const runId = await runIdOf(store, config.name);
+    const runId = await runIdOf(store, config.name, opts.runId);
     const started = new Date().toISOString();
     const inputs = await Promise.all(config.inputs.map(async (i) => ({ ...i, ...(await fileDigest(i.path)) })));
     const manifest = {
@@ -89,11 +91,11 @@ export async function runPipeline(
 }
 
 /** The run id is made once per run folder and kept across resumes. */
-async function runIdOf(store: Store, name: string): Promise<string> {
+async function runIdOf(store: Store, name: string, fixed?: string): Promise<string> {
   await store.run('CREATE TABLE IF NOT EXISTS run_meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
   const got = await store.query<{ value: string }>("SELECT value FROM run_meta WHERE key = 'run_id'");
   if (got[0]) return got[0].value;
-  const id = `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const id = fixed ?? `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   await store.run(`INSERT INTO run_meta VALUES ('run_id', '${id.replaceAll("'", "''")}')`);
   return id;
 }

@@ -60,7 +60,7 @@ export function align(
 /** Aligns one free path to its problem's nodes (`F` included, in order). */
 export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOptions = {}): PathRow {
   const final = nodes.find((n) => n.is_final);
-  const final_answer = p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
+  const final_answer = finalAnswerOf(p);
   const facts = pathFacts(p.steps, final?.question ?? '');
   const { answers } = alignNodes(facts, nodes, { implicit: opts.carry !== false });
   const node_answers: NodeAnswer[] =
@@ -72,6 +72,11 @@ export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOpti
       step: p.steps.length ? p.steps.length - 1 : null,
     });
   return { ...p, final_answer, node_answers };
+}
+
+/** A free path's final answer as align fills it: the one it came with, else the answer its text ends on. */
+export function finalAnswerOf(p: Pick<PathRow, 'final_answer' | 'steps'>): string | null {
+  return p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
 }
 
 /** `\boxed{x}` as extracted from a last sentence is the answer `x`. */

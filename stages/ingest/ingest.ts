@@ -23,6 +23,8 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 export interface InputSpec {
   path: string;
   format: InputFormat;
+  /** A labeled calibration set: its problems get `role: 'calibration'` (calibrate, never emitted). */
+  calibration?: boolean;
 }
 
 export interface IngestOutput {
@@ -112,6 +114,7 @@ export async function ingest(inputs: readonly InputSpec[], opts: { runId: string
         answer_spec,
         source: where,
         content_hash: contentHash({ ...p, answer_spec }),
+        role: spec.calibration ? 'calibration' : 'data',
       });
       out.nodes.push(...ars.nodes);
     }

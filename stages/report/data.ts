@@ -27,8 +27,9 @@ export interface ReportPath {
   silent_depth: number | null;
 }
 
-/** Calibration of one domain (or all), as `calibrate` writes it (`n_correct` may be missing in older runs). */
-export type CalibrationEntry = Omit<DomainCalibration, 'n_correct'> & { n_correct?: number };
+/** Calibration of one domain (or all), as `calibrate` writes it (older runs may lack `n_correct`, `tau_fa`, `labels`, `auroc_fa`). */
+export type CalibrationEntry = Omit<DomainCalibration, 'n_correct' | 'tau_fa' | 'labels' | 'auroc_fa'> &
+  Partial<Pick<DomainCalibration, 'n_correct' | 'tau_fa' | 'labels' | 'auroc_fa'>>;
 
 /** `calibration.json`: what `calibrate` returns, with the config's `enabled`. */
 export interface Calibration {

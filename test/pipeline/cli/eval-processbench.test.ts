@@ -156,7 +156,7 @@ describe('eval processbench with an extractor model (fake server)', () => {
   });
 
   it("scores the extractor-aligned paths with TRACE's ffs_step, over HTTP, then from the cache; the key goes nowhere", async () => {
-    const state = join(files.dir, 'state', 'pb.duckdb');
+    const state = join(files.dir, 'pb-run', 'state.duckdb');
     const log: string[] = [];
     const opts = {
       data: files.data,
@@ -172,11 +172,13 @@ describe('eval processbench with an extractor model (fake server)', () => {
     expect(r).toMatchObject({ n: 6, skipped: 1 });
     // r3 (wrong step 0, right final answer) is predicted -1; r1, r2, r5 are found; r0, r4 are -1.
     // acc_error 3/4, acc_correct 2/2, f1 = 2 * 75 * 100 / 175.
-    expect(extractor).toEqual({
+    // The extractor run's emitted ffs_step, graded as the numeric one is.
+    expect(extractor).toMatchObject({
       model: 'fake-extractor',
       acc_error: 75,
       acc_correct: 100,
       f1: expect.closeTo(85.714, 3),
+      cut_evidence: ['arithmetic', 'node'],
       extracted: 6,
       fell_back: 0,
       requests: 6,
@@ -199,10 +201,20 @@ describe('eval processbench with an extractor model (fake server)', () => {
     for (const line of log) expect(line).not.toContain(CANARY);
     expect(JSON.stringify(again)).not.toContain(CANARY);
     const stored = await filesUnder(dirname(state));
-    expect(stored.some((f) => f.endsWith('pb.duckdb'))).toBe(true);
+    expect(stored.some((f) => f.endsWith('state.duckdb'))).toBe(true);
     for (const f of stored) expect((await readFile(f)).includes(CANARY), f).toBe(false);
     // The check itself can fail: the key is findable when it is written.
     expect(Buffer.from(`x${CANARY}x`).includes(CANARY)).toBe(true);
+  });
+
+  it("refuses a --state that is not a run folder's state.duckdb", async () => {
+    await expect(
+      evalProcessbench({
+        data: files.data,
+        ars: files.arsFile,
+        extractor: { baseUrl: fake.url, model: 'm', state: join(files.dir, 'cache.db') },
+      }),
+    ).rejects.toThrow(/--state should be a run's state file <runs>\/<name>\/state.duckdb, got ".*cache.db"/);
   });
 
   it('refuses one of --base-url and --model without the other, before reading anything', async () => {

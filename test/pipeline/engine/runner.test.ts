@@ -105,8 +105,8 @@ describe('config', () => {
 
   it('fills defaults and resolves input paths against the config folder', () => {
     const c = parseConfig({ name: 't', inputs: [{ path: 'p.jsonl' }], generate: {} }, 'c', '/data');
-    expect(c.inputs).toEqual([{ path: '/data/p.jsonl', format: 'auto' }]);
+    expect(c.inputs).toEqual([{ path: '/data/p.jsonl', format: 'auto', calibration: false }]);
     expect(c.generate).toMatchObject({ k: 8, modes: ['ars-guided', 'free'], temperature: 0.7, max_budget: null });
-    expect(c.thresholds).toEqual({ tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 });
+    expect(c.thresholds).toEqual({ tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 });
   });
 });

@@ -54,7 +54,7 @@ const fixturePaths: ReportPath[] = PATHS.map((p) => ({
   silent_failure_node: p.silent_failure_node,
   silent_depth: p.silent_failure_node ? (depths.get(`${p.problem_id}\u0000${p.silent_failure_node}`) ?? null) : null,
 }));
-const TH = { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 };
+const TH = { tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 };
 
 describe('report data', () => {
   it('node depth is 0 without parents, else 1 + the deepest parent', () => {
