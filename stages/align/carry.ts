@@ -5,7 +5,7 @@
  * ARS's sense: every node reaches `F`, so a path's answer to a node is the value it carries there.
  */
 import type { NodeAnswer } from '../../schemas/index.ts';
-import { parseNumber } from '../lib/equivalence/numbers.ts';
+import { numericValue } from './units.ts';
 import { sameValue, type Computation } from './arith.ts';
 import type { PathFacts } from './nodes.ts';
 
@@ -70,7 +70,7 @@ export function keepCarried(
   finalAnswer: string | null,
   finalParents: readonly string[] = [],
 ): NodeAnswer[] {
-  const fv = finalAnswer === null ? null : parseNumber(finalAnswer);
+  const fv = finalAnswer === null ? null : numericValue(finalAnswer);
   const carried = fv === null ? null : carriedValues(facts, fv);
   if (!carried) return [...answers];
   const direct = new Set(finalParents);
@@ -78,7 +78,7 @@ export function keepCarried(
   const last = fc.correct ? [...fc.operands, ...(facts.implied[facts.comps.indexOf(fc)] ?? [])] : [];
   return answers.map((a) => {
     if (a.answer === null) return a;
-    const v = parseNumber(a.answer);
+    const v = numericValue(a.answer);
     const ok = v !== null && has(direct.has(a.node_id) ? last : carried.values, v);
     return ok ? a : { ...a, answer: null, step: null };
   });

@@ -7,7 +7,7 @@
  */
 import { sameValue } from './arith.ts';
 import { ancestors, buildValueGraph, oneOp, type ValueGraph } from './valuegraph.ts';
-import { parseNumber } from '../lib/equivalence/index.ts';
+import { numericValue } from './units.ts';
 
 export type Mark = 'trusted' | 'suspect';
 
@@ -106,7 +106,7 @@ export function rootCause(
 
 /** The numeric gold answers of ARS nodes (final included); answers that are not numbers are left out. */
 export function goldValues(nodes: readonly { answer: string | null }[]): number[] {
-  return nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  return nodes.map((n) => (n.answer === null ? null : numericValue(n.answer))).filter((v): v is number => v !== null);
 }
 
 /**
@@ -125,6 +125,6 @@ export function valueGraphFailureStep(
   return firstFailure(
     g,
     markValues(g, golds, { consistent: 'leads' }),
-    finalAnswer === null ? null : parseNumber(finalAnswer),
+    finalAnswer === null ? null : numericValue(finalAnswer),
   );
 }

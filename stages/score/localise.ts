@@ -11,7 +11,7 @@ import { computations } from '../align/arith.ts';
 import { ffsStepForFree } from '../align/nodes.ts';
 import { buildValueGraph } from '../align/valuegraph.ts';
 import { finalNode, markValues } from '../align/rootcause.ts';
-import { parseNumber } from '../lib/equivalence/index.ts';
+import { numericValue } from '../align/units.ts';
 
 export interface Localisation {
   step: number;
@@ -65,10 +65,10 @@ function textFailure(
   references: readonly (string | null)[],
 ): Localisation | null {
   const question = nodes.find((n) => n.is_final)?.question ?? '';
-  const trusted = references.map((r) => (r === null ? null : parseNumber(r))).filter((v): v is number => v !== null);
+  const trusted = references.map((r) => (r === null ? null : numericValue(r))).filter((v): v is number => v !== null);
   const g = buildValueGraph(path.steps, question);
   const marks = markValues(g, trusted, { consistent: 'leads' });
-  const fv = path.final_answer === null ? null : parseNumber(path.final_answer);
+  const fv = path.final_answer === null ? null : numericValue(path.final_answer);
   const fin = fv === null ? -1 : finalNode(g, fv);
   const found: Localisation[] = [];
   // A wrong value that is the final answer itself says no more than the final answer does.
