@@ -58,8 +58,9 @@ export function carriedValues(
 /**
  * Node answers with the uncarried ones set to null (missing): an answered node whose value the
  * final answer does not rest on. A parent of `F` (`finalParents`) must be an operand of the
- * computation that states the final answer itself, or a value it implies (`impliedValues`:
- * `5 * 10 + 8 * 10 = 130` carries `5 + 8`): `F` is one step from its parents, so a path
+ * computation that states the final answer itself, one of its terms once earlier sums (or
+ * products) it adds up are written out (`15 + 30 = 45`, `60 + 45 = 105` combines 15 and 30), or a
+ * value it implies (`impliedValues`: `5 * 10 + 8 * 10 = 130` carries `5 + 8`): `F` is one step from its parents, so a path
  * that stops at a parent, or takes its final answer from elsewhere, has not carried it. Answers
  * are kept as they are when the final answer cannot be followed back (no final value, or no
  * computation states it).
@@ -75,7 +76,8 @@ export function keepCarried(
   if (!carried) return [...answers];
   const direct = new Set(finalParents);
   const fc = carried.finalComp;
-  const last = fc.correct ? [...fc.operands, ...(facts.implied[facts.comps.indexOf(fc)] ?? [])] : [];
+  const at = facts.comps.indexOf(fc);
+  const last = fc.correct ? [...fc.operands, ...(facts.implied[at] ?? []), ...(facts.leaves[at] ?? [])] : [];
   return answers.map((a) => {
     if (a.answer === null) return a;
     const v = numericValue(a.answer);

@@ -7,7 +7,7 @@
 import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
 import { answerText, numericValue } from './units.ts';
 import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
-import { expanders, impliedValues, restsOn } from './implied.ts';
+import { expanders, impliedValues, leafValues, restsOn } from './implied.ts';
 import { goldValues } from './rootcause.ts';
 
 /** What alignment reads from a path once: its computations and stated numbers, step by step. */
@@ -21,6 +21,8 @@ export interface PathFacts {
   texts: readonly string[];
   /** Per computation (same order as `comps`): the values it implies without stating them (`impliedValues`). */
   implied: number[][];
+  /** Per computation: its terms (or factors) with earlier same-kind results written out (`leafValues`). */
+  leaves: number[][];
   /** Per computation: the values it rests on, back through earlier computations (`restsOn`). */
   rests: number[][];
 }
@@ -37,6 +39,7 @@ export function pathFacts(steps: readonly string[], question: string): PathFacts
     steps: steps.length,
     texts: steps,
     implied: comps.map((c, i) => impliedValues(c.tree, expand[i])),
+    leaves: comps.map((c, i) => leafValues(c.tree, expand[i])),
     rests: comps.map((_, i) => restsOn(comps, i)),
   };
 }
