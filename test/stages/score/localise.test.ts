@@ -115,7 +115,7 @@ describe('localise, ars-guided paths', () => {
     ['Q2', ['Q1: 12', 'Q2: 12 * 3 = 38', 'F: 33'], { step: 1, evidence: 'arithmetic' }],
     ['F', ['Q1: 12', 'Q2: 36', 'F: 36 + 5 = 41'], { step: 2, evidence: 'final' }],
   ] as const)('FFS node %s at its position', (ffs, steps, want) => {
-    expect(localise({ ...guided, steps }, nodes, ffs, ['12', '36', '31'])).toEqual(want);
+    expect(localise({ ...guided, steps: [...steps] }, nodes, ffs, ['12', '36', '31'])).toEqual(want);
   });
 });
 
