@@ -114,6 +114,11 @@ const EVALS: {
         type: 'string',
         describe: 'keep the inputs written and the run in this folder (default: a temporary one)',
       },
+      'calibration-set': {
+        type: 'string',
+        describe:
+          '"half" (default): one half of the problems is a labeled calibration input, the other is emitted and graded; "none": no calibration input, every problem is emitted (with --hide-gold the run has no label at all)',
+      },
     },
     run: async (a, log, signal) => {
       const { evalTrace, parseHideGold } = await import('./commands/eval-trace.ts');
@@ -122,10 +127,14 @@ const EVALS: {
         throw new ConfigError(
           `eval trace: --target-precision should be a number in (0, 1], got ${a['target-precision']}`,
         );
+      const set = a['calibration-set'];
+      if (set !== undefined && set !== 'half' && set !== 'none')
+        throw new ConfigError(`eval trace: --calibration-set should be "half" or "none", got ${JSON.stringify(set)}`);
       return evalTrace({
         problems: a.problems!,
         paths: a.paths!,
         hideGold: parseHideGold(a['hide-gold']),
+        calibrationSet: set,
         targetPrecision: target,
         workDir: a['work-dir'],
         log,
@@ -136,7 +145,7 @@ const EVALS: {
   {
     name: 'processbench',
     describe:
-      "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1 (no model); with --base-url and --model, also align every solution with that extractor model and report its metric under `extractor`",
+      "run the pipeline on ProcessBench's solutions (no model) and grade the ffs_step it emits: ProcessBench's acc_error, acc_correct, f1, and cut_precision / cut_coverage of the rows it would cut; with --base-url and --model, also a run aligned by that extractor model, reported under `extractor`",
     files: { data: 'ProcessBench JSON (e.g. gsm8k.dev.json)', ars: 'GSM8K test_socratic.jsonl (the ARS)' },
     flags: {
       'base-url': {

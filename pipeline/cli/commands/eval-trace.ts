@@ -33,6 +33,12 @@ export interface EvalTraceOptions {
   paths: string;
   /** Hide the held-out half's gold answers from the pipeline: every one (`all`) or the final ones. */
   hideGold?: HideGold | undefined;
+  /**
+   * `half` (default): the calibration half is a labeled calibration input. `none`: no calibration
+   * input, every problem is data (with `hideGold`, the run then has no label at all and keeps the
+   * configured thresholds; with gold it calibrates on its own problems, in sample).
+   */
+  calibrationSet?: 'half' | 'none' | undefined;
   log?: (line: string) => void;
   /** calibrate.target_precision of the run (default 0.95). */
   targetPrecision?: number | undefined;
@@ -46,6 +52,7 @@ export type Graded = ReturnType<typeof graded>;
 
 export interface EvalTraceSummary {
   hide_gold: HideGold | 'none';
+  calibration_set: 'half' | 'none';
   problems: number;
   paths: number;
   /** Problems and paths of the held-out half, and how many of its paths are truly correct. */
@@ -123,8 +130,9 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
   const work = await workFolder(opts.workDir);
   try {
     const dir = work.dir;
-    const cal = ing.problems.filter((p) => inCalibrationHalf(p.problem_id));
-    const held = ing.problems.filter((p) => !inCalibrationHalf(p.problem_id));
+    const split = opts.calibrationSet !== 'none';
+    const cal = split ? ing.problems.filter((p) => inCalibrationHalf(p.problem_id)) : [];
+    const held = split ? ing.problems.filter((p) => !inCalibrationHalf(p.problem_id)) : ing.problems;
     const nodesHidden = hide === 'all';
     await writeJsonl(
       join(dir, 'calibration.jsonl'),
@@ -149,7 +157,7 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     );
     const config = evalConfig(dir, 'eval-trace', {
       inputs: [
-        { path: 'calibration.jsonl', format: 'jsonl', calibration: true },
+        ...(split ? [{ path: 'calibration.jsonl', format: 'jsonl', calibration: true }] : []),
         { path: 'problems.jsonl', format: 'jsonl' },
         { path: 'solutions.jsonl', format: 'gsm8k-solutions' },
       ],
@@ -157,7 +165,10 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     });
     const result = await runEval(config, { runId: 'eval-trace', log, signal: opts.signal });
     if (result.status !== 'done') throw new Error('eval trace: the pipeline run was interrupted');
-    return await grade(result.runDir, hide, ing.problems, sol.paths, held);
+    return {
+      calibration_set: split ? 'half' : 'none',
+      ...(await grade(result.runDir, hide, ing.problems, sol.paths, held)),
+    };
   } finally {
     await work.done();
   }
@@ -179,7 +190,7 @@ async function grade(
   problems: readonly Problem[],
   paths: readonly Omit<PathRow, 'run_id'>[],
   held: readonly Problem[],
-): Promise<EvalTraceSummary> {
+): Promise<Omit<EvalTraceSummary, 'calibration_set'>> {
   const heldIds = new Set(held.map((p) => p.problem_id));
   const problemOf = new Map(problems.map((p) => [p.problem_id, p]));
   const heldPaths = paths.filter((p) => heldIds.has(p.problem_id));
@@ -248,7 +259,9 @@ async function grade(
     majority_precision: maj.precision,
     majority_coverage: maj.coverage,
     split:
-      'calibration input: problems whose sha256(problem_id) first byte is even; held out (emitted and graded): the others',
+      held.length === problems.length
+        ? 'no calibration input: every problem is emitted and graded'
+        : 'calibration input: problems whose sha256(problem_id) first byte is even; held out (emitted and graded): the others',
   };
 }
 
