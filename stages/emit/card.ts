@@ -86,6 +86,6 @@ from datasets import load_dataset
 ds = load_dataset("parquet", data_files="${table.name}/part-*.parquet", split="train")
 \`\`\`
 
-Every row carries \`problem_id\`, \`path_id\`, \`domain\`, \`PC\`, \`GC\`, \`region\`, \`model\` and \`run_id\`, so it can be traced back to the request that made it (see TRACE.md for the definitions).
+Every row carries \`problem_id\`, \`path_id\`, \`domain\`, \`PC\`, \`GC\`, \`FA\`, \`region\`, \`model\` and \`run_id\`, so it can be traced back to the request that made it (see TRACE.md for the definitions).
 `;
 }

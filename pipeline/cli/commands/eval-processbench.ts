@@ -18,18 +18,23 @@
  * values, the question's numbers and the constants, so that no rule on values can single it out.
  */
 import { copyFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ArsNode, FfsEvidence } from '../../../schemas/index.ts';
 import { ingest } from '../../../stages/ingest/ingest.ts';
 import { normaliseQuestion } from '../../../stages/ingest/gsm8k.ts';
 import { processbenchTruth, readProcessbench } from '../../../stages/ingest/processbench.ts';
-import { goldValues } from '../../../stages/align/rootcause.ts';
-import { buildValueGraph } from '../../../stages/align/valuegraph.ts';
-import { sameValue } from '../../../stages/align/arith.ts';
-import { DEFAULT_KEY_ENV, redactModel, redactText } from '../../io/client/config.ts';
-import { ConfigError, type Config } from '../../../schemas/config.ts';
 import { processBenchF1 } from '../../../stages/lib/metrics.ts';
-import { evalConfig, readDataset, runEval, workFolder } from './eval-run.ts';
+import { emittedSteps, evalConfig, runEval, workFolder } from './eval-run.ts';
+import { numberRuleCeiling, type NumberRuleCeiling } from './eval-processbench-ceiling.ts';
+import {
+  checkExtractor,
+  extractorRun,
+  type ExtractorOptions,
+  type ExtractorStats,
+} from './eval-processbench-extractor.ts';
+
+export { numberRuleCeiling, type CeilingRow, type NumberRuleCeiling } from './eval-processbench-ceiling.ts';
+export { DEFAULT_STATE, type ExtractorOptions } from './eval-processbench-extractor.ts';
 
 export interface EvalProcessbenchOptions {
   /** ProcessBench JSON array (e.g. `gsm8k.dev.json`). */
@@ -43,42 +48,12 @@ export interface EvalProcessbenchOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** The extractor model: an OpenAI-compatible server. The key is read from the environment only. */
-export interface ExtractorOptions {
-  /** e.g. `http://127.0.0.1:8000/v1`. */
-  baseUrl?: string | undefined;
-  model?: string | undefined;
-  /** Name of the environment variable holding the API key (default `OPENAI_API_KEY`). */
-  apiKeyEnv?: string | undefined;
-  /** The extractor run's state file `<runs>/<name>/state.duckdb`, holding its durable request cache (default `runs/eval-processbench/state.duckdb`). */
-  state?: string | undefined;
-  /** Requests in flight, a positive integer (default 16); a string as the command line gives it. */
-  concurrency?: string | number | undefined;
-  /** Stops sending requests; the run then fails, keeping every finished reply in the cache. */
-  signal?: AbortSignal | undefined;
-}
-
-/** Default DuckDB file of the extractor's request cache, relative to the working directory. */
-export const DEFAULT_STATE = join('runs', 'eval-processbench', 'state.duckdb');
-
 /** The extractor-aligned run: ProcessBench's metric of its emitted ffs_step, its cuts, and the client's counts. */
-export interface ExtractorSummary extends Cuts {
+export interface ExtractorSummary extends Cuts, ExtractorStats {
   model: string;
   acc_error: number;
   acc_correct: number;
   f1: number;
-  /** Rows the extractor aligned; rows it failed on kept numeric alignment (`fell_back`). */
-  extracted: number;
-  fell_back: number;
-  /** HTTP requests sent, and replies served from the cache. */
-  requests: number;
-  cache_hits: number;
-}
-
-/** The ceiling of number rules (see `numberRuleCeiling`). */
-export interface NumberRuleCeiling {
-  label_step_without_new_number: { rows: number; of: number };
-  erroneous_final_correct: number;
 }
 
 /** The metric on a subset of rows. */
@@ -125,76 +100,6 @@ export interface EvalProcessbenchSummary extends Cuts {
   extractor?: ExtractorSummary;
 }
 
-/** One labelled row for `numberRuleCeiling`: its steps, its problem's ARS nodes (`F` holds the question), its truth. */
-export interface CeilingRow {
-  steps: readonly string[];
-  nodes: readonly Pick<ArsNode, 'answer' | 'is_final' | 'question'>[];
-  label: number;
-  final_answer_correct: boolean;
-}
-
-/**
- * Counts, among erroneous rows (label >= 0) whose final answer is wrong, those whose labelled
- * step has no value-graph node that is neither a gold value of an ARS node nor `given` (a
- * question number or a constant): the step writes no new number. Erroneous rows whose final
- * answer is right are counted apart. Pure; for after the predictions are made.
- */
-export function numberRuleCeiling(rows: Iterable<CeilingRow>): NumberRuleCeiling {
-  let withNew = 0,
-    of = 0,
-    finalCorrect = 0;
-  for (const r of rows) {
-    if (r.label < 0) continue;
-    if (r.final_answer_correct) {
-      finalCorrect++;
-      continue;
-    }
-    of++;
-    const golds = goldValues(r.nodes);
-    const g = buildValueGraph(r.steps, r.nodes.find((n) => n.is_final)?.question ?? '');
-    if (g.nodes.some((n) => n.step === r.label && n.kind !== 'given' && !golds.some((v) => sameValue(v, n.value))))
-      withNew++;
-  }
-  return { label_step_without_new_number: { rows: of - withNew, of }, erroneous_final_correct: finalCorrect };
-}
-
-/** Checks the extractor options before any work: both or neither of base URL and model. */
-function checkExtractor(
-  x: ExtractorOptions | undefined,
-): { baseUrl: string; model: string; apiKeyEnv: string; state: string; concurrency: number } | null {
-  if (!x || (x.baseUrl === undefined && x.model === undefined)) return null;
-  if (x.baseUrl === undefined || x.baseUrl === '')
-    throw new ConfigError(
-      'eval processbench: --model needs --base-url (the OpenAI-compatible server the extractor runs on), e.g. --base-url http://127.0.0.1:8000/v1',
-    );
-  if (x.model === undefined || x.model === '')
-    throw new ConfigError("eval processbench: --base-url needs --model (the extractor model's name on that server)");
-  try {
-    new URL(x.baseUrl);
-  } catch {
-    throw new ConfigError(
-      `eval processbench: --base-url should be a URL such as http://127.0.0.1:8000/v1, got ${JSON.stringify(redactModel({ base_url: x.baseUrl, model: '' }).base_url)}`,
-    );
-  }
-  const apiKeyEnv = x.apiKeyEnv ?? DEFAULT_KEY_ENV;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(apiKeyEnv))
-    throw new ConfigError(
-      'eval processbench: --api-key-env should be the NAME of an environment variable (e.g. OPENAI_API_KEY), not a key',
-    );
-  const concurrency = Number(x.concurrency ?? 16);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new ConfigError(
-      `eval processbench: --concurrency should be a positive integer, got ${JSON.stringify(x.concurrency)}`,
-    );
-  const state = x.state ?? DEFAULT_STATE;
-  if (basename(state) !== 'state.duckdb')
-    throw new ConfigError(
-      `eval processbench: --state should be a run's state file <runs>/<name>/state.duckdb, got ${JSON.stringify(state)}`,
-    );
-  return { baseUrl: x.baseUrl, model: x.model, apiKeyEnv, state, concurrency };
-}
-
-type Checked = NonNullable<ReturnType<typeof checkExtractor>>;
 /** One graded row: its ProcessBench truth and what the run emitted for it. */
 interface Graded {
   id: string;
@@ -284,16 +189,6 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
   }
 }
 
-/** The `ffs_step` (the `label` column) and `ffs_evidence` of every process_eval row a run published. */
-async function emittedSteps(runDir: string): Promise<Map<string, { step: number; evidence: FfsEvidence | null }>> {
-  const rows = await readDataset<{ id: string; label: number; ffs_evidence: FfsEvidence | null }>(
-    runDir,
-    'process_eval',
-    ['id', 'label', 'ffs_evidence'],
-  );
-  return new Map(rows.map((r) => [r.id, { step: r.label, evidence: r.ffs_evidence }]));
-}
-
 /** The cut metrics: among rows whose evidence is in `cutEvidence`, the share with ffs_step = label, and their share of erroneous rows. */
 export function cuts(rows: readonly Graded[], cutEvidence: readonly FfsEvidence[]): Cuts {
   const cut = rows.filter((r) => r.predicted >= 0 && r.evidence !== null && cutEvidence.includes(r.evidence));
@@ -312,57 +207,4 @@ export function cuts(rows: readonly Graded[], cutEvidence: readonly FfsEvidence[
     cut_coverage: erroneous ? cut.filter((r) => r.label >= 0).length / erroneous : null,
     by_evidence,
   };
-}
-
-/**
- * The same inputs run with every solution aligned by the extractor model (`align.mode:
- * "extractor"`), in the run folder of `state` so that its request cache is reused.
- */
-async function extractorRun(
-  ext: Checked,
-  inputs: readonly { path: string; format: string }[],
-  log: (line: string) => void,
-  signal: AbortSignal | undefined,
-): Promise<{
-  emitted: Map<string, { step: number; evidence: FfsEvidence | null }>;
-  config: Config;
-  stats: Pick<ExtractorSummary, 'extracted' | 'fell_back' | 'requests' | 'cache_hits'>;
-}> {
-  const model = { base_url: ext.baseUrl, model: ext.model, api_key_env: ext.apiKeyEnv };
-  // Every line passes through the key's redaction, whatever produced it.
-  const secret = process.env[ext.apiKeyEnv];
-  const say = (line: string) => log(redactText(line, secret));
-  say(
-    `extractor: ${ext.model} at ${redactModel(model).base_url} (key from $${ext.apiKeyEnv}${secret ? '' : ', which is unset: a placeholder is sent'}), request cache ${ext.state}`,
-  );
-  const runFolder = dirname(ext.state);
-  const config = evalConfig(dirname(runFolder), basename(runFolder), {
-    runs_dir: '.',
-    inputs,
-    align: { mode: 'extractor', extractor: model },
-    generate: { concurrency: ext.concurrency },
-  });
-  const interrupted = () =>
-    new Error(
-      `eval processbench: interrupted after the extractor replies received so far; finished replies are kept in ${ext.state}, a re-run resumes from them`,
-    );
-  let run: Awaited<ReturnType<typeof runEval>>;
-  try {
-    run = await runEval(config, { runId: 'eval-processbench-extractor', log: say, signal });
-  } catch (e) {
-    if (signal?.aborted) throw interrupted();
-    throw e;
-  }
-  if (run.status !== 'done' || signal?.aborted) throw interrupted();
-  const a = (run.stages.find((s) => s.name === 'align')?.stats ?? {}) as Record<string, number>;
-  const stats = {
-    extracted: a.extracted ?? 0,
-    fell_back: a.fell_back ?? 0,
-    requests: a.requests ?? 0,
-    cache_hits: a.cache_hits ?? 0,
-  };
-  say(
-    `extractor: aligned ${stats.extracted} paths, ${stats.fell_back} kept numeric alignment; ${stats.requests} requests, ${stats.cache_hits} cache hits`,
-  );
-  return { emitted: await emittedSteps(run.runDir), config, stats };
 }

@@ -12,6 +12,7 @@ import { runPipeline, type RunResult } from '../../engine/run.ts';
 import { datasetDir } from '../../engine/layout.ts';
 import { sqlString, Store } from '../../io/store.ts';
 import { wilson } from '../../../stages/lib/metrics.ts';
+import type { FfsEvidence } from '../../../schemas/index.ts';
 
 /** A work folder: `dir` when given (kept), else a fresh temporary one removed by `done`. */
 export async function workFolder(dir?: string): Promise<{ dir: string; done: () => Promise<void> }> {
@@ -76,4 +77,16 @@ export function graded(selected: Iterable<string>, truth: ReadonlyMap<string, bo
     coverage: correct ? hit / correct : null,
     coverage_ci: wilson(hit, correct),
   };
+}
+
+/** The `ffs_step` (the `label` column) and `ffs_evidence` of every process_eval row a run published. */
+export async function emittedSteps(
+  runDir: string,
+): Promise<Map<string, { step: number; evidence: FfsEvidence | null }>> {
+  const rows = await readDataset<{ id: string; label: number; ffs_evidence: FfsEvidence | null }>(
+    runDir,
+    'process_eval',
+    ['id', 'label', 'ffs_evidence'],
+  );
+  return new Map(rows.map((r) => [r.id, { step: r.label, evidence: r.ffs_evidence }]));
 }
