@@ -11,12 +11,14 @@ interface CalLine {
   source: string;
   tau_pc: number;
   tau_gc: number;
+  tau_fa?: number;
   precision: number | null;
   precision_ci: (number | null)[];
   coverage: number | null;
   coverage_ci: (number | null)[];
   auroc_pc: number | null;
   auroc_gc: number | null;
+  auroc_fa?: number | null;
   auroc_mean: number | null;
   met_target: boolean;
 }
@@ -44,14 +46,16 @@ export async function runSummary(result: RunResult, cwd = process.cwd()): Promis
   lines.push(
     `problems ${ing.problems ?? '?'} (rejected items: ${ing.rejected_items ?? 0}), stages: ${m.stages.map((s) => `${s.name} ${s.status} ${s.seconds.toFixed(1)}s`).join(', ')}`,
   );
-  const cal = stage('calibrate') as { global?: CalLine; domains?: Record<string, CalLine> };
+  const cal = stage('calibrate') as { global?: CalLine; domains?: Record<string, CalLine>; notes?: string[] };
   if (cal.global) {
     lines.push(
-      'calibration (thresholds in force; precision of correct | reliable, coverage of correct paths, Wilson 95%):',
+      'calibration (thresholds in force; precision of correct | reliable, coverage of correct paths, Wilson 95%; met when the lower bound reaches the target):',
     );
+    // Which labels calibrated, and how many (gold and given only; consensus never does).
+    if (cal.notes?.[0]) lines.push(`  ${cal.notes[0]}`);
     const row = (name: string, c: CalLine) =>
       lines.push(
-        `  ${name.padEnd(10)} ${c.source.padEnd(7)} tau_pc ${fmt(c.tau_pc)} tau_gc ${fmt(c.tau_gc)}  precision ${fmt(c.precision)} [${c.precision_ci.map(fmt).join(', ')}]  coverage ${fmt(c.coverage)} [${c.coverage_ci.map(fmt).join(', ')}]  AUROC pc ${fmt(c.auroc_pc)} gc ${fmt(c.auroc_gc)} mean ${fmt(c.auroc_mean)}${c.met_target ? '' : '  (target not met: configured thresholds kept)'}`,
+        `  ${name.padEnd(10)} ${c.source.padEnd(7)} tau_pc ${fmt(c.tau_pc)} tau_gc ${fmt(c.tau_gc)} tau_fa ${fmt(c.tau_fa)}  precision ${fmt(c.precision)} [${c.precision_ci.map(fmt).join(', ')}]  coverage ${fmt(c.coverage)} [${c.coverage_ci.map(fmt).join(', ')}]  AUROC pc ${fmt(c.auroc_pc)} gc ${fmt(c.auroc_gc)} fa ${fmt(c.auroc_fa)} mean ${fmt(c.auroc_mean)}${c.met_target ? '' : '  (target not met: configured thresholds kept)'}`,
       );
     row('global', cal.global);
     for (const [d, c] of Object.entries(cal.domains ?? {})) row(d, c);

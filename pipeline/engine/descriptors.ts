@@ -250,7 +250,14 @@ const calibrateStage: Stage = {
       join(ctx.runDir, 'calibration.json'),
       `${JSON.stringify({ enabled: c.enabled, ...cal }, null, 2)}\n`,
     );
-    return { enabled: c.enabled, global: cal.global, domains: cal.domains };
+    return {
+      enabled: c.enabled,
+      rule: cal.rule,
+      calibrated_on: cal.calibrated_on,
+      notes: cal.notes,
+      global: cal.global,
+      domains: cal.domains,
+    };
   },
 };
 
