@@ -59,6 +59,7 @@ export const DEFAULT_GRID: readonly number[] = Array.from({ length: 21 }, (_, i)
 const sortedWith = (grid: readonly number[], extra: number) => [...new Set([...grid, extra])].sort((a, b) => a - b);
 const reach = (grid: readonly number[], x: number) => grid.reduce((k, tau) => (x >= tau ? k + 1 : k), 0);
 const emptyLabels = (): Record<LabelSource, number> => ({ gold: 0, consensus: 0, given: 0, none: 0 });
+/** Counts of a domain with no path yet. */
 export const emptyDomain = (): DomainCounts => ({
   labels: emptyLabels(),
   n_labeled: 0,
