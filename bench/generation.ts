@@ -42,6 +42,7 @@ export function synthInput(bank: readonly SynthProblem[]): { problems: Problem[]
       answer_spec: p.answer_spec,
       source: 'synth',
       content_hash: p.problem_id,
+      role: 'data',
     });
     nodes.push(...built.nodes);
   }

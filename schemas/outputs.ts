@@ -1,6 +1,8 @@
 /** @module schemas/outputs  The five training datasets, with TRL's and ProcessBench's column names. */
 import { t, table, type Row } from './define.ts';
-import { traceColumns } from './paths.ts';
+import { FFS_EVIDENCE, traceColumns } from './paths.ts';
+
+const evidence = t.enum(FFS_EVIDENCE);
 
 export const message = t.struct({ role: t.enum(['system', 'user', 'assistant'] as const), content: t.string() });
 const messages = t.list(message);
@@ -12,7 +14,7 @@ export const sft = table('sft', {
   ...traceColumns,
 });
 
-/** TRL conversational preference (outcome level). `path_id`, PC, GC, region describe the rejected path. */
+/** TRL conversational preference (outcome level). `path_id`, PC, GC, FA, region describe the rejected path. */
 export const preference = table('preference', {
   prompt: messages,
   chosen: messages,
@@ -22,8 +24,10 @@ export const preference = table('preference', {
   chosen_path_id: t.string(),
   chosen_PC: t.nullable(t.double()),
   chosen_GC: t.nullable(t.double()),
+  chosen_FA: t.nullable(t.double()),
   ffs_node: t.string(),
   ffs_step: t.int(),
+  ffs_evidence: evidence,
 });
 
 /** Step-DPO style pairs cut at the First Failure Step. */
@@ -38,6 +42,8 @@ export const stepPreference = table('step_preference', {
   chosen_path_id: t.string(),
   ffs_node: t.string(),
   ffs_step: t.int(),
+  /** What placed the cut; only the kinds in `emit.cut_evidence` are emitted. */
+  ffs_evidence: evidence,
 });
 
 /** TRL stepwise supervision (PRM). */
@@ -47,6 +53,8 @@ export const stepwise = table('stepwise', {
   labels: t.list(t.bool()),
   ...traceColumns,
   ffs_step: t.int(),
+  /** Null on a correct path; else one of `emit.cut_evidence`. */
+  ffs_evidence: t.nullable(evidence),
 });
 
 /** ProcessBench's own columns. */
@@ -57,6 +65,8 @@ export const processEval = table('process_eval', {
   label: t.int(),
   final_answer_correct: t.bool(),
   ...traceColumns,
+  /** What placed `label` (every kind is kept here, so evaluations can restrict to the kinds a user cuts at). */
+  ffs_evidence: t.nullable(evidence),
 });
 
 export type SftRow = Row<typeof sft>;

@@ -1,6 +1,6 @@
 /** @module schemas/paths  Sampled reasoning paths and their TRACE scores. */
 import { t, table, type Infer, type Row } from './define.ts';
-import { DOMAINS } from './problems.ts';
+import { DOMAINS, PROBLEM_ROLES } from './problems.ts';
 
 export const PATH_MODES = ['ars-guided', 'free'] as const;
 export const VERDICTS = ['ok', 'missing', 'contested', 'fail'] as const;
@@ -13,10 +13,14 @@ export const CATEGORIES = [
   'uncertain',
 ] as const;
 export const LABEL_SOURCES = ['gold', 'consensus', 'given', 'none'] as const;
+/** What placed a First Failure Step (TRACE.md "First Failure Step"). */
+export const FFS_EVIDENCE = ['arithmetic', 'node', 'final'] as const;
 export type PathMode = (typeof PATH_MODES)[number];
 export type Verdict = (typeof VERDICTS)[number];
 export type Region = (typeof REGIONS)[number];
 export type Category = (typeof CATEGORIES)[number];
+export type LabelSource = (typeof LABEL_SOURCES)[number];
+export type FfsEvidence = (typeof FFS_EVIDENCE)[number];
 
 /** A path's answer to one ARS node; `step` is the index in `steps` where it was answered. */
 export const nodeAnswer = t.struct({
@@ -66,6 +70,8 @@ export const traceColumns = {
   domain: t.enum(DOMAINS),
   PC: t.nullable(t.double()),
   GC: t.nullable(t.double()),
+  /** Final agreement FA_k: share of the other K-1 paths with an equivalent final answer; null when K = 1. */
+  FA: t.nullable(t.double()),
   region: t.enum(REGIONS),
   model: t.string(),
   run_id: t.string(),
@@ -82,7 +88,11 @@ export const scoredPaths = table('scored_paths', {
   ffs_node: t.nullable(t.string()),
   /** Position of the FFS (node order for ars-guided, step index for free); -1 = no error. */
   ffs_step: t.int(),
+  /** What placed `ffs_step`: a false computation, a node answer off its reference, or only the final answer; null without FFS. */
+  ffs_evidence: t.nullable(t.enum(FFS_EVIDENCE)),
   silent_failure_node: t.nullable(t.string()),
+  /** The problem's role (score writes `data` or `calibration`; absent reads as `data`): calibration problems are never emitted. */
+  role: t.nullable(t.enum(PROBLEM_ROLES)),
   verdicts: t.list(nodeVerdict),
   steps: t.list(t.string()),
 });

@@ -5,6 +5,9 @@ export const DOMAINS = ['math', 'physics', 'chemistry', 'other'] as const;
 export const ANSWER_KINDS = ['number', 'expression', 'choice', 'quantity', 'formula', 'text'] as const;
 export type Domain = (typeof DOMAINS)[number];
 export type AnswerKind = (typeof ANSWER_KINDS)[number];
+/** `data` problems are emitted; `calibration` problems (a config input marked `calibration: true`) only calibrate. */
+export const PROBLEM_ROLES = ['data', 'calibration'] as const;
+export type ProblemRole = (typeof PROBLEM_ROLES)[number];
 
 /** How an answer is compared: kind, relative tolerance (null = engine default), unit. */
 export const answerSpec = t.struct({
@@ -33,6 +36,8 @@ export const problems = table('problems', {
   source: t.string(),
   /** Content hash of the problem (question, images, answer, ARS); the shard key. */
   content_hash: t.string(),
+  /** `calibration` when the problem's input is marked `calibration: true` (set by ingest); absent or null = `data`. Emit skips calibration problems. */
+  role: t.nullable(t.enum(PROBLEM_ROLES)),
 });
 export type Problem = Row<typeof problems>;
 

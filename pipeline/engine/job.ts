@@ -165,7 +165,8 @@ export async function runJob(env: JobEnv, stage: ProblemStage, shard: string): P
   for (const t of writes) {
     const rows = (t === 'rejects' ? out.rejects : (out.rows[t] ?? [])) as ProblemKeyed[];
     const dir = t === 'rejects' ? `rejects.${stage.name}` : t;
-    const summarize = t === 'rejects' ? rejectCounts : stage.summarize?.[t];
+    const own = stage.summarize?.[t];
+    const summarize = t === 'rejects' ? rejectCounts : own ? (r: readonly unknown[]) => own(r, env.config) : undefined;
     const added = rows.length ? await env.state.writeSegment(dir, shard, rows, summarize?.(rows)) : null;
     tables[t] = await env.state.nextSegments(dir, shard, prev?.tables[t] ?? [], dead, added, summarize as never);
     if (env.memo && t !== 'rejects') env.memo.set(t, groupRows(rows));

@@ -286,7 +286,7 @@ export async function stageTotals(state: RunState, st: ProblemStage): Promise<St
   }
   for (const [name, ps] of parts) {
     if (name === 'rejects') t.rejects = (mergeSummaries(ps) as { by_code?: Record<string, number> }).by_code ?? {};
-    else t.summaries[name] = mergeSummaries(ps);
+    else t.summaries[name] = (st.merge?.[name] ?? mergeSummaries)(ps);
   }
   return t;
 }
@@ -350,12 +350,17 @@ async function planStage(
 }
 
 /** Merges the per-segment summaries of a table over every shard. */
-export async function mergedSummary(state: RunState, writer: string, table: StateTableName): Promise<unknown> {
+export async function mergedSummary(
+  state: RunState,
+  writer: string,
+  table: StateTableName,
+  merge: (parts: readonly unknown[]) => unknown = mergeSummaries,
+): Promise<unknown> {
   const recs = await state.records(writer);
   const parts: unknown[] = [];
   for (const r of recs.values())
     for (const seg of r.tables[table] ?? []) if (seg.summary !== undefined) parts.push(seg.summary);
-  return mergeSummaries(parts);
+  return merge(parts);
 }
 
 /** A run stage: reuses its last result when its inputs (merged summaries, settings, results it uses) are unchanged. */
@@ -368,7 +373,11 @@ async function runRunStage(
   done: readonly StageSummary[],
 ): Promise<Omit<StageSummary, 'seconds'>> {
   const summaries: Partial<Record<StateTableName, unknown>> = {};
-  for (const t of st.needs) summaries[t] = await mergedSummary(o.state, writers.get(t) ?? READ, t);
+  for (const t of st.needs) {
+    const writer = writers.get(t) ?? READ;
+    const def = o.stages.find((s) => s.name === writer);
+    summaries[t] = await mergedSummary(o.state, writer, t, def?.kind === 'problem' ? def.merge?.[t] : undefined);
+  }
   const fp = fingerprint([
     st.name,
     st.version,

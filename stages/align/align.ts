@@ -5,7 +5,9 @@
  * the answers its final answer rests on are kept (`keepCarried`). An extractor model is the other
  * mode (`alignWithExtractor`). Ars-guided paths pass through unchanged.
  */
-import type { ArsNode, NodeAnswer, PathRow } from '../../schemas/index.ts';
+import type { AnswerSpec, ArsNode, NodeAnswer, PathRow } from '../../schemas/index.ts';
+import { parseNumber } from '../lib/equivalence/index.ts';
+import { answerText } from './units.ts';
 import { extractAnswer } from '../lib/equivalence/extract.ts';
 import { alignNodes, pathFacts } from './nodes.ts';
 import { keepCarried } from './carry.ts';
@@ -60,7 +62,7 @@ export function align(
 /** Aligns one free path to its problem's nodes (`F` included, in order). */
 export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOptions = {}): PathRow {
   const final = nodes.find((n) => n.is_final);
-  const final_answer = p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
+  const final_answer = final ? inUnitOf(finalAnswerOf(p), final.answer_spec, p.steps) : finalAnswerOf(p);
   const facts = pathFacts(p.steps, final?.question ?? '');
   const { answers } = alignNodes(facts, nodes, { implicit: opts.carry !== false });
   const node_answers: NodeAnswer[] =
@@ -72,6 +74,18 @@ export function alignPath(p: PathRow, nodes: readonly ArsNode[], opts: AlignOpti
       step: p.steps.length ? p.steps.length - 1 : null,
     });
   return { ...p, final_answer, node_answers };
+}
+
+/** A free path's final answer as align fills it: the one it came with, else the answer its text ends on. */
+export function finalAnswerOf(p: Pick<PathRow, 'final_answer' | 'steps'>): string | null {
+  return p.final_answer ?? (p.steps.length ? unbox(extractAnswer(p.steps.join('\n'))) : null);
+}
+
+/** A bare-number final answer to a quantity question, read with the unit its text states or the question's. */
+function inUnitOf(answer: string | null, spec: AnswerSpec, steps: readonly string[]): string | null {
+  if (answer === null || spec.kind !== 'quantity' || !spec.unit) return answer;
+  const bare = parseNumber(answer);
+  return bare === null ? answer : answerText(bare, spec, steps.at(-1));
 }
 
 /** `\boxed{x}` as extracted from a last sentence is the answer `x`. */

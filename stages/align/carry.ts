@@ -5,7 +5,7 @@
  * ARS's sense: every node reaches `F`, so a path's answer to a node is the value it carries there.
  */
 import type { NodeAnswer } from '../../schemas/index.ts';
-import { parseNumber } from '../lib/equivalence/numbers.ts';
+import { numericValue } from './units.ts';
 import { sameValue, type Computation } from './arith.ts';
 import type { PathFacts } from './nodes.ts';
 
@@ -58,8 +58,9 @@ export function carriedValues(
 /**
  * Node answers with the uncarried ones set to null (missing): an answered node whose value the
  * final answer does not rest on. A parent of `F` (`finalParents`) must be an operand of the
- * computation that states the final answer itself, or a value it implies (`impliedValues`:
- * `5 * 10 + 8 * 10 = 130` carries `5 + 8`): `F` is one step from its parents, so a path
+ * computation that states the final answer itself, one of its terms once earlier sums (or
+ * products) it adds up are written out (`15 + 30 = 45`, `60 + 45 = 105` combines 15 and 30), or a
+ * value it implies (`impliedValues`: `5 * 10 + 8 * 10 = 130` carries `5 + 8`): `F` is one step from its parents, so a path
  * that stops at a parent, or takes its final answer from elsewhere, has not carried it. Answers
  * are kept as they are when the final answer cannot be followed back (no final value, or no
  * computation states it).
@@ -70,15 +71,16 @@ export function keepCarried(
   finalAnswer: string | null,
   finalParents: readonly string[] = [],
 ): NodeAnswer[] {
-  const fv = finalAnswer === null ? null : parseNumber(finalAnswer);
+  const fv = finalAnswer === null ? null : numericValue(finalAnswer);
   const carried = fv === null ? null : carriedValues(facts, fv);
   if (!carried) return [...answers];
   const direct = new Set(finalParents);
   const fc = carried.finalComp;
-  const last = fc.correct ? [...fc.operands, ...(facts.implied[facts.comps.indexOf(fc)] ?? [])] : [];
+  const at = facts.comps.indexOf(fc);
+  const last = fc.correct ? [...fc.operands, ...(facts.implied[at] ?? []), ...(facts.leaves[at] ?? [])] : [];
   return answers.map((a) => {
     if (a.answer === null) return a;
-    const v = parseNumber(a.answer);
+    const v = numericValue(a.answer);
     const ok = v !== null && has(direct.has(a.node_id) ? last : carried.values, v);
     return ok ? a : { ...a, answer: null, step: null };
   });

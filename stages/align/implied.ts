@@ -147,6 +147,24 @@ function distribute(
 }
 
 /**
+ * The terms of a sum (or the factors of a product), also once the leaves that earlier computations
+ * of the same kind produced are written out: `60 + 45` after `15 + 30 = 45` has the terms 60, 45, 15, 30.
+ * These are the values the computation combines in one step, however the path grouped them.
+ */
+export function leafValues(tree: Tree, expand: (v: number) => Tree | null = () => null): number[] {
+  const kind = kindOf(tree);
+  if (kind === null) return [];
+  const out: number[] = [];
+  // Every depth of writing out counts: `45 - 28` after `54 - 9 = 45` and `31 + 23 = 54` combines 54 too.
+  for (let depth = 0; depth <= DEPTH; depth++) {
+    const parts: { t: Tree; flip: boolean }[] = [];
+    flatten(tree, kind, false, expand, depth, parts);
+    for (const p of parts) if (!out.some((x) => sameValue(x, Math.abs(p.t.value)))) out.push(Math.abs(p.t.value));
+  }
+  return out;
+}
+
+/**
  * For each computation of a path (in order), the tree of the latest earlier correct computation
  * stating a value, when that value is not one of the problem's own numbers.
  */

@@ -5,9 +5,9 @@
  * (wrong) answers to the node's parents, so that errors are found and followed, not only gold.
  */
 import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
-import { parseNumber } from '../lib/equivalence/numbers.ts';
+import { answerText, numericValue } from './units.ts';
 import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
-import { expanders, impliedValues, restsOn } from './implied.ts';
+import { expanders, impliedValues, leafValues, restsOn } from './implied.ts';
 import { goldValues } from './rootcause.ts';
 
 /** What alignment reads from a path once: its computations and stated numbers, step by step. */
@@ -17,8 +17,12 @@ export interface PathFacts {
   /** Numbers given in the problem text (the `F` node's question). */
   given: number[];
   steps: number;
+  /** The text of every step (units are read from it). */
+  texts: readonly string[];
   /** Per computation (same order as `comps`): the values it implies without stating them (`impliedValues`). */
   implied: number[][];
+  /** Per computation: its terms (or factors) with earlier same-kind results written out (`leafValues`). */
+  leaves: number[][];
   /** Per computation: the values it rests on, back through earlier computations (`restsOn`). */
   rests: number[][];
 }
@@ -33,7 +37,9 @@ export function pathFacts(steps: readonly string[], question: string): PathFacts
     stated: steps.flatMap((s, i) => statedNumbers(s, i)),
     given,
     steps: steps.length,
+    texts: steps,
     implied: comps.map((c, i) => impliedValues(c.tree, expand[i])),
+    leaves: comps.map((c, i) => leafValues(c.tree, expand[i])),
     rests: comps.map((_, i) => restsOn(comps, i)),
   };
 }
@@ -61,9 +67,9 @@ export function alignNodes(
 ): { answers: NodeAnswer[]; rules: MatchRule[] } {
   const implicit = opts.implicit ?? true;
   const inter = nodes.filter((n) => !n.is_final).sort((a, b) => a.position - b.position);
-  const gold = new Map(inter.map((n) => [n.node_id, n.answer === null ? null : parseNumber(n.answer)]));
+  const gold = new Map(inter.map((n) => [n.node_id, n.answer === null ? null : numericValue(n.answer)]));
   const final = nodes.find((n) => n.is_final);
-  const allGold = [...gold.values(), final?.answer ? parseNumber(final.answer) : null].filter(
+  const allGold = [...gold.values(), final?.answer ? numericValue(final.answer) : null].filter(
     (v): v is number => v !== null,
   );
   const used = new Set<Computation>();
@@ -75,7 +81,8 @@ export function alignNodes(
   const rules: MatchRule[] = [];
   const take = (n: ArsNode, value: number | null, step: number | null, rule: MatchRule) => {
     if (value !== null && step !== null) got.set(n.node_id, { value, step });
-    answers.push({ node_id: n.node_id, answer: value === null ? null : fmt(value), step });
+    const text = step === null ? undefined : facts.texts[step];
+    answers.push({ node_id: n.node_id, answer: value === null ? null : answerText(value, n.answer_spec, text), step });
     rules.push(rule);
   };
 
@@ -203,7 +210,7 @@ export function ffsStepForFree(
   const earlier = new Set(nodes.filter((n) => n.position < node.position && !n.is_final).map((n) => n.node_id));
   const known = path.node_answers.filter((a) => earlier.has(a.node_id) && a.step !== null && a.answer !== null);
   const start = Math.max(-1, ...known.map((a) => a.step!)) + 1;
-  const knownValues = [...f.given, ...known.map((a) => parseNumber(a.answer!)).filter((v): v is number => v !== null)];
+  const knownValues = [...f.given, ...known.map((a) => numericValue(a.answer!)).filter((v): v is number => v !== null)];
   for (let s = start; s <= last; s++) {
     const doesArithmetic =
       f.comps.some((c) => c.step === s) || f.stated.some((x) => x.step === s && !has(knownValues, x.value));

@@ -7,16 +7,17 @@
  */
 import { sameValue } from './arith.ts';
 import { ancestors, buildValueGraph, oneOp, type ValueGraph } from './valuegraph.ts';
-import { parseNumber } from '../lib/equivalence/index.ts';
+import { numericValue } from './units.ts';
 
 export type Mark = 'trusted' | 'suspect';
 
 export interface MarkOptions {
   /**
    * When correct arithmetic over trusted operands that is no gold value is still trusted:
-   * `always`; `leads` when a later value computed from it is gold (a later value that undoes it,
-   * equal to one of its ancestors, does not count); `reaches` when it leads, or one operation
-   * with a question number or gold value other than its own operands gives another gold value.
+   * `always`; `leads` when its operands are two or more gold values (not question numbers), or a
+   * later value computed from it is gold (a later value that undoes it, equal to one of its
+   * ancestors, does not count); `reaches` when it leads, or one operation with a question number
+   * or gold value other than its own operands gives another gold value.
    */
   consistent: 'always' | 'leads' | 'reaches';
 }
@@ -54,6 +55,12 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
       if (n.kind === 'given' || has(golds, n.value)) return true;
       if (n.kind === 'stated' || !n.correct || n.operands.some((o) => marks[o] === 'suspect')) return false;
       if (opts.consistent === 'always') return true;
+      // Right arithmetic over two or more of the ARS's own answers is a sound step (90 + 180 = 270), wherever it leads.
+      if (
+        n.operands.length >= 2 &&
+        n.operands.every((o) => g.nodes[o]!.kind !== 'given' && has(golds, g.nodes[o]!.value))
+      )
+        return true;
       return leadsToGold(n.id) || (opts.consistent === 'reaches' && reaches(n.id));
     };
     marks.push(ok() ? 'trusted' : 'suspect');
@@ -106,7 +113,7 @@ export function rootCause(
 
 /** The numeric gold answers of ARS nodes (final included); answers that are not numbers are left out. */
 export function goldValues(nodes: readonly { answer: string | null }[]): number[] {
-  return nodes.map((n) => (n.answer === null ? null : parseNumber(n.answer))).filter((v): v is number => v !== null);
+  return nodes.map((n) => (n.answer === null ? null : numericValue(n.answer))).filter((v): v is number => v !== null);
 }
 
 /**
@@ -125,6 +132,6 @@ export function valueGraphFailureStep(
   return firstFailure(
     g,
     markValues(g, golds, { consistent: 'leads' }),
-    finalAnswer === null ? null : parseNumber(finalAnswer),
+    finalAnswer === null ? null : numericValue(finalAnswer),
   );
 }

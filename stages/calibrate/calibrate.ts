@@ -1,16 +1,42 @@
 /**
  * @module stages/calibrate/calibrate
- * Calibration (TRACE.md "Reliability regions"): picks `(tau_pc, tau_gc)` on a grid to maximise
- * the coverage of correct paths subject to precision(correct | reliable) >= target, per domain
- * with enough labeled paths, else globally; reports Wilson intervals and AUROCs of PC, GC, mean.
+ * Calibration (TRACE.md "Reliability regions"): picks `(tau_pc, tau_gc, tau_fa)` on a grid to
+ * maximise the coverage of correct paths subject to the Wilson 95% lower bound of
+ * precision(correct | reliable) >= target, per domain with enough labeled paths, else globally.
+ * Only `gold` and `given` labels calibrate; when the run has calibration inputs, only theirs do.
+ * Reports Wilson intervals and the AUROC of PC, GC, FA and mean(PC, GC). Everything is computed
+ * from mergeable counts (`counts.ts`), so shards can be counted apart and calibrated together.
  */
-import type { ScoredPath } from '../../schemas/index.ts';
-import { auroc, wilson } from '../lib/metrics.ts';
-import { DEFAULT_THRESHOLDS, regionOf, type Thresholds } from '../score/score.ts';
+import { wilson } from '../lib/metrics.ts';
+import { DEFAULT_THRESHOLDS, regionOf, type Thresholds } from '../score/regions.ts';
+import {
+  aurocOf,
+  calibrationCounts,
+  sumDomains,
+  type CalibrationCounts,
+  type CalibrateOptions,
+  type DomainCounts,
+  type Labeled,
+} from './counts.ts';
+import { bestPoint, countAt, type GridPoint } from './search.ts';
+
+export {
+  DEFAULT_GRID,
+  calibrationCounts,
+  mergeCalibrationCounts,
+  type CalibrationCounts,
+  type Labeled,
+} from './counts.ts';
+export { gridCounts } from './search.ts';
+
+/** The rule that decides whether a grid point meets the target, written into calibration.json. */
+export const TARGET_RULE =
+  'a grid point meets the target when the Wilson 95% lower bound of its precision (precision_ci[0]) is >= target_precision, with at least min_reliable reliable paths; the point estimate alone never counts';
 
 export interface DomainCalibration {
   tau_pc: number;
   tau_gc: number;
+  tau_fa: number;
   precision: number | null;
   precision_ci: [number, number];
   coverage: number | null;
@@ -18,8 +44,11 @@ export interface DomainCalibration {
   n_labeled: number;
   n_correct: number;
   n_reliable: number;
+  /** The labels that calibrated (gold, given) and those that never do (consensus, none), in the set used. */
+  labels: { gold: number; given: number; consensus: number; none: number };
   auroc_pc: number | null;
   auroc_gc: number | null;
+  auroc_fa: number | null;
   auroc_mean: number | null;
   source: 'domain' | 'global' | 'default';
   met_target: boolean;
@@ -27,44 +56,24 @@ export interface DomainCalibration {
 
 export interface Calibration {
   target_precision: number;
+  rule: string;
+  min_reliable: number;
+  /** Whose labels calibrated: the run's calibration inputs when it has labeled ones, else its own labeled paths. */
+  calibrated_on: 'calibration inputs' | 'labeled data paths';
   global: DomainCalibration;
   domains: Record<string, DomainCalibration>;
   /** Plain words for what happened, e.g. that no grid point met the target. */
   notes: string[];
 }
 
-export interface CalibrateOptions {
-  targetPrecision?: number;
-  minDomainPaths?: number;
-  grid?: readonly number[];
-  /** A threshold pair must make at least this many paths reliable to count (default 10): guards against precision 1 from 2 paths. */
-  minReliable?: number;
-  /** The low thresholds the filter will apply (default TRACE's 0.5 / 0.3): a path under either is unreliable whatever tau_pc, tau_gc say. */
-  lows?: Pick<Thresholds, 'tau_pc_low' | 'tau_gc_low'>;
-}
-
-/** Default grid: 0, 0.05, ..., 1. */
-export const DEFAULT_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
-
-type Labeled = Pick<ScoredPath, 'PC' | 'GC' | 'final_correct' | 'domain'>;
-
-type Lows = Pick<Thresholds, 'tau_pc_low' | 'tau_gc_low'>;
-const DEFAULT_LOWS: Lows = { tau_pc_low: DEFAULT_THRESHOLDS.tau_pc_low, tau_gc_low: DEFAULT_THRESHOLDS.tau_gc_low };
-
-/** Reliable exactly as `filter` will place it: the low thresholds apply too. */
-const isReliable = (p: Labeled, tau_pc: number, tau_gc: number, lows: Lows) =>
-  regionOf(p.PC, p.GC, { tau_pc, tau_gc, ...lows }) === 'reliable';
-
-/** Precision and coverage of the reliable region at fixed thresholds, with Wilson intervals. */
+/** Precision and coverage of the reliable region at fixed thresholds over labeled paths (any label), with Wilson intervals. */
 export function evaluateThresholds(
-  scored: readonly Labeled[],
-  tau_pc: number,
-  tau_gc: number,
-  lows: Lows = DEFAULT_LOWS,
+  scored: readonly Pick<Labeled, 'PC' | 'GC' | 'FA' | 'final_correct'>[],
+  th: Thresholds,
 ) {
   const labeled = scored.filter((p) => p.final_correct !== null);
   const correct = labeled.filter((p) => p.final_correct).length;
-  const reliable = labeled.filter((p) => isReliable(p, tau_pc, tau_gc, lows));
+  const reliable = labeled.filter((p) => regionOf(p, th) === 'reliable');
   const hit = reliable.filter((p) => p.final_correct).length;
   return {
     n_labeled: labeled.length,
@@ -77,172 +86,109 @@ export function evaluateThresholds(
   };
 }
 
-/** AUROC of PC, GC and their mean (mean = PC when GC is null) as predictors of final correctness. */
-export function aurocs(scored: readonly Labeled[]): {
-  auroc_pc: number | null;
-  auroc_gc: number | null;
-  auroc_mean: number | null;
-} {
-  const y = scored.map((p) => p.final_correct);
-  return {
-    auroc_pc: auroc(
-      scored.map((p) => p.PC),
-      y,
-    ),
-    auroc_gc: auroc(
-      scored.map((p) => p.GC),
-      y,
-    ),
-    auroc_mean: auroc(
-      scored.map((p) => (p.PC === null ? null : p.GC === null ? p.PC : (p.PC + p.GC) / 2)),
-      y,
-    ),
-  };
+/** AUROC of PC, GC, FA and mean(PC, GC) (PC when GC is null) as predictors of final correctness, over paths that calibrate. */
+export function aurocs(rows: readonly Labeled[]) {
+  return aurocsOf(sumDomains(Object.values(calibrationCounts(rows).sets).flatMap((s) => Object.values(s))));
 }
 
-/**
- * Reliable and reliable-correct counts at every grid pair, in O(paths + grid²): each path is
- * binned by how many grid values its PC and GC reach, and suffix sums give the counts.
- * Equal to `evaluateThresholds` at every pair (same comparisons as `regionOf`).
- */
-export function gridCounts(labeled: readonly Labeled[], grid: readonly number[], lows: Lows = DEFAULT_LOWS) {
-  const G = grid.length;
-  const reach = (x: number) => grid.reduce((k, tau) => (x >= tau ? k + 1 : k), 0);
-  const hist = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
-  const hits = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
-  let n_correct = 0;
-  for (const p of labeled) {
-    if (p.final_correct) n_correct++;
-    if (p.PC === null || p.PC < lows.tau_pc_low || (p.GC !== null && p.GC < lows.tau_gc_low)) continue;
-    const a = reach(p.PC);
-    const b = p.GC === null ? G : reach(p.GC);
-    hist[a]![b]!++;
-    if (p.final_correct) hits[a]![b]!++;
-  }
-  // Suffix sums: R[i][j] = paths whose PC reaches more than i grid values and GC more than j.
-  const suffix = (h: Float64Array[]) => {
-    const r = Array.from({ length: G + 1 }, () => new Float64Array(G + 1));
-    for (let i = G; i >= 0; i--)
-      for (let j = G; j >= 0; j--)
-        r[i]![j] =
-          h[i]![j]! +
-          (i < G ? r[i + 1]![j]! : 0) +
-          (j < G ? r[i]![j + 1]! : 0) -
-          (i < G && j < G ? r[i + 1]![j + 1]! : 0);
-    return r;
-  };
-  const R = suffix(hist);
-  const H = suffix(hits);
-  /** Precision and coverage at grid indices (i, j), as `evaluateThresholds` gives them. */
-  return (i: number, j: number) => {
-    const n_reliable = R[i + 1]![j + 1]!;
-    const hit = H[i + 1]![j + 1]!;
-    return {
-      n_labeled: labeled.length,
-      n_correct,
-      n_reliable,
-      precision: n_reliable ? hit / n_reliable : null,
-      precision_ci: wilson(hit, n_reliable),
-      coverage: n_correct ? hit / n_correct : null,
-      coverage_ci: wilson(hit, n_correct),
-    };
-  };
-}
+const aurocsOf = (d: DomainCounts) => ({
+  auroc_pc: aurocOf(d.hist.pc),
+  auroc_gc: aurocOf(d.hist.gc),
+  auroc_fa: aurocOf(d.hist.fa),
+  auroc_mean: aurocOf(d.hist.mean),
+});
 
-/** Best grid point for one set of paths; null when none reaches the target. */
-function search(scored: readonly Labeled[], target: number, grid: readonly number[], minReliable: number, lows: Lows) {
-  const sorted = [...grid].sort((a, b) => a - b);
-  const at = gridCounts(scored, sorted, lows);
-  let best: (ReturnType<typeof evaluateThresholds> & { tau_pc: number; tau_gc: number }) | null = null;
-  for (const [i, tau_pc] of sorted.entries()) {
-    for (const [j, tau_gc] of sorted.entries()) {
-      const e = at(i, j);
-      if (e.precision === null || e.precision < target || e.n_reliable < minReliable) continue;
-      // Ties on coverage go to higher precision, then to the stricter thresholds (more margin).
-      const dc = (e.coverage ?? 0) - (best?.coverage ?? 0);
-      const dp = e.precision - (best?.precision ?? 0);
-      const better =
-        !best || dc > 0 || (dc === 0 && (dp > 0 || (dp === 0 && tau_pc + tau_gc > best.tau_pc + best.tau_gc)));
-      if (better) best = { ...e, tau_pc, tau_gc };
-    }
-  }
-  return best;
-}
-
-function calibrateSet(
-  scored: readonly Labeled[],
-  target: number,
-  grid: readonly number[],
-  minReliable: number,
-  lows: Lows,
+/** One set of counts calibrated (or evaluated at `fixed`, when given). */
+function entry(
+  counts: CalibrationCounts,
+  d: DomainCounts,
   source: 'domain' | 'global',
+  target: number,
+  minReliable: number,
+  fixed?: GridPoint,
 ): DomainCalibration {
-  const labeled = scored.filter((p) => p.final_correct !== null);
-  const best = search(labeled, target, grid, minReliable, lows);
-  const tau_pc = best?.tau_pc ?? DEFAULT_THRESHOLDS.tau_pc;
-  const tau_gc = best?.tau_gc ?? DEFAULT_THRESHOLDS.tau_gc;
-  const e = best ?? evaluateThresholds(labeled, tau_pc, tau_gc, lows);
+  const fallback = counts.thresholds;
+  const best = fixed ? null : bestPoint(counts, d, target, minReliable);
+  const at: GridPoint = fixed ?? best ?? { tau_pc: fallback.tau_pc, tau_gc: fallback.tau_gc, tau_fa: fallback.tau_fa };
+  const e = countAt(counts, d, at);
+  const met = best !== null;
+  const { gold, given, consensus, none } = d.labels;
   return {
-    tau_pc,
-    tau_gc,
-    precision: e.precision,
-    precision_ci: e.precision_ci,
-    coverage: e.coverage,
-    coverage_ci: e.coverage_ci,
-    n_labeled: e.n_labeled,
-    n_correct: e.n_correct,
+    ...at,
+    precision: e.n_reliable ? e.hit / e.n_reliable : null,
+    precision_ci: wilson(e.hit, e.n_reliable),
+    coverage: d.n_correct ? e.hit / d.n_correct : null,
+    coverage_ci: wilson(e.hit, d.n_correct),
+    n_labeled: d.n_labeled,
+    n_correct: d.n_correct,
     n_reliable: e.n_reliable,
-    ...aurocs(labeled),
-    source: best ? source : 'default',
-    met_target: best !== null,
+    labels: { gold, given, consensus, none },
+    ...aurocsOf(d),
+    source: met ? source : 'default',
+    met_target: met,
   };
 }
 
 /**
- * Calibrates thresholds globally and per domain. Time O(grid² × paths): 441 × n with the default grid.
+ * Calibrates from counts (one shard's or merged): globally, then per domain with at least
+ * `minDomainPaths` labeled paths. Time O(grid³) per domain, whatever the number of paths.
  */
-export function calibrate(scored: readonly Labeled[], opts: CalibrateOptions = {}): Calibration {
+export function calibrateFromCounts(counts: CalibrationCounts, opts: CalibrateOptions = {}): Calibration {
   const target = opts.targetPrecision ?? 0.95;
   const minDomain = opts.minDomainPaths ?? 200;
-  const grid = opts.grid ?? DEFAULT_GRID;
   const minReliable = opts.minReliable ?? 10;
-  const lows = opts.lows ?? DEFAULT_LOWS;
+  const cal = Object.values(counts.sets.calibration);
+  const useCal = cal.some((d) => d.n_labeled > 0);
+  const set = useCal ? counts.sets.calibration : counts.sets.data;
+  const fb = counts.thresholds;
   const notes: string[] = [];
-  const global = calibrateSet(scored, target, grid, minReliable, lows, 'global');
+  const global = entry(counts, sumDomains(Object.values(set)), 'global', target, minReliable);
+  const { gold, given, consensus } = global.labels;
+  notes.push(
+    `calibrated on ${gold} gold and ${given} given labels of ${useCal ? 'the calibration inputs' : 'the labeled paths'}; ${consensus} consensus-labeled paths never calibrate`,
+  );
   if (!global.met_target)
     notes.push(
-      `global: no (tau_pc, tau_gc) on the grid reaches precision ${target} with at least ${minReliable} reliable paths; defaults ${global.tau_pc}/${global.tau_gc} kept`,
+      `global: no (tau_pc, tau_gc, tau_fa) on the grid has a Wilson lower bound of precision >= ${target} with at least ${minReliable} reliable paths; configured ${fb.tau_pc}/${fb.tau_gc}/${fb.tau_fa} kept`,
     );
   const domains: Record<string, DomainCalibration> = {};
-  for (const domain of [...new Set(scored.map((p) => p.domain))].sort()) {
-    const rows = scored.filter((p) => p.domain === domain);
-    const n = rows.filter((p) => p.final_correct !== null).length;
-    if (n < minDomain) {
-      const e = evaluateThresholds(rows, global.tau_pc, global.tau_gc, lows);
+  const names = [...new Set([...Object.keys(counts.sets.data), ...Object.keys(counts.sets.calibration)])].sort();
+  for (const domain of names) {
+    const d = set[domain] ?? sumDomains([]);
+    if (d.n_labeled < minDomain) {
+      const g = { tau_pc: global.tau_pc, tau_gc: global.tau_gc, tau_fa: global.tau_fa };
       domains[domain] = {
-        ...global,
-        ...e,
-        ...aurocs(rows.filter((p) => p.final_correct !== null)),
+        ...entry(counts, d, 'global', target, minReliable, g),
         source: global.met_target ? 'global' : 'default',
+        met_target: global.met_target,
       };
-      notes.push(`${domain}: ${n} labeled paths < ${minDomain}, global thresholds used`);
+      notes.push(`${domain}: ${d.n_labeled} labeled paths < ${minDomain}, global thresholds used`);
       continue;
     }
-    domains[domain] = calibrateSet(rows, target, grid, minReliable, lows, 'domain');
-    if (!domains[domain].met_target) notes.push(`${domain}: no grid point reaches precision ${target}; defaults kept`);
+    domains[domain] = entry(counts, d, 'domain', target, minReliable);
+    if (!domains[domain].met_target)
+      notes.push(`${domain}: no grid point meets the target; configured thresholds kept`);
   }
-  return { target_precision: target, global, domains, notes };
+  return {
+    target_precision: target,
+    rule: TARGET_RULE,
+    min_reliable: minReliable,
+    calibrated_on: useCal ? 'calibration inputs' : 'labeled data paths',
+    global,
+    domains,
+    notes,
+  };
 }
 
-/** Thresholds per domain from a calibration, for `score`'s `thresholds` option; low thresholds stay at their defaults (never above the high ones). */
-export function thresholdsFor(cal: Calibration): (domain: string) => Thresholds {
-  return (domain) => {
+/** Calibrates scored paths directly: `calibrateFromCounts(calibrationCounts(rows, opts), opts)`. */
+export function calibrate(scored: readonly Labeled[], opts: CalibrateOptions = {}): Calibration {
+  return calibrateFromCounts(calibrationCounts(scored, opts), opts);
+}
+
+/** Thresholds in force per domain: the calibrated highs where calibration met its target, else `base`; the lows stay `base`'s. */
+export function thresholdsFor(cal: Pick<Calibration, 'global' | 'domains'>, base: Thresholds = DEFAULT_THRESHOLDS) {
+  return (domain: string): Thresholds => {
     const c = cal.domains[domain] ?? cal.global;
-    return {
-      tau_pc: c.tau_pc,
-      tau_gc: c.tau_gc,
-      tau_pc_low: Math.min(DEFAULT_THRESHOLDS.tau_pc_low, c.tau_pc),
-      tau_gc_low: Math.min(DEFAULT_THRESHOLDS.tau_gc_low, c.tau_gc),
-    };
+    return c.met_target ? { ...base, tau_pc: c.tau_pc, tau_gc: c.tau_gc, tau_fa: c.tau_fa ?? base.tau_fa } : base;
   };
 }

@@ -1,9 +1,10 @@
 /**
  * @module stages/emit/build
  * Builds the five training datasets of TRACE.md ("What the pipeline emits") from scored
- * paths. Pure: rows in, rows and drop counts out.
+ * paths. Pure: rows in, rows and drop counts out. Problems of a calibration input are never
+ * emitted; rows cut at an FFS (step pairs, stepwise) keep only the evidence kinds in `cut_evidence`.
  */
-import type { ArsNode, Problem, ScoredPath } from '../../schemas/index.ts';
+import type { ArsNode, FfsEvidence, Problem, ScoredPath } from '../../schemas/index.ts';
 import type { PreferenceRow, ProcessEvalRow, SftRow, StepPreferenceRow, StepwiseRow } from '../../schemas/outputs.ts';
 import { problemText } from '../lib/prompts.ts';
 import { makeEq } from '../score/classes.ts';
@@ -12,7 +13,10 @@ export interface EmitOptions {
   sft_per_problem: number;
   pairs_per_problem: number;
   keep_after_ffs: boolean;
+  /** FFS evidence kinds whose cuts feed step_preference and stepwise rows (default `arithmetic`, `node`). */
+  cut_evidence?: readonly FfsEvidence[];
 }
+export const DEFAULT_CUT_EVIDENCE: readonly FfsEvidence[] = ['arithmetic', 'node'];
 export interface Built<R> {
   rows: R[];
   candidates: number;
@@ -30,19 +34,31 @@ const trace = (s: ScoredPath) => ({
   domain: s.domain,
   PC: s.PC,
   GC: s.GC,
+  FA: s.FA,
   region: s.region,
   model: s.model,
   run_id: s.run_id,
 });
+/** Why a path's cut is left out, or null when its evidence is one the options trust. */
+const cutExclusion = (s: ScoredPath, opts: EmitOptions): string | null =>
+  s.ffs_evidence !== null && (opts.cut_evidence ?? DEFAULT_CUT_EVIDENCE).includes(s.ffs_evidence)
+    ? null
+    : `ffs_evidence ${s.ffs_evidence ?? 'none'} not in emit.cut_evidence`;
 const text = (steps: readonly string[]) => steps.join('\n');
 const count = (d: Record<string, number>, why: string) => {
   d[why] = (d[why] ?? 0) + 1;
 };
 
-/** Groups scored paths by problem, keeping problem order. */
+/** Paths of problems that are emitted (a calibration input's problems never are). */
+export function emittable(input: EmitInput): ScoredPath[] {
+  const calibration = new Set(input.problems.filter((p) => p.role === 'calibration').map((p) => p.problem_id));
+  return input.scored.filter((s) => !calibration.has(s.problem_id) && s.role !== 'calibration');
+}
+
+/** Groups the emittable scored paths by problem, keeping problem order. */
 function byProblem(input: EmitInput): { problem: Problem; paths: ScoredPath[]; nodes: ArsNode[] }[] {
   const paths = new Map<string, ScoredPath[]>();
-  for (const s of input.scored) (paths.get(s.problem_id) ?? paths.set(s.problem_id, []).get(s.problem_id)!).push(s);
+  for (const s of emittable(input)) (paths.get(s.problem_id) ?? paths.set(s.problem_id, []).get(s.problem_id)!).push(s);
   const nodes = new Map<string, ArsNode[]>();
   for (const n of input.nodes) (nodes.get(n.problem_id) ?? nodes.set(n.problem_id, []).get(n.problem_id)!).push(n);
   return input.problems
@@ -56,7 +72,7 @@ function byProblem(input: EmitInput): { problem: Problem; paths: ScoredPath[]; n
 
 /** SFT: reliable-correct paths, deduplicated by text, at most `sft_per_problem` per problem. */
 export function buildSft(input: EmitInput, opts: EmitOptions): Built<SftRow> {
-  const out: Built<SftRow> = { rows: [], candidates: input.scored.length, dropped: {} };
+  const out: Built<SftRow> = { rows: [], candidates: emittable(input).length, dropped: {} };
   for (const { problem, paths } of byProblem(input)) {
     const seen = new Set<string>();
     for (const s of paths) {
@@ -115,8 +131,10 @@ export function buildPreference(input: EmitInput, opts: EmitOptions): Built<Pref
         chosen_path_id: c.path_id,
         chosen_PC: c.PC,
         chosen_GC: c.GC,
+        chosen_FA: c.FA,
         ffs_node: r.ffs_node!,
         ffs_step: r.ffs_step,
+        ffs_evidence: r.ffs_evidence ?? 'final',
       });
     });
   }
@@ -134,6 +152,11 @@ export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<
     let made = 0;
     for (const r of paths.filter((s) => s.ffs_node !== null && s.ffs_step >= 0)) {
       out.candidates++;
+      const untrusted = cutExclusion(r, opts);
+      if (untrusted) {
+        count(out.dropped, untrusted);
+        continue;
+      }
       if (made >= opts.pairs_per_problem) {
         count(out.dropped, 'over per-problem cap');
         continue;
@@ -171,6 +194,7 @@ export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<
         chosen_path_id: donor.path_id,
         ffs_node: node.node_id,
         ffs_step: r.ffs_step,
+        ffs_evidence: r.ffs_evidence!,
       });
     }
   }
@@ -192,13 +216,14 @@ function agreesOn(a: ScoredPath, b: ScoredPath, nodes: readonly ArsNode[]): bool
 /**
  * Stepwise supervision (TRL PRM form): labels true before the FFS, false at it, later steps
  * dropped unless `keep_after_ffs` (then false). Correct paths count only when reliable-correct;
- * silent failures are left out: their wrong step has no label TRACE defines.
+ * wrong ones only when their cut's evidence is in `cut_evidence`; silent failures are left out:
+ * their wrong step has no label TRACE defines.
  */
 export function buildStepwise(input: EmitInput, opts: EmitOptions): Built<StepwiseRow> {
-  const out: Built<StepwiseRow> = { rows: [], candidates: input.scored.length, dropped: {} };
+  const out: Built<StepwiseRow> = { rows: [], candidates: emittable(input).length, dropped: {} };
   for (const { problem, paths } of byProblem(input)) {
     for (const s of paths) {
-      const why = stepwiseExclusion(s);
+      const why = stepwiseExclusion(s) ?? (s.final_correct === false ? cutExclusion(s, opts) : null);
       if (why) {
         count(out.dropped, why);
         continue;
@@ -211,6 +236,7 @@ export function buildStepwise(input: EmitInput, opts: EmitOptions): Built<Stepwi
         labels,
         ...trace(s),
         ffs_step: s.ffs_step,
+        ffs_evidence: s.final_correct ? null : s.ffs_evidence,
       });
     }
   }
@@ -227,7 +253,7 @@ function stepwiseExclusion(s: ScoredPath): string | null {
 
 /** ProcessBench-style evaluation rows: every labeled path except silent failures. */
 export function buildProcessEval(input: EmitInput): Built<ProcessEvalRow> {
-  const out: Built<ProcessEvalRow> = { rows: [], candidates: input.scored.length, dropped: {} };
+  const out: Built<ProcessEvalRow> = { rows: [], candidates: emittable(input).length, dropped: {} };
   for (const { problem, paths } of byProblem(input)) {
     for (const s of paths) {
       if (s.final_correct === null) {
@@ -245,6 +271,7 @@ export function buildProcessEval(input: EmitInput): Built<ProcessEvalRow> {
         label: s.ffs_step,
         final_answer_correct: s.final_correct,
         ...trace(s),
+        ffs_evidence: s.ffs_evidence,
       });
     }
   }

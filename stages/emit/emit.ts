@@ -14,6 +14,7 @@ import {
   type Built,
   type EmitInput,
   type EmitOptions,
+  DEFAULT_CUT_EVIDENCE,
 } from './build.ts';
 
 export interface Dataset {
@@ -25,7 +26,7 @@ export interface Dataset {
   trl: string;
 }
 
-/** All five datasets, in a fixed order. */
+/** All five datasets, in a fixed order; problems of a calibration input are in none of them. */
 export function emit(input: EmitInput, opts: EmitOptions): Dataset[] {
   const d = <S extends Shape>(
     table: Table<S>,
@@ -46,7 +47,7 @@ export function emit(input: EmitInput, opts: EmitOptions): Dataset[] {
       sft,
       buildSft(input, opts),
       'SFT conversations',
-      `Reliable-correct reasoning paths (PC and GC above their thresholds, final answer right), deduplicated, at most ${opts.sft_per_problem} per problem.`,
+      `Reliable-correct reasoning paths (PC, GC and final agreement FA at or above their thresholds, final answer right), deduplicated, at most ${opts.sft_per_problem} per problem.`,
       'TRL conversational language modeling (`messages`: list of {role, content}); `SFTTrainer` reads it as is.',
     ),
     d(
@@ -60,21 +61,21 @@ export function emit(input: EmitInput, opts: EmitOptions): Dataset[] {
       stepPreference,
       buildStepPreference(input, opts),
       'Step-level preference pairs (error-localised)',
-      'Cut at the First Failure Step: the shared prefix, the failing step as `rejected`, and as `chosen` a correct answer of the same node from a path that agrees on the prefix (Step-DPO style).',
+      `Cut at the First Failure Step: the shared prefix, the failing step as \`rejected\`, and as \`chosen\` a correct answer of the same node from a path that agrees on the prefix (Step-DPO style). Only cuts whose \`ffs_evidence\` is one of ${(opts.cut_evidence ?? DEFAULT_CUT_EVIDENCE).join(', ')}.`,
       'Step-DPO columns (`prompt`, `initial_reason_steps`, `chosen`, `rejected`, `full_chosen`, `full_rejected`), all strings.',
     ),
     d(
       stepwise,
       buildStepwise(input, opts),
       'Stepwise supervision (process reward)',
-      `Steps labelled true before the First Failure Step and false at it; ${opts.keep_after_ffs ? 'later steps kept and labelled false' : 'later steps dropped'}. Correct paths only when reliable-correct; silent failures left out.`,
+      `Steps labelled true before the First Failure Step and false at it; ${opts.keep_after_ffs ? 'later steps kept and labelled false' : 'later steps dropped'}. Correct paths only when reliable-correct; wrong paths only when their cut's \`ffs_evidence\` is one of ${(opts.cut_evidence ?? DEFAULT_CUT_EVIDENCE).join(', ')}; silent failures left out.`,
       'TRL stepwise supervision (`prompt`, `completions`, `labels`); `PRMTrainer` reads it as is.',
     ),
     d(
       processEval,
       buildProcessEval(input),
       'Process evaluation set',
-      "ProcessBench-style rows: `label` is the index of the earliest wrong step (-1 when none), predicted by TRACE's First Failure Step.",
+      "ProcessBench-style rows: `label` is the index of the earliest wrong step (-1 when none), predicted by TRACE's First Failure Step; `ffs_evidence` says what placed it (every kind is kept here).",
       "ProcessBench's columns (`id`, `problem`, `steps`, `label`, `final_answer_correct`).",
     ),
   ];

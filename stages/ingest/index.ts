@@ -100,7 +100,13 @@ export const ingestStage: ProblemStage & { source: InputSource } = {
             opts,
             ctx.files,
           );
-          if (v.ok) problems.push({ source: r.source, item: r.item, problem: v.problem, nodes: v.nodes });
+          if (v.ok)
+            problems.push({
+              source: r.source,
+              item: r.item,
+              problem: { ...v.problem, role: r.calibration ? 'calibration' : 'data' },
+              nodes: v.nodes,
+            });
           else for (const x of v.rejects) rejects.push({ ...x, problem_id: r.problem_id });
         } else {
           const v = validatePath(value, { source: r.source, item: r.item }, opts);
@@ -122,7 +128,7 @@ export const ingestStage: ProblemStage & { source: InputSource } = {
       );
     const fingerprints: Record<string, string> = {};
     for (const p of checked.problems)
-      fingerprints[p.problem_id] = contentHash([p.content_hash, hashes.get(p.problem_id) ?? []]);
+      fingerprints[p.problem_id] = contentHash([p.content_hash, p.role, hashes.get(p.problem_id) ?? []]);
     const byDomain: Record<string, number> = {};
     for (const p of checked.problems) byDomain[p.domain] = (byDomain[p.domain] ?? 0) + 1;
     return {

@@ -132,7 +132,11 @@ export async function ingest(
   for (const spec of inputs) {
     for await (const it of validatedItems(openInput(spec, opts.files, memo), options, opts.files)) {
       if (it.kind === 'reject') rejects.push(it.reject);
-      else if (it.kind === 'problem') problems.push(it.entry);
+      else if (it.kind === 'problem')
+        problems.push({
+          ...it.entry,
+          problem: { ...it.entry.problem, role: 'calibration' in spec && spec.calibration ? 'calibration' : 'data' },
+        });
       else paths.push(it.entry);
     }
   }

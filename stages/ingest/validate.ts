@@ -78,6 +78,7 @@ export async function validateProblem(
     answer_spec,
     source: `${at.source} ${at.item}`,
     content_hash: '',
+    role: 'data',
   };
   problem.content_hash = problemHash(problem, p.images, ars.nodes);
   return { ok: true, problem, nodes: ars.nodes };

@@ -79,7 +79,9 @@ export interface ProblemStage {
   /** Does the work for a shard's changed problems. */
   run(problems: readonly ProblemBundle[], ctx: StageContext): Promise<StageOutput>;
   /** A mergeable summary of a table's rows (for run stages), kept per segment. */
-  summarize?: Partial<Record<StateTableName, (rows: readonly unknown[]) => unknown>>;
+  summarize?: Partial<Record<StateTableName, (rows: readonly unknown[], config: Config) => unknown>>;
+  /** How a table's summaries merge, when not by the one rule of `mergeSummaries` (numbers add, lists join). */
+  merge?: Partial<Record<StateTableName, (parts: readonly unknown[]) => unknown>>;
   /** The numbers the manifest and the summary show of the whole run (default: rows per table). */
   totals?(t: StageTotals): Record<string, unknown>;
   /** Rows kept and dropped, for the report's flow chart. */

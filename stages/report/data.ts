@@ -71,9 +71,9 @@ export function thresholdsByDomain(
   domains: readonly string[],
 ): ThresholdsInForce {
   // A key that is no domain gives the global calibration.
-  const at = (d: string): ThresholdSet => ({
-    tau_fa: config.thresholds.tau_fa ?? DEFAULT_TAU_FA,
-    ...thresholdsInForce(config, cal, d),
-  });
+  const at = (d: string): ThresholdSet => {
+    const t = thresholdsInForce(config, cal, d);
+    return { ...t, tau_fa: t.tau_fa ?? DEFAULT_TAU_FA };
+  };
   return { global: at(''), domains: Object.fromEntries(domains.map((d) => [d, at(d)])) };
 }

@@ -1,12 +1,16 @@
 /**
  * @module stages/score
- * The score stage: verdicts, PC, GC, final correctness, regions under the configured thresholds,
- * and the First Failure Step of every path (TRACE.md). Its rows keep no step text (the paths
- * tables have it). Per segment it keeps what calibration counts, so calibrate never reads paths.
+ * The score stage: verdicts, PC, GC, FA, final correctness, regions under the configured
+ * thresholds, and the First Failure Step of every path with what placed it (TRACE.md). Its rows
+ * keep no step text (the paths tables have it). Per segment it keeps the counts the summary
+ * prints and the calibration counts, so calibrate never reads paths.
  */
 import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
 import type { AlignedRow, ScoreRow } from '../../schemas/state.ts';
+import { mergeSummaries } from '../lib/summary.ts';
 import { rowsOf, type ProblemBundle, type ProblemStage } from '../lib/stage.ts';
+import { calibrationCounts, mergeCalibrationCounts, type CalibrationCounts } from '../calibrate/counts.ts';
+import { scoreStats } from './stats.ts';
 
 /** A problem's paths with the node answers align gave them. */
 export function alignedPaths(b: ProblemBundle): PathRow[] {
@@ -17,49 +21,28 @@ export function alignedPaths(b: ProblemBundle): PathRow[] {
   });
 }
 
-/** What calibration counts of a scored path. */
-export type Labeled = Pick<ScoredPath, 'PC' | 'GC' | 'final_correct' | 'domain' | 'label_source'>;
+/** Score's counts that add up across shards (its stats without the mean, which does not). */
+export function scoreCounts(rows: readonly ScoreRow[]): Record<string, unknown> {
+  const { FA_mean: _mean, ...counts } = scoreStats(rows as ScoredPath[]);
+  return counts;
+}
 
-const countBy = <T>(rows: readonly T[], key: (r: T) => string) => {
-  const m: Record<string, number> = {};
-  for (const r of rows) m[key(r)] = (m[key(r)] ?? 0) + 1;
-  return m;
-};
-
-/** Counts of scored paths: what the summary prints (numbers add up across shards). */
-export function scoreCounts(rows: readonly ScoreRow[]) {
-  return {
-    paths: rows.length,
-    by_category: countBy(rows, (s) => s.category),
-    by_mode_correct: countBy(
-      rows,
-      (s) => `${s.mode} ${s.final_correct === null ? 'unlabeled' : s.final_correct ? 'correct' : 'incorrect'}`,
-    ),
-    ffs_step_histogram: countBy(
-      rows.filter((s) => s.ffs_step >= 0),
-      (s) => String(s.ffs_step),
-    ),
-    ffs_node_histogram: countBy(
-      rows.filter((s) => s.ffs_node !== null),
-      (s) => s.ffs_node!,
-    ),
-    silent_failures: rows.filter((s) => s.silent_failure_node !== null).length,
-  };
+/** Per segment: the counts the summary prints, and calibration's counts. */
+interface ScoreSummary {
+  counts: Record<string, unknown>;
+  calibration: CalibrationCounts;
 }
 
 export const scoreStage: ProblemStage = {
   kind: 'problem',
   name: 'score',
-  describe: 'verdicts, PC, GC, final correctness, regions, First Failure Step',
-  version: 1,
+  describe: 'verdicts, PC, GC, FA, final correctness, regions, First Failure Step',
+  version: 2,
   reads: ['ars_nodes', 'imported_paths', 'paths', 'aligned'],
   writes: ['scores'],
   cpu: true,
   config: (c) => c.thresholds,
-  totals: (t) => {
-    const { labeled: _labeled, ...counts } = (t.summaries.scores ?? {}) as Record<string, unknown>;
-    return counts;
-  },
+  totals: (t) => (t.summaries.scores as ScoreSummary | undefined)?.counts ?? {},
   async run(bundles, ctx) {
     const { score } = await import('./score.ts');
     const out = score(
@@ -74,16 +57,18 @@ export const scoreStage: ProblemStage = {
     return { rows: { scores: rows }, rejects: [], stats: scoreCounts(rows) };
   },
   summarize: {
-    // The counts the summary prints, and the labeled points calibration needs (a few numbers per path).
-    scores: (rows) => ({
-      ...scoreCounts(rows as ScoreRow[]),
-      labeled: (rows as ScoreRow[]).map((s): Labeled => ({
-        PC: s.PC,
-        GC: s.GC,
-        final_correct: s.final_correct,
-        domain: s.domain,
-        label_source: s.label_source,
-      })),
+    scores: (rows, config): ScoreSummary => ({
+      counts: scoreCounts(rows as ScoreRow[]),
+      calibration: calibrationCounts(rows as ScoredPath[], { thresholds: config.thresholds }),
     }),
+  },
+  merge: {
+    scores: (parts) => {
+      const ps = parts as ScoreSummary[];
+      return {
+        counts: mergeSummaries(ps.map((p) => p.counts)),
+        calibration: mergeCalibrationCounts(ps.map((p) => p.calibration)),
+      };
+    },
   },
 };

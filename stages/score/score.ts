@@ -1,31 +1,17 @@
 /**
  * @module stages/score/score
  * TRACE scoring (TRACE.md): step verdicts against gold or consensus, path consistency PC,
- * global consistency GC, final correctness, reliability regions and the First Failure Step.
+ * global consistency GC, final agreement FA, final correctness, reliability regions and the
+ * First Failure Step with what placed it.
  */
-import type {
-  ArsNode,
-  Category,
-  NodeVerdict,
-  PathRow,
-  Problem,
-  Region,
-  ScoredPath,
-  Verdict,
-} from '../../schemas/index.ts';
+import type { ArsNode, NodeVerdict, PathRow, Problem, ScoredPath, Verdict } from '../../schemas/index.ts';
 import { classify, consensus, makeEq } from './classes.ts';
 import { firstFailure } from './ffs.ts';
-import { ffsStepForFree } from '../align/align.ts';
-import { valueGraphFailureStep } from '../align/rootcause.ts';
-import { ancestors } from '../lib/ars.ts';
+import { localise } from './localise.ts';
+import { categoryOf, DEFAULT_THRESHOLDS, regionOf, type Thresholds } from './regions.ts';
 
-export interface Thresholds {
-  tau_pc: number;
-  tau_gc: number;
-  tau_pc_low: number;
-  tau_gc_low: number;
-}
-export const DEFAULT_THRESHOLDS: Thresholds = { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 };
+export { categoryOf, DEFAULT_THRESHOLDS, regionOf, type Coordinates, type Thresholds } from './regions.ts';
+export { localise, type Localisation } from './localise.ts';
 
 export interface ScoreOptions {
   runId: string;
@@ -117,14 +103,22 @@ export function scoreProblem(
   const finalRef = gold ?? (fcons === null ? null : fc.reps[fcons]!);
   const problemGC = inter.length ? mean(Object.values(agreement)) : null;
 
+  const references = [
+    ...inter.map((n) => verdicts[0]?.find((v) => v.node_id === n.node_id)?.reference ?? null),
+    finalRef,
+  ];
   const scored = paths.map((p, k): ScoredPath => {
     const n = inter.length;
     const PC = n ? verdicts[k]!.filter((v) => v.verdict === 'ok').length / n : null;
     const GC = n && K > 1 ? gcSum[k]! / n : null;
+    // FA: the other K-1 paths whose final answer is in this path's class (a null answer agrees with none).
+    const fcls = fc.classOf[k];
+    const FA = K > 1 ? (fcls === null || fcls === undefined ? 0 : (fc.sizes[fcls]! - 1) / (K - 1)) : null;
     const label = finalLabel(p, gold, finalRef, eqF);
-    const region = regionOf(PC, GC, th);
+    const region = regionOf({ PC, GC, FA }, th);
     const byNode = new Map(verdicts[k]!.map((v) => [v.node_id, v.verdict]));
     const ffs = firstFailure(nodes, byNode, label.y);
+    const cut = ffs.ffs_node === null ? null : localise(p, nodes, ffs.ffs_node, references);
     const finalVerdict: Verdict =
       p.final_answer === null ? 'missing' : label.y === null ? 'contested' : label.y ? 'ok' : 'fail';
     const fStep = answerMaps[k]!.get('F')?.step ?? Math.max(0, p.steps.length - 1);
@@ -134,6 +128,7 @@ export function scoreProblem(
       domain: problem.domain,
       PC,
       GC,
+      FA,
       region,
       model: p.model,
       run_id: runId,
@@ -143,8 +138,10 @@ export function scoreProblem(
       final_correct: label.y,
       label_source: label.source,
       ffs_node: ffs.ffs_node,
-      ffs_step: ffs.ffs_node === null ? -1 : ffsStep(p, nodes, ffs.ffs_node),
+      ffs_step: cut?.step ?? -1,
+      ffs_evidence: cut?.evidence ?? null,
       silent_failure_node: ffs.silent_failure_node,
+      role: problem.role ?? 'data',
       verdicts: [
         ...verdicts[k]!,
         {
@@ -173,44 +170,6 @@ function finalLabel(
   if (p.given_correct !== null) return { y: p.given_correct, source: 'given' };
   if (ref !== null) return { y: eq(ref, p.final_answer), source: 'consensus' };
   return { y: null, source: 'none' };
-}
-
-/**
- * Region in the (PC, GC) plane. GC is null when K = 1: the region then rests on PC alone.
- * A problem with no intermediate nodes (PC null) is `uncertain`.
- */
-export function regionOf(PC: number | null, GC: number | null, th: Thresholds): Region {
-  if (PC === null) return 'uncertain';
-  if (PC < th.tau_pc_low || (GC !== null && GC < th.tau_gc_low)) return 'unreliable';
-  if (PC >= th.tau_pc && (GC === null || GC >= th.tau_gc)) return 'reliable';
-  return 'uncertain';
-}
-
-/** Region crossed with final correctness; an unlabeled path is `uncertain`. */
-export function categoryOf(region: Region, y: boolean | null): Category {
-  if (region === 'uncertain' || y === null) return 'uncertain';
-  return `${region}-${y ? 'correct' : 'incorrect'}`;
-}
-
-/**
- * ffs_step (TRACE.md): ars-guided paths count nodes in order; free paths count their own steps:
- * the step where the FFS node was answered wrongly, else where it should have been (align's rule).
- * When the path's value graph shows its first wrong value after the steps that answered the FFS
- * node's ancestors and no later than that step, the node's computation went wrong there: that step.
- */
-export function ffsStep(p: PathRow, nodes: readonly ArsNode[], ffsNode: string): number {
-  const node = nodes.find((n) => n.node_id === ffsNode);
-  if (!node) return -1;
-  if (p.mode === 'ars-guided') return node.position;
-  const at = ffsStepForFree(p, nodes, ffsNode);
-  const first = valueGraphFailureStep(p.steps, p.final_answer, nodes);
-  if (first === null) return at;
-  const anc = ancestors(nodes).get(ffsNode) ?? new Set<string>();
-  const after = Math.max(
-    -1,
-    ...p.node_answers.filter((a) => anc.has(a.node_id) && a.step !== null).map((a) => a.step!),
-  );
-  return first >= after && first <= at ? first : at;
 }
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {

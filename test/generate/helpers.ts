@@ -65,6 +65,7 @@ export function problem(id: string, extra: Partial<Problem> = {}): Problem {
     answer_spec: spec,
     source: 'test',
     content_hash: id,
+    role: 'data',
     ...extra,
   };
 }

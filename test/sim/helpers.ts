@@ -27,7 +27,7 @@ export function nodes(p: SynthProblem): ArsNode[] {
 /** The problem row of a synth problem. */
 export function problemRow(p: SynthProblem): Problem {
   const { ars: _ars, ...fields } = p.input;
-  return { ...fields, source: 'test', content_hash: p.input.problem_id };
+  return { ...fields, source: 'test', content_hash: p.input.problem_id, role: 'data' };
 }
 
 /** Starts simulators (seed 1, 60 problems unless told) that are closed after the test file. */

@@ -44,6 +44,7 @@ const mine = [
 ];
 const row = (r: (typeof mine)[number]): Problem =>
   ({
+    role: 'data',
     images: [],
     choices: [],
     answer: null,

@@ -3,6 +3,7 @@
  * `tracepipe eval <name>`: each reads its files, logs to stderr, and returns one summary object.
  */
 import type { Argv } from 'yargs';
+import { ConfigError } from '../../../schemas/config.ts';
 
 export const jsonOpt = {
   json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' },
@@ -33,14 +34,51 @@ export const EVALS: {
   {
     name: 'trace',
     describe:
-      'import real ARS + real model solutions (GSM8K), align with no model, score, report AUROC and reliable precision/coverage',
+      'run the pipeline on real ARS + real model solutions (GSM8K; one half calibrates, the other is emitted) and grade what it emits: reliable precision and coverage held out; with --hide-gold, sft and reliable-correct precision without gold beside majority voting',
     files: { problems: 'GSM8K test_socratic.jsonl', paths: 'GSM8K example_model_solutions.jsonl' },
-    run: async (a, log) => (await import('./eval-trace.ts')).evalTrace({ problems: a.problems!, paths: a.paths!, log }),
+    flags: {
+      'hide-gold': {
+        type: 'string',
+        describe:
+          'hide the held-out half\'s gold answers (and is_correct) from the pipeline: "all" (final and node; the default when given alone) or "final"',
+      },
+      'target-precision': { type: 'string', describe: 'calibrate.target_precision of the run (default 0.95)' },
+      'work-dir': {
+        type: 'string',
+        describe: 'keep the inputs written and the run in this folder (default: a temporary one)',
+      },
+      'calibration-set': {
+        type: 'string',
+        describe:
+          '"half" (default): one half of the problems is a labeled calibration input, the other is emitted and graded; "none": no calibration input, every problem is emitted (with --hide-gold the run has no label at all)',
+      },
+    },
+    run: async (a, log, signal) => {
+      const { evalTrace, parseHideGold } = await import('./eval-trace.ts');
+      const target = a['target-precision'] === undefined ? undefined : Number(a['target-precision']);
+      if (target !== undefined && !(target > 0 && target <= 1))
+        throw new ConfigError(
+          `eval trace: --target-precision should be a number in (0, 1], got ${a['target-precision']}`,
+        );
+      const set = a['calibration-set'];
+      if (set !== undefined && set !== 'half' && set !== 'none')
+        throw new ConfigError(`eval trace: --calibration-set should be "half" or "none", got ${JSON.stringify(set)}`);
+      return evalTrace({
+        problems: a.problems!,
+        paths: a.paths!,
+        hideGold: parseHideGold(a['hide-gold']),
+        calibrationSet: set,
+        targetPrecision: target,
+        workDir: a['work-dir'],
+        log,
+        signal,
+      });
+    },
   },
   {
     name: 'processbench',
     describe:
-      "predict ffs_step for every ProcessBench solution and report ProcessBench's acc_error, acc_correct, f1 (no model); with --base-url and --model, also align every solution with that extractor model and report its metric under `extractor`",
+      "run the pipeline on ProcessBench's solutions (no model) and grade the ffs_step it emits: ProcessBench's acc_error, acc_correct, f1, and cut_precision / cut_coverage of the rows it would cut; with --base-url and --model, also a run aligned by that extractor model, reported under `extractor`",
     files: { data: 'ProcessBench JSON (e.g. gsm8k.dev.json)', ars: 'GSM8K test_socratic.jsonl (the ARS)' },
     flags: {
       'base-url': {

@@ -156,7 +156,7 @@ describe('eval processbench with an extractor model (fake server)', () => {
   });
 
   it("scores the extractor-aligned paths with TRACE's ffs_step, over HTTP, then from the cache; the key goes nowhere", async () => {
-    const state = join(files.dir, 'state', 'pb.duckdb');
+    const state = join(files.dir, 'pb-run', 'state.duckdb');
     const log: string[] = [];
     const opts = {
       data: files.data,
@@ -172,11 +172,13 @@ describe('eval processbench with an extractor model (fake server)', () => {
     expect(r).toMatchObject({ n: 6, skipped: 1 });
     // r3 (wrong step 0, right final answer) is predicted -1; r1, r2, r5 are found; r0, r4 are -1.
     // acc_error 3/4, acc_correct 2/2, f1 = 2 * 75 * 100 / 175.
-    expect(extractor).toEqual({
+    // The extractor run's emitted ffs_step, graded as the numeric one is.
+    expect(extractor).toMatchObject({
       model: 'fake-extractor',
       acc_error: 75,
       acc_correct: 100,
       f1: expect.closeTo(85.714, 3),
+      cut_evidence: ['arithmetic', 'node'],
       extracted: 6,
       fell_back: 0,
       requests: 6,
@@ -199,10 +201,20 @@ describe('eval processbench with an extractor model (fake server)', () => {
     for (const line of log) expect(line).not.toContain(CANARY);
     expect(JSON.stringify(again)).not.toContain(CANARY);
     const stored = await filesUnder(dirname(state));
-    expect(stored.some((f) => f.endsWith('pb.duckdb'))).toBe(true);
+    expect(stored.some((f) => f.endsWith('state.duckdb'))).toBe(true);
     for (const f of stored) expect((await readFile(f)).includes(CANARY), f).toBe(false);
     // The check itself can fail: the key is findable when it is written.
     expect(Buffer.from(`x${CANARY}x`).includes(CANARY)).toBe(true);
+  });
+
+  it("refuses a --state that is not a run folder's state.duckdb", async () => {
+    await expect(
+      evalProcessbench({
+        data: files.data,
+        ars: files.arsFile,
+        extractor: { baseUrl: fake.url, model: 'm', state: join(files.dir, 'cache.db') },
+      }),
+    ).rejects.toThrow(/--state should be a run's state file <runs>\/<name>\/state.duckdb, got ".*cache.db"/);
   });
 
   it('refuses one of --base-url and --model without the other, before reading anything', async () => {
@@ -410,12 +422,23 @@ describe('numberRuleCeiling', () => {
   });
 });
 
-describeShared('eval processbench: the ceiling of number rules on gsm8k.dev.json', () => {
-  it('counts wrong-final erroneous rows whose labelled step writes no new number', async () => {
+describeShared('eval processbench on gsm8k.dev.json (the pipeline, no model)', () => {
+  // Issue 12 targets: F1 of the emitted ffs_step >= 72, cut precision >= 0.85 at coverage >= 0.5.
+  // Measured: F1 68.93 (even 69.14, odd 68.74); cut precision 0.648 at coverage 0.683.
+  it('grades the ffs_step the pipeline emits, and the rows it would cut', async () => {
     const r = await evalProcessbench({
       data: sharedData('processbench', 'gsm8k.dev.json'),
       ars: sharedData('gsm8k', 'test_socratic.jsonl'),
     });
+    expect(r).toMatchObject({ n: 200, skipped: 0, even: { n: 100 }, odd: { n: 100 } });
+    expect(r.f1).toBeCloseTo(68.93, 1);
+    expect(r.acc_correct).toBeCloseTo(98.96, 1);
+    expect(r.even.f1).toBeCloseTo(69.14, 1);
+    expect(r.odd.f1).toBeCloseTo(68.74, 1);
+    expect(r.cut_evidence).toEqual(['arithmetic', 'node']);
+    expect(r.cut_precision!).toBeCloseTo(0.648, 2);
+    expect(r.cut_coverage!).toBeCloseTo(0.683, 2);
+    expect(r.by_evidence.arithmetic).toEqual({ rows: 7, equal: 7 });
     // 32 of the 100 erroneous rows with a wrong final answer have a labelled step that only
     // restates gold values, question numbers or constants: no rule on values can point at it.
     // 4 erroneous rows have a right final answer, so are predicted -1 by any final-answer gate.

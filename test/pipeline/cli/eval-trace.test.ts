@@ -1,137 +1,190 @@
+/**
+ * `tracepipe eval trace`: the pipeline run on GSM8K-format inputs and graded on what it emits.
+ * Literal rows (written here) for the no-leak check through the built CLI; the shared GSM8K
+ * files for the measured numbers.
+ */
 import { describe, expect, it } from 'vitest';
-import type { ArsNode } from '../../../schemas/index.ts';
-import { evalTrace } from '../../../pipeline/cli/commands/eval-trace.ts';
-import { evalProcessbench, predictFfsStep } from '../../../pipeline/cli/commands/eval-processbench.ts';
-import { describeShared, sharedData } from '../../shared.ts';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { evalTrace, inCalibrationHalf, parseHideGold } from '../../../pipeline/cli/commands/eval-trace.ts';
+import { describeShared, repoRoot, sharedData } from '../../shared.ts';
 
-describeShared('eval trace on GSM8K (numeric alignment, no model)', () => {
-  // Target best AUROC >= 0.90 reached on all paths: auroc_mean 0.904 (auroc_pc 0.900); on the even
-  // (calibration) half 0.8995 / 0.893 (just short), on the odd half 0.909 / 0.907. Reliable precision
-  // >= 0.95 NOT reached: held-out 0.862 at coverage 0.704 (0.859 at 0.679 before the rules below).
-  // Rules: socratic instruction steps ("Simplify", "Define a variable") and lines stating an equation
-  // in an unknown are no ARS nodes (27 of 1319 problems are left with none, hence no PC); `a - b - c`
-  // implies `b + c`. Before them: auroc_pc 0.895, auroc_gc 0.843, auroc_mean 0.898.
-  it('PC predicts is_correct; reliable precision and coverage, held out', async () => {
-    const r = await evalTrace({
-      problems: sharedData('gsm8k', 'test_socratic.jsonl'),
-      paths: sharedData('gsm8k', 'example_model_solutions.jsonl'),
-    });
-    expect(r).toMatchObject({ problems: 1319, paths: 5276, rejects: 0 });
-    // y_k from the gold `####` answer must reproduce GSM8K's own is_correct on (nearly) every path.
-    expect(r.label_disagreements).toBeLessThan(10);
-    expect(r.auroc_pc!).toBeCloseTo(0.9001, 3);
-    expect(r.auroc_gc!).toBeCloseTo(0.8489, 3);
-    expect(r.auroc_mean!).toBeCloseTo(0.9043, 3);
-    // Only carried node answers count (keepCarried).
-    expect(r.aligned_share).toBeCloseTo(0.6827, 3);
-    expect(r.at_min_coverage).not.toBeNull();
-    expect(r.at_min_coverage!.coverage!).toBeCloseTo(0.7036, 3);
-    expect(r.at_min_coverage!.precision!).toBeCloseTo(0.862, 3);
-    // Why 0.95 is out of reach under TRACE.md: no grid pair beats ~0.89, and all but one of the
-    // held-out reliable wrong paths answered every intermediate node right (their error is in F).
-    expect(r.ceiling.max_precision!.precision).toBeLessThan(0.9);
-    expect(r.ceiling.reliable_incorrect).toBe(117);
-    expect(r.ceiling.all_nodes_ok).toBe(116);
-    // Outside the contract, agreement on F would clear it (reported for the decision, used by no stage).
-    expect(r.outside_contract.precision!).toBeCloseTo(0.9597, 3);
-    expect(r.outside_contract.coverage!).toBeCloseTo(0.6882, 3);
-  }, 120_000);
-});
+const run = promisify(execFile);
+const cli = join(repoRoot, 'dist', 'pipeline', 'cli', 'main.js');
 
-describe('predictFfsStep', () => {
-  const spec = { kind: 'number' as const, tolerance: null, unit: null };
-  const Q =
-    'Ann has 7 red pens and five blue pens. She triples her pens, then gives 5 away. How many pens does she have?';
-  const nodes: ArsNode[] = [
-    {
-      problem_id: 'p',
-      node_id: 'Q1',
-      position: 0,
-      question: 'How many pens at first?',
-      depends_on: [],
-      answer: '12',
-      answer_spec: spec,
-      uses_image: false,
-      is_final: false,
-    },
-    {
-      problem_id: 'p',
-      node_id: 'Q2',
-      position: 1,
-      question: 'How many after tripling?',
-      depends_on: ['Q1'],
-      answer: '36',
-      answer_spec: spec,
-      uses_image: false,
-      is_final: false,
-    },
-    {
-      problem_id: 'p',
-      node_id: 'F',
-      position: 2,
-      question: Q,
-      depends_on: ['Q2'],
-      answer: '31',
-      answer_spec: spec,
-      uses_image: false,
-      is_final: true,
-    },
-  ];
-  it.each([
-    {
-      why: 'right final answer',
-      steps: ['7 + 5 = 12', '12 * 3 = 36', '36 - 5 = 31'],
-      final: '31',
-      correct: true,
-      want: -1,
-    },
-    {
-      why: 'misstated arithmetic',
-      steps: ['7 + 5 = 12', '12 * 3 = 38', '38 - 5 = 33'],
-      final: '33',
-      correct: false,
-      want: 1,
-    },
-    {
-      why: 'an off-gold detour before the end',
-      steps: ['7 + 5 = 12', 'Red left: 7 - 5 = 2.', '12 * 3 = 36', '36 + 5 = 41'],
-      final: '41',
-      correct: false,
-      want: 1,
-    },
-    {
-      why: 'a wrong last operation on gold values',
-      steps: ['7 + 5 = 12', '12 * 3 = 36', '36 + 5 = 41', 'She has 41.'],
-      final: '41',
-      correct: false,
-      want: 2,
-    },
-    {
-      why: 'no number to follow: the last step',
-      steps: ['7 + 5 = 12', '12 * 3 = 36', 'She has many.'],
-      final: null,
-      correct: false,
-      want: 2,
-    },
-  ])('$why: $want', ({ steps, final, correct, want }) => {
-    expect(predictFfsStep({ steps, final_answer: final }, { final_correct: correct }, nodes)).toBe(want);
+/**
+ * Ten GSM8K-style problems (`gsm8k-test-<line>`): two independent sub-questions and their sum.
+ * `shift` changes the held-out half's gold answers (and only there: the final one, and with
+ * `nodes` the sub-questions' too) without changing the ARS's structure: what a leak would show.
+ */
+function socratic(shift: number, nodes = true): { question: string; answer: string }[] {
+  return Array.from({ length: 10 }, (_, i) => {
+    const [a, b, c, d] = [3 + i, 20 + 2 * i, 2 + (i % 3), 51 + 7 * i];
+    const s = inCalibrationHalf(`gsm8k-test-${i}`) ? 0 : shift;
+    const [q1, q2] = nodes ? [a + b + s, c * d + s] : [a + b, c * d];
+    return {
+      question: `Ann has ${a} red pens and ${b} blue pens, and ${c} boxes of ${d} pencils. How many pens and pencils does she have?`,
+      answer: `How many pens does Ann have? ** Ann has ${a} + ${b} = <<${a}+${b}=${q1}>>${q1} pens.\nHow many pencils does Ann have? ** She has ${c} * ${d} = <<${c}*${d}=${q2}>>${q2} pencils.\n#### ${a + b + c * d + s}`,
+    };
   });
+}
+
+/** Four solutions per problem: right ones, and on every third problem two that add wrongly. */
+function solutions(): Record<string, unknown>[] {
+  return socratic(0).map((p, i) => {
+    const [a, b, c, d] = [3 + i, 20 + 2 * i, 2 + (i % 3), 51 + 7 * i];
+    const right = `Ann has ${a} + ${b} = <<${a}+${b}=${a + b}>>${a + b} pens.\nShe has ${c} * ${d} = <<${c}*${d}=${c * d}>>${c * d} pencils.\nTogether ${a + b} + ${c * d} = <<${a + b}+${c * d}=${a + b + c * d}>>${a + b + c * d}.\nA: ${a + b + c * d}`;
+    const wrong = `Ann has ${a} + ${b} = <<${a}+${b}=${a + b + 1}>>${a + b + 1} pens.\nShe has ${c} * ${d} = <<${c}*${d}=${c * d}>>${c * d} pencils.\nTogether ${a + b + 1} + ${c * d} = <<${a + b + 1}+${c * d}=${a + b + 1 + c * d}>>${a + b + 1 + c * d}.\nA: ${a + b + 1 + c * d}`;
+    const sol = (k: number) => {
+      const bad = i % 3 === 0 && k >= 2;
+      return { solution: bad ? wrong : right, is_correct: !bad };
+    };
+    return {
+      question: p.question,
+      '6b_finetuning': sol(0),
+      '6b_verification': sol(1),
+      '175b_finetuning': sol(2),
+      '175b_verification': sol(3),
+    };
+  });
+}
+
+async function writeData(dir: string, shift: number, nodes = true): Promise<{ problems: string; paths: string }> {
+  const problems = join(dir, 'test_socratic.jsonl');
+  const paths = join(dir, 'example_model_solutions.jsonl');
+  await writeFile(
+    problems,
+    `${socratic(shift, nodes)
+      .map((r) => JSON.stringify(r))
+      .join('\n')}\n`,
+  );
+  await writeFile(
+    paths,
+    `${solutions()
+      .map((r) => JSON.stringify(r))
+      .join('\n')}\n`,
+  );
+  return { problems, paths };
+}
+
+/** Every file a run published (datasets and calibration), by path relative to the run folder. */
+async function published(runDir: string): Promise<Map<string, Buffer>> {
+  const files = (await readdir(join(runDir, 'out'), { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+  const out = new Map<string, Buffer>();
+  for (const f of [...files, join(runDir, 'calibration.json')]) out.set(relative(runDir, f), await readFile(f));
+  return out;
+}
+
+async function cliTrace(data: { problems: string; paths: string }, work: string, flags: string[]) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`make build\` first (make test does)`);
+  const { stdout } = await run(process.execPath, [
+    cli,
+    'eval',
+    'trace',
+    '--problems',
+    data.problems,
+    '--paths',
+    data.paths,
+    '--work-dir',
+    work,
+    '--json',
+    ...flags,
+  ]);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown> & {
+    sft: { n: number; precision: number | null };
+    held_out: { problems: number; paths: number; correct: number };
+  };
+}
+
+describe('tracepipe eval trace --hide-gold (built CLI, literal GSM8K-format rows)', () => {
+  it.each([[['--hide-gold']], [['--hide-gold', 'final']]])(
+    'no stage reads the hidden answers: other hidden gold, byte-identical outputs (%j)',
+    async (flags) => {
+      const root = await mkdtemp(join(tmpdir(), 'tp-evaltrace-'));
+      const [a, b] = [join(root, 'a'), join(root, 'b')];
+      // `--hide-gold final` keeps the node answers in view: only the final ones change then.
+      const nodes = flags[1] !== 'final';
+      const ra = await cliTrace(await writeData(await mkdtemp(join(root, 'da-')), 0, nodes), a, flags);
+      const rb = await cliTrace(await writeData(await mkdtemp(join(root, 'db-')), 1000, nodes), b, flags);
+      const [fa, fb] = [await published(join(a, 'runs', 'eval-trace')), await published(join(b, 'runs', 'eval-trace'))];
+      expect([...fa.keys()].sort()).toEqual([...fb.keys()].sort());
+      expect([...fa.keys()].filter((k) => k.endsWith('.parquet')).length).toBeGreaterThanOrEqual(5);
+      for (const [k, v] of fa) expect(v.equals(fb.get(k)!), k).toBe(true);
+      // The hidden gold is used, by the grading only: with every held-out answer moved, no emitted row is right.
+      expect(ra.hide_gold).toBe(flags[1] ?? 'all');
+      expect(ra.sft.n).toBeGreaterThan(0);
+      expect(rb.sft.n).toBe(ra.sft.n);
+      expect(ra.sft.precision).toBeGreaterThan(0.5);
+      expect(rb.sft.precision).toBe(0);
+      expect(rb.held_out).toMatchObject({ problems: ra.held_out.problems, correct: 0 });
+      // The check can fail: the inputs the pipeline read differ once the hidden gold is shown.
+      const rc = await cliTrace(await writeData(await mkdtemp(join(root, 'dc-')), 1000, nodes), join(root, 'c'), []);
+      const fc = await published(join(root, 'c', 'runs', 'eval-trace'));
+      expect([...fa].some(([k, v]) => !v.equals(fc.get(k) ?? Buffer.alloc(0)))).toBe(true);
+      expect(rc.hide_gold).toBe('none');
+    },
+    120_000,
+  );
 });
 
-describeShared('eval processbench (GSM8K half, no model)', () => {
-  it('localises the first failure step on its value graph, with F1 above the ARS-node FFS', async () => {
-    const r = await evalProcessbench({
-      data: sharedData('processbench', 'gsm8k.dev.json'),
-      ars: sharedData('gsm8k', 'test_socratic.jsonl'),
+describe('parseHideGold', () => {
+  it.each([
+    [undefined, undefined],
+    ['', 'all'],
+    ['all', 'all'],
+    ['final', 'final'],
+  ])('%j → %j', (flag, want) => expect(parseHideGold(flag)).toBe(want));
+  it('names what it expected and what came', () =>
+    expect(() => parseHideGold('nodes')).toThrow(
+      'eval trace: --hide-gold should be "all" or "final" (or given alone, meaning all), got "nodes"',
+    ));
+});
+
+describeShared('eval trace on GSM8K (the pipeline, no model)', () => {
+  const data = {
+    problems: sharedData('gsm8k', 'test_socratic.jsonl'),
+    paths: sharedData('gsm8k', 'example_model_solutions.jsonl'),
+  };
+
+  // Issue 12 target, with gold: held-out reliable precision >= 0.97 at coverage >= 0.6. Measured:
+  // 0.9811 at 0.5996 (623 of the 1039 truly correct held-out paths; 624 would make 0.6).
+  it('with gold: reliable precision and coverage on the held-out half, from the emitted rows', async () => {
+    const r = await evalTrace(data);
+    expect(r).toMatchObject({ problems: 1319, paths: 5276, label_disagreements: 0, hide_gold: 'none' });
+    expect(r.held_out).toEqual({ problems: 681, paths: 2724, correct: 1039 });
+    expect(r.calibration).toMatchObject({
+      met_target: true,
+      tau_pc: 1,
+      tau_gc: 0.3,
+      tau_fa: 0.65,
+      labels: { gold: 2552, given: 0, consensus: 0 },
     });
-    expect(r).toMatchObject({ n: 200, skipped: 0, even: { n: 100 }, odd: { n: 100 } });
-    // Issue 5 target f1 >= 80 is NOT reached. Measured (rules chosen on even rows):
-    // all acc_error 51.9, acc_correct 99.0, f1 68.1; even 49.1 / 100 / 65.8; odd 54.9 / 98.0 / 70.4.
-    expect(r.acc_error).toBeCloseTo(51.92, 1);
-    expect(r.acc_correct).toBeCloseTo(98.96, 1);
-    expect(r.f1).toBeCloseTo(68.11, 1);
-    expect(r.even.f1).toBeCloseTo(65.82, 1);
-    expect(r.odd.f1).toBeCloseTo(70.37, 1);
-    expect(r.f1).toBeGreaterThan(r.f1_score_ffs_step);
-  }, 120_000);
+    expect(r.calibration.rule).toContain('Wilson 95% lower bound');
+    expect(r.reliable_precision!).toBeCloseTo(0.9811, 3);
+    expect(r.reliable_coverage!).toBeCloseTo(0.5996, 3);
+    expect(r.reliable.n).toBe(635);
+    expect(r.majority_precision!).toBeCloseTo(0.76, 3);
+    expect(r.reliable_correct).toBeNull();
+  }, 240_000);
+
+  // Issue 12 target, no gold: sft precision >= 0.97 and reliable-correct coverage >= 0.5. Measured
+  // with the calibration half as a labeled calibration input: sft 0.9691 (194 rows), reliable-correct
+  // 0.9716 at coverage 0.329; majority voting on the same paths 0.760 at 0.823.
+  it('--hide-gold: sft and reliable-correct graded against the hidden gold, beside majority voting', async () => {
+    const r = await evalTrace({ ...data, hideGold: 'all' });
+    expect(r).toMatchObject({ hide_gold: 'all', calibration_set: 'half', sft_rows: 194 });
+    expect(r.calibration.labels).toMatchObject({ gold: 2552, consensus: 0 });
+    expect(r.sft_precision!).toBeCloseTo(0.9691, 3);
+    expect(r.reliable_correct_precision!).toBeCloseTo(0.9716, 3);
+    expect(r.reliable_correct_coverage!).toBeCloseTo(0.3292, 3);
+    expect(r.majority_precision!).toBeCloseTo(0.76, 3);
+    expect(r.majority_coverage!).toBeCloseTo(0.8229, 3);
+    expect(r.sft.precision_ci[0]).toBeLessThan(r.sft_precision!);
+  }, 240_000);
 });

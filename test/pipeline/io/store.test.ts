@@ -16,6 +16,7 @@ const row = (i: number) => ({
   domain: 'math' as const,
   PC: 1,
   GC: null,
+  FA: null,
   region: 'reliable' as const,
   model: 'm',
   run_id: 'r',

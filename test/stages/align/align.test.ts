@@ -424,6 +424,52 @@ describe('keepCarried with implied values', () => {
   });
 });
 
+describe('keepCarried: parents of F combined over several steps', () => {
+  const STICKERS =
+    'Charlie had 10 stickers, bought 21 and got 23 for his birthday. He gave 9 to his sister and used 28 on a card. How many are left?';
+  const ars = [node('Q1', 0, '54', []), node('Q2', 1, '37', []), node('F', 2, '17', ['Q1', 'Q2'], STICKERS)];
+  it.each([
+    [
+      'a parent two sums back (45 - 28 after 54 - 9 = 45)',
+      [
+        'He had 10 + 21 = <<10+21=31>>31, then 31 + 23 = <<31+23=54>>54 stickers.',
+        'He gave 9 away: 54 - 9 = <<54-9=45>>45.',
+        'He used 28: 45 - 28 = <<45-28=17>>17 left.',
+      ],
+      [
+        { node_id: 'Q1', answer: '54', step: 0 },
+        { node_id: 'Q2', answer: '37', step: 2 },
+        { node_id: 'F', answer: '17', step: 2 },
+      ],
+    ],
+    [
+      'the parent the final computation combines, not one it never uses',
+      [
+        'He had 10 + 21 + 23 = <<10+21+23=54>>54 stickers.',
+        'He gave away 9 + 28 = <<9+28=37>>37.',
+        'So he has 71 - 54 = <<71-54=17>>17 left.',
+      ],
+      [
+        { node_id: 'Q1', answer: '54', step: 0 },
+        { node_id: 'Q2', answer: null, step: null },
+        { node_id: 'F', answer: '17', step: 2 },
+      ],
+    ],
+  ])('keeps %s, drops what the final answer does not combine', (_why, steps, want) => {
+    expect(align({ paths: [path(steps)], nodes: ars }).paths[0]!.node_answers).toEqual(want);
+  });
+
+  it('writes out earlier same-kind results: 60 + 45 after 15 + 30 = 45 combines 60, 45, 15 and 30', async () => {
+    const { leafValues } = await import('../../../stages/align/implied.ts');
+    const f = pathFacts(['15 + 30 = <<15+30=45>>45', '60 + 45 = <<60+45=105>>105'], 'q');
+    expect(f.leaves[1]).toEqual([60, 45, 15, 30]);
+    // A product is not written out into a sum.
+    const g = pathFacts(['3 * 5 = <<3*5=15>>15', '15 + 2 = <<15+2=17>>17'], 'q');
+    expect(g.leaves[1]).toEqual([15, 2]);
+    expect(leafValues({ op: null, value: 3, args: [] })).toEqual([]);
+  });
+});
+
 describe('results said in words, powers and precedence (the demo free paths)', () => {
   it('reads "x, which gives y" as a computation and aligns a + b / c and x^5', () => {
     expect(computations('Next, the growth factor over all the years is 1.08^5, which gives 1.469.', 0)).toMatchObject([

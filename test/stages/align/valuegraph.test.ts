@@ -75,6 +75,18 @@ describe('markValues', () => {
     expect(marks(steps, 'always')).toEqual(['21:trusted', '15:trusted', '36:trusted', '16:trusted']);
   });
 
+  it('trusts right arithmetic over two gold values wherever it leads (36 + 12 = 48 is a sound step)', () => {
+    // 48 leads to no gold value, but both its operands are the ARS's own answers; 48 - 5 = 43 is the first error.
+    expect(marks(['7 + 5 = 12', '12 * 3 = 36', '36 + 12 = 48', '48 - 5 = 43'], 'leads')).toEqual([
+      '12:trusted',
+      '36:trusted',
+      '48:trusted',
+      '43:suspect',
+    ]);
+    // One gold operand and a question number is not enough.
+    expect(marks(['7 + 5 = 12', '12 + 7 = 19'], 'leads')).toEqual(['12:trusted', '19:suspect']);
+  });
+
   it('does not count a later value that undoes it as leading to gold', () => {
     expect(marks(['7 + 5 = 12', '12 + 5 = 17', '17 - 5 = 12', '12 * 3 = 36'], 'leads')).toEqual([
       '12:trusted',

@@ -168,6 +168,7 @@ describe.skipIf(!hasPython)('cards in Hugging Face datasets', () => {
       choices: [],
       answer: '4',
       answer_spec: { kind: 'number', tolerance: null, unit: null },
+      role: 'data',
       source: 'in.jsonl',
       content_hash: id,
     }));

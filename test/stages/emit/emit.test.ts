@@ -6,7 +6,6 @@ import {
   buildStepPreference,
   buildStepwise,
 } from '../../../stages/emit/build.ts';
-import { filter } from '../../../stages/filter/filter.ts';
 import type { ArsNode, Problem, ScoredPath, Verdict } from '../../../schemas/index.ts';
 
 const spec = { kind: 'number' as const, tolerance: null, unit: null };
@@ -20,6 +19,7 @@ const problem: Problem = {
   answer_spec: spec,
   source: 't',
   content_hash: 'h',
+  role: 'data',
 };
 const node = (node_id: string, position: number, depends_on: string[], is_final = false): ArsNode => ({
   problem_id: 'p',
@@ -42,6 +42,7 @@ const scored = (
   domain: 'math',
   PC: 1,
   GC: 1,
+  FA: 1,
   region: 'reliable',
   model: 'm',
   run_id: 'r',
@@ -52,7 +53,9 @@ const scored = (
   label_source: 'gold',
   ffs_node: null,
   ffs_step: -1,
+  ffs_evidence: null,
   silent_failure_node: null,
+  role: 'data',
   steps: [`Q1: 1+1 = ${o.answers[0]}`, `Q2: ${o.answers[0]}*2 = ${o.answers[1]}`, `Final answer: ${o.answers[2]}`],
   ...o,
   verdicts: ['Q1', 'Q2', 'F'].map((id, i) => ({
@@ -76,6 +79,8 @@ const badQ2 = scored('p/c', {
   final_correct: false,
   ffs_node: 'Q2',
   ffs_step: 1,
+  ffs_evidence: 'node',
+  FA: 0,
 });
 const silent = scored('p/d', {
   answers: ['3', '4', '4'],
@@ -99,9 +104,24 @@ describe('emit builders', () => {
     expect(b.dropped).toEqual({ 'duplicate text': 1, 'category uncertain': 2 });
   });
 
+  it('every row carries the trace columns, FA included', () => {
+    expect(buildSft(input, opts).rows[0]).toMatchObject({
+      problem_id: 'p',
+      path_id: 'p/a',
+      PC: 1,
+      GC: 1,
+      FA: 1,
+      region: 'reliable',
+    });
+    expect(buildProcessEval(input).rows.map((r) => r.FA)).toEqual([1, 1, 0]);
+  });
+
   it('outcome pairs take a reliable-correct chosen and a rejected path with an FFS', () => {
     const b = buildPreference(input, opts);
-    expect(b.rows.map((r) => [r.chosen_path_id, r.path_id, r.ffs_node, r.ffs_step])).toEqual([['p/a', 'p/c', 'Q2', 1]]);
+    expect(b.rows.map((r) => [r.chosen_path_id, r.path_id, r.ffs_node, r.ffs_step, r.ffs_evidence])).toEqual([
+      ['p/a', 'p/c', 'Q2', 1, 'node'],
+    ]);
+    expect([b.rows[0]!.FA, b.rows[0]!.chosen_FA]).toEqual([0, 1]);
     expect(b.rows[0]!.rejected).toEqual([{ role: 'assistant', content: 'Q1: 1+1 = 2\nQ2: 2*2 = 5\nFinal answer: 5' }]);
   });
 
@@ -117,7 +137,44 @@ describe('emit builders', () => {
       chosen_path_id: 'p/a',
       ffs_node: 'Q2',
       ffs_step: 1,
+      ffs_evidence: 'node',
     });
+  });
+
+  it('cuts only at the evidence kinds of cut_evidence: step pairs and stepwise rows, not outcome pairs', () => {
+    const finalOnly = { ...input, scored: [good1, good2, { ...badQ2, ffs_evidence: 'final' as const }, silent] };
+    const why = 'ffs_evidence final not in emit.cut_evidence';
+    const sp = buildStepPreference(finalOnly, opts);
+    expect([sp.rows.length, sp.dropped]).toEqual([0, { [why]: 1 }]);
+    const sw = buildStepwise(finalOnly, opts);
+    expect(sw.rows.map((r) => r.path_id)).toEqual(['p/a', 'p/b']);
+    expect(sw.dropped).toEqual({ 'silent failure': 1, [why]: 1 });
+    expect(buildPreference(finalOnly, opts).rows).toHaveLength(1);
+    // Trusting `final` too brings them back.
+    const all = { ...opts, cut_evidence: ['arithmetic', 'node', 'final'] as const };
+    expect(buildStepPreference(finalOnly, all).rows.map((r) => r.ffs_evidence)).toEqual(['final']);
+    expect(buildStepwise(finalOnly, all).rows.at(-1)).toMatchObject({
+      path_id: 'p/c',
+      labels: [true, false],
+      ffs_evidence: 'final',
+    });
+    // And `node` alone drops an `arithmetic` cut.
+    const arith = { ...input, scored: [good1, { ...badQ2, ffs_evidence: 'arithmetic' as const }] };
+    expect(buildStepPreference(arith, { ...opts, cut_evidence: ['node'] }).rows).toHaveLength(0);
+  });
+
+  it('emits nothing from the problems of a calibration input', () => {
+    const cal = { ...input, problems: [{ ...problem, role: 'calibration' as const }] };
+    for (const b of [
+      buildSft(cal, opts),
+      buildPreference(cal, opts),
+      buildStepPreference(cal, opts),
+      buildStepwise(cal, opts),
+      buildProcessEval(cal),
+    ])
+      expect([b.rows.length, b.candidates]).toEqual([0, 0]);
+    // A scored row that says its problem calibrates is left out whatever the problems table says.
+    expect(buildSft({ ...input, scored: [{ ...good1, role: 'calibration' }] }, opts).rows).toEqual([]);
   });
 
   it('step pairs need a donor whose prefix agrees', () => {
@@ -129,10 +186,10 @@ describe('emit builders', () => {
 
   it('stepwise labels are true before the FFS and false at it; silent failures are left out', () => {
     const b = buildStepwise(input, opts);
-    expect(b.rows.map((r) => [r.path_id, r.labels])).toEqual([
-      ['p/a', [true, true, true]],
-      ['p/b', [true, true, true]],
-      ['p/c', [true, false]],
+    expect(b.rows.map((r) => [r.path_id, r.labels, r.ffs_evidence])).toEqual([
+      ['p/a', [true, true, true], null],
+      ['p/b', [true, true, true], null],
+      ['p/c', [true, false], 'node'],
     ]);
     expect(b.dropped).toEqual({ 'silent failure': 1 });
     expect(buildStepwise(input, { ...opts, keep_after_ffs: true }).rows[2]!.labels).toEqual([true, false, false]);
@@ -140,22 +197,10 @@ describe('emit builders', () => {
 
   it('process eval rows use ProcessBench columns with label = ffs_step', () => {
     const b = buildProcessEval(input);
-    expect(b.rows.map((r) => [r.id, r.label, r.final_answer_correct])).toEqual([
-      ['p/a', -1, true],
-      ['p/b', -1, true],
-      ['p/c', 1, false],
+    expect(b.rows.map((r) => [r.id, r.label, r.final_answer_correct, r.ffs_evidence])).toEqual([
+      ['p/a', -1, true, null],
+      ['p/b', -1, true, null],
+      ['p/c', 1, false, 'node'],
     ]);
-  });
-});
-
-describe('filter', () => {
-  it('re-regions paths under the thresholds in force for their domain', () => {
-    const out = filter([good1, badQ2], () => ({ tau_pc: 0.4, tau_gc: 0.4, tau_pc_low: 0.1, tau_gc_low: 0.1 }));
-    expect(out.paths.map((p) => [p.region, p.category])).toEqual([
-      ['reliable', 'reliable-correct'],
-      ['reliable', 'reliable-incorrect'],
-    ]);
-    expect(out.moved).toBe(1);
-    expect(out.categories).toEqual({ 'reliable-correct': 1, 'reliable-incorrect': 1 });
   });
 });

@@ -43,6 +43,7 @@ const path = (path_id: string, o: Partial<ScoredPath>): ScoredPath => ({
   domain: 'math',
   PC: 1,
   GC: 1,
+  FA: null,
   region: 'reliable',
   model: 'm',
   run_id: 'fixture-run',
@@ -53,7 +54,9 @@ const path = (path_id: string, o: Partial<ScoredPath>): ScoredPath => ({
   label_source: 'gold',
   ffs_node: null,
   ffs_step: -1,
+  ffs_evidence: null,
   silent_failure_node: null,
+  role: 'data',
   verdicts: [],
   steps: ['Q1: 2', 'Final answer: 4'],
   ...o,
@@ -196,7 +199,7 @@ export const MANIFEST = {
   simulated: true,
   simulation: 'SIMULATION: the model endpoint of this run was the bundled tracepipe simulator.',
   model: { base_url: 'http://127.0.0.1:1/v1', model: 'tracepipe-simulator' },
-  config: { thresholds: { tau_pc: 0.8, tau_gc: 0.6, tau_pc_low: 0.5, tau_gc_low: 0.3 } },
+  config: { thresholds: { tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 } },
   finished_at: '2026-01-02T03:04:05.000Z',
   stages: [
     { name: 'ingest', status: 'done', seconds: 0.1, stats: { problems: 2, rejected_items: 2, rejects: 3 } },
@@ -226,7 +229,7 @@ export const MANIFEST = {
 };
 
 // Fields calibrate may add beyond DomainCalibration: τ_fa, its AUROC, the labels that calibrated.
-const extras = { tau_fa: 0.25, auroc_fa: 0.66, labels: { gold: 7 } };
+const extras = { tau_fa: 0.25, auroc_fa: 0.66, labels: { gold: 7, given: 0, consensus: 0, none: 0 } };
 const entry: DomainCalibration = {
   tau_pc: 0.8,
   tau_gc: 0.6,
@@ -247,6 +250,9 @@ const entry: DomainCalibration = {
 export const CALIBRATION: Calibration = {
   enabled: true,
   target_precision: 0.95,
+  rule: 'the Wilson lower bound of precision meets the target',
+  min_reliable: 10,
+  calibrated_on: 'labeled data paths',
   global: entry,
   domains: {},
   notes: ['global: no (tau_pc, tau_gc) on the grid reaches precision 0.95 with at least 10 reliable paths'],

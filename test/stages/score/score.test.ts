@@ -14,6 +14,7 @@ const problem: Problem = {
   answer_spec: spec,
   source: 't',
   content_hash: 'h',
+  role: 'data',
 };
 const node = (
   node_id: string,
@@ -70,19 +71,48 @@ describe('score', () => {
   const by = Object.fromEntries(out.scored.map((s) => [s.path_id, s]));
 
   it.each([
-    // id, PC, final_correct, ffs_node, ffs_step, silent_failure_node
-    ['A', 1, true, null, -1, null],
-    ['B', 1 / 3, false, 'Q1', 0, null],
-    ['C', 2 / 3, false, 'Q3', 2, null],
-    ['D', 2 / 3, true, null, -1, 'Q1'],
-    ['E', 1, false, 'F', 3, null],
-  ] as const)('path %s: PC %d, y %s, FFS %s at step %d, silent %s', (id, PC, y, ffs, step, silent) => {
+    // id, PC, final_correct, ffs_node, ffs_step, ffs_evidence, silent_failure_node
+    ['A', 1, true, null, -1, null, null],
+    ['B', 1 / 3, false, 'Q1', 0, 'node', null],
+    ['C', 2 / 3, false, 'Q3', 2, 'node', null],
+    ['D', 2 / 3, true, null, -1, null, 'Q1'],
+    ['E', 1, false, 'F', 3, 'final', null],
+  ] as const)('path %s: PC %d, y %s, FFS %s at step %d (%s), silent %s', (id, PC, y, ffs, step, evidence, silent) => {
     expect(by[id]!.PC).toBeCloseTo(PC, 10);
     expect(by[id]!.final_correct).toBe(y);
     expect(by[id]!.ffs_node).toBe(ffs);
     expect(by[id]!.ffs_step).toBe(step);
+    expect(by[id]!.ffs_evidence).toBe(evidence);
     expect(by[id]!.silent_failure_node).toBe(silent);
     expect(by[id]!.label_source).toBe('gold');
+    expect(by[id]!.role).toBe('data');
+  });
+
+  it('computes FA as the share of the other K-1 paths with an equivalent final answer', () => {
+    // Finals 9, 11, 11, 9, 10: A and D agree with one other path each, B and C with one, E with none.
+    expect(out.scored.map((s) => s.FA)).toEqual([1 / 4, 1 / 4, 1 / 4, 1 / 4, 0]);
+    const withNull = score(
+      {
+        problems: [problem],
+        nodes,
+        paths: [paths[0]!, { ...paths[1]!, final_answer: null }, guided('G', ['2', '4', '5'], '9.0')],
+      },
+      { runId: 'r' },
+    ).scored;
+    // 9 and 9.0 are equivalent; a null final answer agrees with nothing.
+    expect(withNull.map((s) => s.FA)).toEqual([1 / 2, 0, 1 / 2]);
+  });
+
+  it('gates reliable by FA: a path no other path agrees with on F is not reliable', () => {
+    // E has PC 1 and GC above 0.6 but FA 0 < tau_fa 0.25.
+    expect(by.E!.GC!).toBeGreaterThanOrEqual(0.6);
+    expect([by.E!.PC, by.E!.FA, by.E!.region]).toEqual([1, 0, 'uncertain']);
+    expect(by.A!.region).toBe('reliable');
+  });
+
+  it('marks the problems of a calibration input', () => {
+    const r = score({ problems: [{ ...problem, role: 'calibration' }], nodes, paths: [paths[0]!] }, { runId: 'r' });
+    expect(r.scored[0]!.role).toBe('calibration');
   });
 
   it('computes GC as the share of the other K-1 paths agreeing, per node, averaged', () => {
@@ -131,24 +161,31 @@ describe('score', () => {
     expect(r.scored.map((s) => s.final_correct)).toEqual([true, true, false, true]);
   });
 
-  it('gives GC null when K = 1', () => {
+  it('gives GC and FA null when K = 1, and the region rests on PC', () => {
     const r = score({ problems: [problem], nodes, paths: [paths[0]!] }, { runId: 'r' });
-    expect(r.scored[0]!.GC).toBeNull();
+    expect([r.scored[0]!.GC, r.scored[0]!.FA]).toEqual([null, null]);
     expect(r.scored[0]!.region).toBe('reliable');
   });
 });
 
 describe('regions', () => {
   it.each([
-    [0.9, 0.7, 'reliable'],
-    [0.8, 0.6, 'reliable'],
-    [0.79, 0.9, 'uncertain'],
-    [0.9, 0.59, 'uncertain'],
-    [0.49, 0.9, 'unreliable'],
-    [0.9, 0.29, 'unreliable'],
-    [null, 0.9, 'uncertain'],
-    [0.9, null, 'reliable'],
-  ] as const)('PC %s, GC %s → %s', (pc, gc, region) => expect(regionOf(pc, gc, DEFAULT_THRESHOLDS)).toBe(region));
+    [0.9, 0.7, 0.5, 'reliable'],
+    [0.8, 0.6, 0.25, 'reliable'],
+    [0.79, 0.9, 1, 'uncertain'],
+    [0.9, 0.59, 1, 'uncertain'],
+    [0.9, 0.9, 0.2, 'uncertain'],
+    [0.49, 0.9, 1, 'unreliable'],
+    [0.9, 0.29, 1, 'unreliable'],
+    // FA gates reliable only: a low FA never makes a path unreliable.
+    [0.6, 0.9, 0, 'uncertain'],
+    [null, 0.9, 1, 'uncertain'],
+    [0.9, null, 1, 'reliable'],
+    [0.9, 0.9, null, 'reliable'],
+    [0.9, null, null, 'reliable'],
+  ] as const)('PC %s, GC %s, FA %s → %s', (PC, GC, FA, region) =>
+    expect(regionOf({ PC, GC, FA }, DEFAULT_THRESHOLDS)).toBe(region),
+  );
 
   it.each([
     ['reliable', true, 'reliable-correct'],
@@ -219,7 +256,14 @@ describe('score, free paths', () => {
       { problems: [{ ...problem, question: q, answer: '8.5' }], nodes: ars, paths: aligned },
       { runId: 'r' },
     ).scored;
-    expect([s!.final_answer, s!.final_correct, s!.ffs_node, s!.ffs_step]).toEqual(['7.5', false, 'Q2', 1]);
+    // "12 - 2 = 10": a value no reference explains, from trusted ones (12 is Q1's, 2 is the question's "half").
+    expect([s!.final_answer, s!.final_correct, s!.ffs_node, s!.ffs_step, s!.ffs_evidence]).toEqual([
+      '7.5',
+      false,
+      'Q2',
+      1,
+      'node',
+    ]);
     expect(s!.verdicts.map((v) => [v.node_id, v.answer, v.verdict])).toEqual([
       ['Q1', '12', 'ok'],
       ['Q2', '10', 'fail'],
