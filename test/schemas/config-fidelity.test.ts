@@ -28,8 +28,8 @@ describe('config: final agreement, cut evidence, calibration inputs', () => {
   });
 
   it.each([
-    [{ thresholds: { tau_fa: 1.5 } }, 'config c.json: thresholds.tau_fa should be a number from 0 to 1, got 1.5'],
-    [{ thresholds: { tau_fa: -0.2 } }, 'config c.json: thresholds.tau_fa should be a number from 0 to 1, got -0.2'],
+    [{ thresholds: { tau_fa: 1.5 } }, 'config c.json: thresholds.tau_fa should be a number in [0, 1], got 1.5'],
+    [{ thresholds: { tau_fa: -0.2 } }, 'config c.json: thresholds.tau_fa should be a number in [0, 1], got -0.2'],
     [
       { emit: { cut_evidence: ['node', 'guess'] } },
       'config c.json: emit.cut_evidence.1 should be one of arithmetic, node, final, got "guess"',

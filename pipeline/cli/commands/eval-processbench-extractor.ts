@@ -4,7 +4,8 @@
  * environment), and the second pipeline run, aligned by the model (`align.mode: "extractor"`), in
  * the run folder of `--state` so that its durable request cache is reused.
  */
-import { basename, dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { FfsEvidence } from '../../../schemas/index.ts';
 import { ConfigError, type Config } from '../../../schemas/config.ts';
 import { DEFAULT_KEY_ENV, redactModel, redactText } from '../../io/client/config.ts';
@@ -17,7 +18,11 @@ export interface ExtractorOptions {
   model?: string | undefined;
   /** Name of the environment variable holding the API key (default `OPENAI_API_KEY`). */
   apiKeyEnv?: string | undefined;
-  /** The extractor run's state file `<runs>/<name>/state.duckdb`, holding its durable request cache (default `runs/eval-processbench/state.duckdb`). */
+  /**
+   * The extractor run's folder `<runs>/<name>`, holding its durable request cache (default
+   * `runs/eval-processbench`). A path ending in `state.duckdb` (the layout before sharded state)
+   * names its folder.
+   */
   state?: string | undefined;
   /** Requests in flight, a positive integer (default 16); a string as the command line gives it. */
   concurrency?: string | number | undefined;
@@ -25,8 +30,8 @@ export interface ExtractorOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Default DuckDB file of the extractor's request cache, relative to the working directory. */
-export const DEFAULT_STATE = join('runs', 'eval-processbench', 'state.duckdb');
+/** Default run folder of the extractor's request cache, relative to the working directory. */
+export const DEFAULT_STATE = join('runs', 'eval-processbench');
 
 /** The client's counts of the extractor run. */
 export interface ExtractorStats {
@@ -66,10 +71,15 @@ export function checkExtractor(
     throw new ConfigError(
       `eval processbench: --concurrency should be a positive integer, got ${JSON.stringify(x.concurrency)}`,
     );
-  const state = x.state ?? DEFAULT_STATE;
-  if (basename(state) !== 'state.duckdb')
+  const given = x.state ?? DEFAULT_STATE;
+  const state = basename(given) === 'state.duckdb' ? dirname(given) : given;
+  if (existsSync(state) && !statSync(state).isDirectory())
     throw new ConfigError(
-      `eval processbench: --state should be a run's state file <runs>/<name>/state.duckdb, got ${JSON.stringify(state)}`,
+      `eval processbench: --state should be a run folder <runs>/<name> (a directory), got the file ${JSON.stringify(given)}`,
+    );
+  if (basename(state) === '' || basename(state) === '.' || basename(state) === '..')
+    throw new ConfigError(
+      `eval processbench: --state should name a run folder <runs>/<name>, got ${JSON.stringify(given)}`,
     );
   return { baseUrl: x.baseUrl, model: x.model, apiKeyEnv, state, concurrency };
 }
@@ -97,8 +107,8 @@ export async function extractorRun(
   say(
     `extractor: ${ext.model} at ${redactModel(model).base_url} (key from $${ext.apiKeyEnv}${secret ? '' : ', which is unset: a placeholder is sent'}), request cache ${ext.state}`,
   );
-  const runFolder = dirname(ext.state);
-  const config = evalConfig(dirname(runFolder), basename(runFolder), {
+  const runFolder = ext.state;
+  const config = evalConfig(dirname(resolve(runFolder)), basename(resolve(runFolder)), {
     runs_dir: '.',
     inputs,
     align: { mode: 'extractor', extractor: model },

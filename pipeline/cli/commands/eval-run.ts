@@ -38,7 +38,8 @@ export function evalConfig(dir: string, name: string, raw: Record<string, unknow
 
 /**
  * Runs every stage (`force`: a previous run in the same folder is redone, its request cache kept)
- * with a fixed run id, so two runs on the same inputs publish byte-identical outputs.
+ * with a fixed run id, so two runs on the same inputs publish byte-identical outputs. `signal`
+ * stops the run at once: requests in flight are cancelled, finished replies stay in the cache.
  */
 export async function runEval(
   config: Config,
@@ -48,7 +49,7 @@ export async function runEval(
     force: true,
     runId: opts.runId,
     log: opts.log,
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.signal ? { signal: opts.signal, abort: opts.signal } : {}),
   });
 }
 

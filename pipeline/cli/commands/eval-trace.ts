@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { ArsNode, Problem } from '../../../schemas/index.ts';
 import { ConfigError } from '../../../schemas/config.ts';
 import { ingest } from '../../../stages/ingest/ingest.ts';
-import { gsm8kSolutionsWith, normaliseQuestion, readJsonl } from '../../../stages/ingest/gsm8k.ts';
+import { gsm8kSolutionsFrom, readJsonl } from '../../../stages/ingest/gsm8k.ts';
 import { nodeFiles } from '../../io/files.ts';
 import type { Calibration } from '../../../stages/calibrate/calibrate.ts';
 import { evalConfig, runEval, workFolder, writeJsonl, type graded } from './eval-run.ts';
@@ -122,9 +122,15 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
   const hide = opts.hideGold;
   // The gold data, read here only to write the inputs and, after the run, to grade.
   const files = nodeFiles();
-  const ing = await ingest([{ path: opts.problems, format: 'gsm8k-socratic' }], { runId: 'eval-trace', files });
-  const ids = new Map(ing.problems.map((p) => [normaliseQuestion(p.question), p.problem_id]));
-  const sol = await ingest([{ path: opts.paths, adapter: gsm8kSolutionsWith(ids) }], { runId: 'eval-trace', files });
+  // Problems and their solutions in one ingest: a path is kept only beside its problem.
+  const ing = await ingest(
+    [
+      { path: opts.problems, format: 'gsm8k-socratic' },
+      { path: opts.paths, adapter: gsm8kSolutionsFrom(opts.problems) },
+    ],
+    { runId: 'eval-trace', files },
+  );
+  const sol = ing;
   const nodesOf = new Map<string, ArsNode[]>();
   for (const n of ing.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
   const work = await workFolder(opts.workDir);

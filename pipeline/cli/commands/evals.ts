@@ -94,8 +94,9 @@ export const EVALS: {
       },
       state: {
         type: 'string',
-        default: 'runs/eval-processbench/state.duckdb',
-        describe: 'DuckDB file of the durable request cache: a re-run sends no request already answered',
+        default: 'runs/eval-processbench',
+        describe:
+          'run folder of the extractor run and its durable request cache: a re-run sends no request already answered (a path ending in state.duckdb names its folder)',
       },
       concurrency: {
         type: 'string',

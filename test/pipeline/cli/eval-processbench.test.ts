@@ -156,7 +156,7 @@ describe('eval processbench with an extractor model (fake server)', () => {
   });
 
   it("scores the extractor-aligned paths with TRACE's ffs_step, over HTTP, then from the cache; the key goes nowhere", async () => {
-    const state = join(files.dir, 'pb-run', 'state.duckdb');
+    const state = join(files.dir, 'pb-run');
     const log: string[] = [];
     const opts = {
       data: files.data,
@@ -200,21 +200,24 @@ describe('eval processbench with an extractor model (fake server)', () => {
     expect(log.some((l) => l.includes('fake-extractor'))).toBe(true);
     for (const line of log) expect(line).not.toContain(CANARY);
     expect(JSON.stringify(again)).not.toContain(CANARY);
-    const stored = await filesUnder(dirname(state));
-    expect(stored.some((f) => f.endsWith('state.duckdb'))).toBe(true);
+    const stored = await filesUnder(state);
+    // The request cache: one JSONL file per shard and writer, under the run folder's state.
+    expect(stored.some((f) => /state\/cache\/[^/]+\/main\.jsonl$/.test(f))).toBe(true);
     for (const f of stored) expect((await readFile(f)).includes(CANARY), f).toBe(false);
     // The check itself can fail: the key is findable when it is written.
     expect(Buffer.from(`x${CANARY}x`).includes(CANARY)).toBe(true);
   });
 
-  it("refuses a --state that is not a run folder's state.duckdb", async () => {
+  it('refuses a --state that is a file, not a run folder', async () => {
+    const file = join(files.dir, 'cache.db');
+    await writeFile(file, 'not a folder');
     await expect(
       evalProcessbench({
         data: files.data,
         ars: files.arsFile,
-        extractor: { baseUrl: fake.url, model: 'm', state: join(files.dir, 'cache.db') },
+        extractor: { baseUrl: fake.url, model: 'm', state: file },
       }),
-    ).rejects.toThrow(/--state should be a run's state file <runs>\/<name>\/state.duckdb, got ".*cache.db"/);
+    ).rejects.toThrow(/--state should be a run folder <runs>\/<name> \(a directory\), got the file ".*cache.db"/);
   });
 
   it('refuses one of --base-url and --model without the other, before reading anything', async () => {

@@ -71,10 +71,12 @@ async function writeData(dir: string, shift: number, nodes = true): Promise<{ pr
   return { problems, paths };
 }
 
-/** Every file a run published (datasets and calibration), by path relative to the run folder. */
+/** Every data file a run published (the datasets' Parquet parts and calibration), by path relative to the run folder. */
 async function published(runDir: string): Promise<Map<string, Buffer>> {
-  const files = (await readdir(join(runDir, 'out'), { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
+  // latest/ also holds the cards and snapshot.json, which name the snapshot (a moment): not data.
+  const latest = join(runDir, 'latest');
+  const files = (await readdir(latest, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
     .map((e) => join(e.parentPath, e.name));
   const out = new Map<string, Buffer>();
   for (const f of [...files, join(runDir, 'calibration.json')]) out.set(relative(runDir, f), await readFile(f));

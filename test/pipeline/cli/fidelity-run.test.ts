@@ -57,13 +57,16 @@ describe('tracepipe run with a calibration input (simulator over HTTP)', () => {
           calibrate: { target_precision: 0.9 },
         }),
       );
-      const { stdout } = await run(process.execPath, [cli, 'run', '--config', config], { maxBuffer: 64 << 20 });
-      expect(stdout).toMatch(/rows per output:/);
+      const { stdout } = await run(process.execPath, [cli, 'run', '--config', config], {
+        maxBuffer: 64 << 20,
+        env: { ...process.env, TRACEPIPE_LOG: 'text' },
+      });
+      expect(stdout).toMatch(/^snapshot \S+ \(parent none\):$/m);
       // The summary says which labels calibrated, and how many, and the FA threshold in force.
       expect(stdout).toContain(
         'calibrated on 480 gold and 0 given labels of the calibration inputs; 0 consensus-labeled paths never calibrate',
       );
-      expect(stdout).toMatch(/global +\S+ +tau_pc [\d.]+ tau_gc [\d.]+ tau_fa [\d.]+ /);
+      expect(stdout).toMatch(/^    global: global tau_pc [\d.]+ tau_gc [\d.]+ tau_fa [\d.]+; precision /m);
       const runDir = join(dir, 'calrun');
       const calJson = JSON.parse(await readFile(join(runDir, 'calibration.json'), 'utf8'));
       // 60 problems x 2 modes x 4 paths, every one gold-labeled; the 240 data paths are consensus-labeled and never calibrate.

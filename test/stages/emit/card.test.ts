@@ -95,7 +95,7 @@ describe('dataset card', () => {
 
   it('lists the trace columns the table actually has', () => {
     expect(datasetCard(sft, INFO)).toContain(
-      'Every row carries `problem_id`, `path_id`, `domain`, `PC`, `GC`, `region`, `model`, `run_id`,',
+      'Every row carries `problem_id`, `path_id`, `domain`, `PC`, `GC`, `FA`, `region`, `model`, `run_id`,',
     );
   });
 });
@@ -180,7 +180,7 @@ describe.skipIf(!hasPython)('cards in Hugging Face datasets', () => {
             verdicts: [{ node_id: 'Q1', answer: '2', reference: '2', verdict: 'ok' as const, agreement: 0.8, step: 0 }],
           }
         : p.path_id === 'p1/c'
-          ? { ...p, steps: ['Q1: 3', 'Final answer: 5'] }
+          ? { ...p, steps: ['Q1: 3', 'Final answer: 5'], ffs_evidence: 'node' as const }
           : p,
     );
     datasets = emit(

@@ -271,8 +271,9 @@ export async function writeFixtureRun(
   const store = await Store.open(join(runDir, 'state.duckdb'));
   await store.replace(scoredPaths.as('filtered_paths'), opts.paths ?? PATHS);
   if (opts.fa ?? true) {
-    await store.run('ALTER TABLE filtered_paths ADD COLUMN "FA" DOUBLE');
-    await store.run('ALTER TABLE filtered_paths ADD COLUMN k_drawn INTEGER');
+    // Scored paths carry FA; k_drawn comes with adaptive sampling.
+    await store.run('ALTER TABLE filtered_paths ADD COLUMN IF NOT EXISTS "FA" DOUBLE');
+    await store.run('ALTER TABLE filtered_paths ADD COLUMN IF NOT EXISTS k_drawn INTEGER');
     for (const [id, fa] of Object.entries(FA))
       await store.run(
         `UPDATE filtered_paths SET "FA" = ${fa ?? 'NULL'}, k_drawn = ${K_DRAWN[id.split('/')[0]!]} WHERE path_id = ${sqlString(id)}`,

@@ -81,13 +81,13 @@ describe('report data', () => {
     expect(toReportRows([{ ...ROWS[0]!, ffs_node: 'Q9' }], NODES)[0]!.ffs_depth).toBeNull();
   });
 
-  it('uses calibrated thresholds only where calibration is on and met its target; τ_fa from the config', () => {
+  it("uses calibrated thresholds (τ_fa too) only where calibration is on and met its target, else the config's", () => {
     const config = { thresholds: { ...TH, tau_fa: 0.3 } };
-    const met = { ...CALIBRATION.global, tau_pc: 0.6, tau_gc: 0.4, met_target: true };
+    const met = { ...CALIBRATION.global, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.25, met_target: true };
     const cal = { ...CALIBRATION, global: met, domains: { physics: { ...met, met_target: false } } };
     expect(thresholdsByDomain(config, cal, ['math', 'physics'])).toEqual({
-      global: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.3 },
-      domains: { math: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.3 }, physics: { ...TH, tau_fa: 0.3 } },
+      global: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.25 },
+      domains: { math: { ...TH, tau_pc: 0.6, tau_gc: 0.4, tau_fa: 0.25 }, physics: { ...TH, tau_fa: 0.3 } },
     });
     expect(thresholdsByDomain(config, { ...CALIBRATION, enabled: false, global: met }, ['math'])).toEqual({
       global: { ...TH, tau_fa: 0.3 },
@@ -408,7 +408,7 @@ describe('report page', () => {
     );
     expect(html).toContain('<div class="kpi"><b>37.5%</b>requests saved by adaptive sampling</div>');
     expect(html).toContain('<tr><td>gold</td><td>7</td></tr><tr><td>none</td><td>1</td></tr>');
-    expect(html).toContain('<tr><td>all</td><td>labels</td><td>gold 7</td></tr>');
+    expect(html).toContain('<tr><td>all</td><td>labels</td><td>gold 7, given 0, consensus 0, none 0</td></tr>');
     expect(html).toContain(`<tr><td>${CALIBRATION.notes[0]}</td></tr>`);
     expect(html).toContain('0.75 / 0.70 / 0.66 / 0.72');
     const first = await buildReport({ ...DATA, snapshot: { id: 's1', parent: null }, modes: {} });

@@ -1,0 +1,80 @@
+/**
+ * Incremental runs are exact: one run over all the problems and three runs that add them a third
+ * at a time publish the same rows, after sorting (every column but run_id, which names the run
+ * that computed a row).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSynth } from '../../../sim/synth.ts';
+import { STATE_TABLES } from '../../../schemas/state.ts';
+import { publishedRows, requireBuilt, serveSim, tracepipe, type Sim } from './helpers.ts';
+
+const DATASETS = ['sft', 'preference', 'step_preference', 'stepwise', 'process_eval'] as const;
+let dir: string;
+let sim: Sim;
+let lines: string[];
+
+beforeAll(async () => {
+  requireBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'tp-thirds-'));
+  await writeSynth(join(dir, 'bank.jsonl'), { n: 90, seed: 8 });
+  lines = (await readFile(join(dir, 'bank.jsonl'), 'utf8')).trim().split('\n');
+  sim = await serveSim(['--problems', join(dir, 'bank.jsonl')]);
+}, 60_000);
+afterAll(async () => {
+  await sim?.stop();
+});
+
+async function config(name: string, input: string): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      name,
+      runs_dir: join(dir, 'runs'),
+      inputs: [{ path: input }],
+      model: { base_url: `${sim.url}/v1`, model: 'sim' },
+      generate: { k: 4, seed: 3 },
+      engine: { shards: 8 },
+    }),
+  );
+  return file;
+}
+
+/** Every published row of every dataset, without run_id, sorted. */
+async function rowsOf(runDir: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const d of DATASETS) {
+    const cols = STATE_TABLES[d].columns.filter((c) => c !== 'run_id' && c !== 'images');
+    out[d] = await publishedRows(join(runDir, 'latest'), d, cols);
+  }
+  return out;
+}
+
+describe('incremental runs', () => {
+  it('three runs over the problems in thirds publish the rows of one run over all of them', async () => {
+    const all = join(dir, 'all.jsonl');
+    await writeFile(all, `${lines.join('\n')}\n`);
+    const one = await tracepipe(['run', '--config', await config('one', all)]);
+    expect(one.code, one.stderr).toBe(0);
+
+    const part = join(dir, 'part.jsonl');
+    const cfg = await config('thirds', part);
+    for (const upTo of [30, 60, 90]) {
+      await writeFile(part, `${lines.slice(0, upTo).join('\n')}\n`);
+      const r = await tracepipe(['run', '--config', cfg]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const a = await rowsOf(join(dir, 'runs', 'one'));
+    const b = await rowsOf(join(dir, 'runs', 'thirds'));
+    for (const d of DATASETS) {
+      expect(a[d]!.length, d).toBeGreaterThan(0);
+      expect(b[d], d).toEqual(a[d]);
+    }
+    const calA = JSON.parse(await readFile(join(dir, 'runs', 'one', 'latest', 'calibration.json'), 'utf8'));
+    const calB = JSON.parse(await readFile(join(dir, 'runs', 'thirds', 'latest', 'calibration.json'), 'utf8'));
+    expect(calB).toEqual(calA);
+  }, 300_000);
+});
