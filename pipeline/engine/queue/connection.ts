@@ -29,7 +29,9 @@ export async function openRedis(url: string, timeoutMs = 5000): Promise<Redis> {
     // Fail the first connection at once; once connected, reconnect as usual.
     retryStrategy: (times) => (ready ? Math.min(times * 200, 2000) : null),
   });
-  redis.on('error', () => {}); // connection errors surface on the commands that fail
+  // Connection errors surface on the commands that fail; the first connection's cause is kept for the message.
+  let cause: Error | null = null;
+  redis.on('error', (e: Error) => (cause ??= e));
   try {
     await redis.connect();
     await redis.ping();
@@ -38,7 +40,7 @@ export async function openRedis(url: string, timeoutMs = 5000): Promise<Redis> {
   } catch (e) {
     redis.disconnect();
     throw new ConfigError(
-      `--queue ${redactUrl(url)}: Redis does not answer (${(e as Error).message}); start redis-server there (apt-get install redis-server) or fix the URL`,
+      `--queue ${redactUrl(url)}: Redis does not answer (${(cause ?? (e as Error)).message}); start redis-server there (apt-get install redis-server) or fix the URL`,
     );
   }
 }
