@@ -250,6 +250,61 @@ describeRedis('queue executor', () => {
     }
   });
 
+  it('a coordinator restarted after a crash attaches to the jobs its predecessor left on the queue', async () => {
+    const seen: Seen = { one: [], two: [], maxPerShard: 0 };
+    const stages = literalStages(seen);
+    const { dir, config } = await runConfig(4);
+    const state = new RunState(join(dir, 'state'));
+    const rows = Array.from({ length: 12 }, (_, i): [string, string] => [`p${i}`, 'v']);
+    const shards = new Set(rows.map(([id]) => shardOf(id, 4))).size;
+    // The first coordinator enqueues stage one's jobs (no worker is up) and dies.
+    const first = await QueueExecutor.open({
+      url: redis.url,
+      stages,
+      state,
+      config,
+      runId: 'r1',
+      log: quiet,
+      drain: new AbortController().signal,
+      abort: new AbortController().signal,
+      progress: silent,
+    });
+    const dead = runEngine({
+      config,
+      runId: 'r1',
+      state,
+      stages,
+      source: sourceOf(() => rows),
+      files: nodeFiles(),
+      executor: first,
+      log: quiet,
+      signal: new AbortController().signal,
+    }).catch(() => null);
+    for (let i = 0; i < 100 && ((await counts()).waiting ?? 0) < shards; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await counts()).waiting).toBe(shards);
+    await first.close();
+    await dead;
+    // The next one finds the same jobs (same content, same ids) and claims them: nothing is added; workers
+    // that start then run each once, for the new run.
+    const second = queueRun(stages, state, config, rows, { runId: 'r2' });
+    const wanted = keys.wanted(runKeyOf(state.dir));
+    const r2 = redis.client();
+    for (let i = 0; i < 100 && (await r2.hvals(wanted)).filter((v) => v === 'r2').length < shards; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await r2.hlen(wanted)).toBe(shards);
+    const ws = await workers(2, stages);
+    try {
+      const r = await second;
+      expect(r.status).toBe('done');
+      expect(seen.one.sort()).toEqual(rows.map(([id]) => id).sort());
+      expect((await counts()).completed).toBe(2 * shards);
+      for (const rec of (await state.records('one')).values()) expect(rec.run_id).toBe('r2');
+    } finally {
+      await Promise.all(ws.map((w) => w.close()));
+    }
+  });
+
   it('fails the run when a stage throws on the workers, naming the shard job and the error', async () => {
     const seen: Seen = { one: [], two: [], maxPerShard: 0 };
     const stages = literalStages(seen, { fail: 'b' });
