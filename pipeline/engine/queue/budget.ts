@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { Accounting } from '../../io/client/accounting.ts';
 import type { Usage } from '../../io/client/accounting.ts';
 import { KEY_TTL_S, keys, script } from './connection.ts';
-import type { BudgetGate } from './limiter.ts';
+import type { BudgetGate } from './client-limiter.ts';
 
 const NANO = 1e9;
 const nano = (usd: number) => Math.ceil(usd * NANO - 1e-6);
@@ -63,7 +63,7 @@ export class RedisBudget extends Accounting implements BudgetGate {
     this.perToken = Math.max(0, ...prices.flatMap((p) => [p.input_per_mtok, p.output_per_mtok])) / 1e6;
   }
 
-  /** Holds the worst-case cost of `tokens` in the lease, leasing more first when needed; 0 when the budget cannot cover it. */
+  /** Holds the worst-case cost of `tokens` in the lease, leasing more first; 0 when the budget cannot cover it. */
   async hold(tokens: number): Promise<number> {
     const need = nano(tokens * this.perToken);
     if (need === 0 || this.stopped_by_budget) return 0;

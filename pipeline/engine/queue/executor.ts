@@ -119,7 +119,7 @@ export class QueueExecutor implements Executor {
     this.names.set(plan.id, name);
     this.progress.enqueued(group, plan.id);
     try {
-      // A stale result means a coordinator took the folder over while the job ran: enqueue it afresh, a few times at most.
+      // Stale: a newer coordinator did not want the job yet when it ran. Enqueue it afresh (a few times at most).
       for (let attempt = 1; ; attempt++) {
         if (this.o.drain.aborted) return [];
         const out = await this.enqueue(name, plan.id, job);

@@ -2,12 +2,13 @@
  * @module pipeline/engine/queue/job-id
  * What the coordinator works out before a shard job goes on the queue: each of its stages planned
  * against the records on disk, and the job's content address. A job whose every stage is up to date
- * is not enqueued (its results are the skipped ones, or `empty` on a shard without problems: when a chain's first stages have nothing to do,
- * the later ones see the same inputs as planned). The id hashes everything the job's output depends
- * on: the run folder, its stages and shard, the whole config and run-stage results, and the records
- * it starts from (fingerprint and write time of its own stages' and their upstream writers' records).
- * So enqueueing the same job again finds the same id and does nothing; once the job has written, the
- * records differ and a new plan gets a new id.
+ * is not enqueued: its results are the skipped ones (or `empty` on a shard without problems). When
+ * a chain's first stages have nothing to do, the later ones see the inputs they were planned on, so
+ * planning the chain stage by stage is exact. The id hashes everything the job's output depends on:
+ * the run folder, its stages and shard, the whole config and run-stage results, and the records it
+ * starts from (fingerprint and write time of its own stages' and their upstream writers' records).
+ * So enqueueing the same job again finds the same id and does nothing; once the job has written,
+ * the records differ and a new plan gets a new id.
  */
 import { createHash } from 'node:crypto';
 import type { ProblemStage } from '../../../stages/lib/stage.ts';

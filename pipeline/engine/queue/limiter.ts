@@ -4,11 +4,11 @@
  * (slots that expire unless their holder renews them, so a killed worker's slots come back), request
  * and token buckets, and a cool-down that every worker obeys after a 429. Each step is one Lua script,
  * atomic, on Redis's clock. Each process queues its own waiters and asks for a batch of admissions at
- * a time, so Redis sees one call per batch, not one per waiting request.
+ * a time, so Redis sees one call per batch, not one per waiting request. The model client reaches it
+ * through `RedisLimiter` (client-limiter.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Limiter } from '../../io/client/limits.ts';
 import { keys, LUA_NOW, script } from './connection.ts';
 
 /** What a server allows: requests in flight, requests and tokens per minute (null: no limit). */
@@ -47,8 +47,9 @@ local function store(key, l)
 end
 `;
 
-// KEYS: slots, rpm, tpm, cool. ARGV: cap, slot ttl, rpm rate/ms, rpm burst, tpm rate/ms, tpm burst, k, k members, k token estimates.
-// Returns {admitted, wait ms, why}: the first `admitted` members hold a slot; why is cool, busy, rpm or tpm.
+// KEYS: slots, rpm, tpm, cool. ARGV: cap, slot ttl, rpm rate/ms, rpm burst, tpm rate/ms, tpm burst,
+// k, then k members, then k token estimates. Returns {admitted, wait ms, why}: the first `admitted`
+// members hold a slot; why is cool, busy, rpm or tpm.
 const ADMIT = `${LUA_NOW}${LUA_BUCKET}
 local cool = tonumber(redis.call('GET', KEYS[4]) or '0')
 if cool > now then return {0, cool - now, 'cool'} end
@@ -140,7 +141,7 @@ export class AdmissionCore {
     this.heartbeat.unref();
   }
 
-  /** Waits until the server may take one more request of `est` tokens; resolves with its slot, or null once `signal` aborts. */
+  /** Waits until the server may take a request of `est` tokens: its slot, or null once `signal` aborts. */
   admit(est: number, signal?: AbortSignal): Promise<string | null> {
     if (signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
@@ -264,53 +265,3 @@ const luaOf = (redis: Redis) => ({
 
 /** The key of a server in Redis: a hash of its base URL (the URL itself may hold credentials). */
 export const serverKeyOf = (baseUrl: string) => createHash('sha256').update(baseUrl).digest('hex').slice(0, 16);
-
-/** What the limiter asks of the run's budget around each request (see `RedisBudget`). */
-export interface BudgetGate {
-  /** Holds the worst-case cost of a request of `tokens` (0 when the budget cannot cover it). */
-  hold(tokens: number): Promise<number>;
-  /** The hold the next reservation (made synchronously by the request) draws from. */
-  arm(hold: number): void;
-  /** Releases the armed hold if the request did not draw on it. */
-  disarm(): void;
-}
-
-/**
- * The model client's limiter in queue mode: admission through the shared `AdmissionCore`, the run's
- * budget held before each request; everything else the client calls (`settle`, `cooldown`, `observe`)
- * reaches Redis, so a 429 seen by one worker pauses them all.
- */
-export class RedisLimiter extends Limiter {
-  constructor(
-    private readonly core: AdmissionCore,
-    private readonly budget: BudgetGate | null,
-  ) {
-    super({ concurrency: 1, rpm: null, tpm: null });
-  }
-
-  override async run<T>(estTokens: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const slot = await this.core.admit(estTokens, signal);
-    try {
-      const hold = this.budget && slot ? await this.budget.hold(estTokens) : 0;
-      // Synchronous from here to the request's reservation: the armed hold is the one it draws from.
-      this.budget?.arm(hold);
-      const p = fn();
-      this.budget?.disarm();
-      return await p;
-    } finally {
-      if (slot) this.core.release(slot);
-    }
-  }
-
-  override settle(estTokens: number, actualTokens: number): void {
-    this.core.adjustTokens(estTokens - actualTokens);
-  }
-
-  override cooldown(ms: number): void {
-    this.cooldowns++;
-    this.core.cooldown(ms);
-  }
-
-  /** The core is shared by every job of the process; the worker disposes of it when it stops. */
-  override close(): void {}
-}

@@ -1,10 +1,11 @@
 /**
  * @module pipeline/engine/queue/shard-lock
  * One writer per shard of a run folder, across every worker: a job takes the shard's lock in Redis
- * before it plans, renews it while it runs, and writes a record only through a fence that checks,
- * in one Lua call, that it still holds the lock and that the run's current coordinator still wants
- * the job (and extends the lock, so the rename that follows cannot race a takeover). A killed
- * worker's lock expires after `lockMs`, and the job BullMQ hands to another worker takes it then.
+ * before it plans and writes a record only through a fence that checks, in one Lua call, that it
+ * still holds the lock and that the run's current coordinator still wants the job, and extends the
+ * lock (so the rename that follows cannot race a takeover). The same check renews the lock every
+ * third of `lockMs`, so a job that failed it stops early. A killed worker's lock expires after
+ * `lockMs`, and the job BullMQ hands to another worker takes it then.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -29,9 +30,9 @@ if not run or redis.call('HGET', KEYS[3], ARGV[3]) ~= run then return 'stale' en
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 'ok'`;
 
-// KEYS: lock. ARGV: token, ms (renew) — or token alone (release).
-const RENEW = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) else redis.call('DEL', KEYS[1]) end
+// KEYS: lock. ARGV: token: deletes the lock if this job still holds it.
+const RELEASE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
 return 1`;
 
 /** Is this job wanted by the coordinator that owns its run folder now? */
@@ -42,27 +43,42 @@ export async function isWanted(redis: Redis, runKey: string, jobId: string): Pro
 
 /** A held shard lock. */
 export class ShardLock {
-  private lost = false;
+  /** What the last check found: once not `ok`, it stays so. */
+  private status: 'ok' | 'lost' | 'stale' = 'ok';
   private readonly timer: NodeJS.Timeout;
+  private readonly check: () => Promise<unknown>;
 
   private constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
-    private readonly token: string,
-    private readonly lockMs: number,
-    private readonly runKey: string,
+    redis: Redis,
+    key: string,
+    token: string,
+    lockMs: number,
+    runKey: string,
     private readonly jobId: string,
+    onLost: (() => void) | undefined,
   ) {
-    const renew = script(redis, 'tpShardRenew', 1, RENEW);
+    const fence = script(redis, 'tpShardFence', 3, FENCE);
+    this.check = () => fence(key, keys.owner(runKey), keys.wanted(runKey), token, lockMs, jobId);
+    this.release = async () => {
+      clearInterval(this.timer);
+      await script(redis, 'tpShardRelease', 1, RELEASE)(key, token).catch(() => {});
+    };
+    // Renewing is checking: a job that lost its lock or its coordinator learns it now, not at its record.
     this.timer = setInterval(() => {
-      renew(this.key, this.token, this.lockMs)
-        .then((ok) => {
-          if (ok !== 1) this.lost = true;
+      this.check()
+        .then((r) => {
+          if (r !== 'ok' && this.status === 'ok') {
+            this.status = r as 'lost' | 'stale';
+            onLost?.();
+          }
         })
         .catch(() => {});
     }, lockMs / 3);
     this.timer.unref();
   }
+
+  /** Releases the lock if this job still holds it. */
+  readonly release: () => Promise<void>;
 
   /**
    * Takes the lock of `shard` of a run folder for job `jobId`, waiting while another job holds it
@@ -70,14 +86,23 @@ export class ShardLock {
    */
   static async acquire(
     redis: Redis,
-    o: { runKey: string; shard: string; jobId: string; lockMs: number; waitMs: number; signal?: AbortSignal },
+    o: {
+      runKey: string;
+      shard: string;
+      jobId: string;
+      lockMs: number;
+      waitMs: number;
+      signal?: AbortSignal;
+      /** Called once when a renewal finds the lock lost or the job no longer wanted. */
+      onLost?: () => void;
+    },
   ): Promise<ShardLock> {
     const key = keys.shard(o.runKey, o.shard);
     const token = `${o.jobId}/${randomUUID()}`;
     const t0 = Date.now();
     for (;;) {
       if ((await redis.set(key, token, 'PX', o.lockMs, 'NX')) === 'OK')
-        return new ShardLock(redis, key, token, o.lockMs, o.runKey, o.jobId);
+        return new ShardLock(redis, key, token, o.lockMs, o.runKey, o.jobId, o.onLost);
       if (Date.now() - t0 > o.waitMs || o.signal?.aborted)
         throw new Error(
           `shard ${o.shard} is locked by another job (${await redis.get(key)}) for more than ${Math.round(o.waitMs / 1000)} s; the job is retried later`,
@@ -88,10 +113,7 @@ export class ShardLock {
 
   /** Throws unless this job may record its output now (see the module note); extends the lock on success. */
   async fence(): Promise<void> {
-    const fence = script(this.redis, 'tpShardFence', 3, FENCE);
-    const r = this.lost
-      ? 'lost'
-      : await fence(this.key, keys.owner(this.runKey), keys.wanted(this.runKey), this.token, this.lockMs, this.jobId);
+    const r = this.status === 'ok' ? await this.check() : this.status;
     if (r === 'lost')
       throw new LockLostError(
         `job ${this.jobId} lost the lock of its shard (this worker stalled); nothing is recorded`,
@@ -99,15 +121,9 @@ export class ShardLock {
     if (r === 'stale')
       throw new StaleJobError(`job ${this.jobId} is no longer wanted by the run's coordinator; nothing is recorded`);
   }
-
-  /** Releases the lock if this job still holds it. */
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    await script(this.redis, 'tpShardRenew', 1, RENEW)(this.key, this.token).catch(() => {});
-  }
 }
 
-/** A run's state whose record writes pass the shard lock's fence first (segments need none: unlisted, they are garbage). */
+/** A run's state whose record writes pass the shard lock's fence first; segments need no fence. */
 export class FencedState extends RunState {
   constructor(
     dir: string,

@@ -1,4 +1,7 @@
-/** @module pipeline/engine/queue/url  The `--queue` value's check, free of Redis imports so that the CLI can run it before loading any. */
+/**
+ * @module pipeline/engine/queue/url
+ * The `--queue` value's check, free of Redis imports so that the CLI runs it before loading any.
+ */
 import { ConfigError } from '../../../schemas/errors.ts';
 import { redactUrl } from '../../../schemas/redact.ts';
 

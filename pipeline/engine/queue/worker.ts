@@ -20,7 +20,8 @@ import { RunPorts } from '../ports.ts';
 import { LocalExecutor, type PortFactory, type ShardJob } from '../runner.ts';
 import type { ModelSettings } from '../../io/client/config.ts';
 import { bullConnection, openRedis, QUEUE_NAME } from './connection.ts';
-import { AdmissionCore, RedisLimiter, serverKeyOf } from './limiter.ts';
+import { AdmissionCore, serverKeyOf } from './limiter.ts';
+import { RedisLimiter } from './client-limiter.ts';
 import { initBudget, RedisBudget } from './budget.ts';
 import { FencedState, isWanted, ShardLock, StaleJobError } from './shard-lock.ts';
 import { forwardingSink } from './progress.ts';
@@ -128,13 +129,24 @@ export class QueueWorker {
       this.o.log(`${label}: no coordinator wants this job any more; completed without running`);
       return stale;
     }
+    // The job's own abort: the worker's, or a renewal that finds the lock lost or the job unwanted.
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    this.o.abort.addEventListener('abort', stop, { once: true });
     const lock = await ShardLock.acquire(this.redis, {
       runKey,
       shard: data.shard,
       jobId: id,
       lockMs: this.o.lockMs,
       waitMs: 3 * this.o.lockMs + 10_000,
-      signal: this.o.abort,
+      signal: abort.signal,
+      onLost: () => {
+        this.o.log(`${label}: its lock is lost or its coordinator no longer wants it: stopping its requests`);
+        stop();
+      },
+    }).catch((e: unknown) => {
+      this.o.abort.removeEventListener('abort', stop);
+      throw e;
     });
     const job: ShardJob = { ...data, runId: owner };
     const t0 = performance.now();
@@ -147,7 +159,7 @@ export class QueueWorker {
       const b = budget;
       ports = new RunPorts(job.config, {
         runDir: dirname(job.stateDir),
-        abort: this.o.abort,
+        abort: abort.signal,
         drain: new AbortController().signal,
         log: this.o.log,
         writer: this.name,
@@ -195,6 +207,7 @@ export class QueueWorker {
       ports?.close();
       await budget?.release().catch(() => {});
       await lock.release();
+      this.o.abort.removeEventListener('abort', stop);
     }
   }
 }

@@ -151,4 +151,30 @@ describeRedis('the shard lock fence', () => {
     // Releasing never deletes a lock another job holds.
     expect(await r.get(keys.shard(runKey, 's00'))).toBe('j-1/someone-else');
   });
+
+  it('renews the lock while the job is wanted, and says so as soon as it is not (the job stops early)', async () => {
+    const t = await setup();
+    const r = redis.client();
+    const runKey = runKeyOf(t.state.dir);
+    await r.set(keys.owner(runKey), 'r1');
+    await r.hset(keys.wanted(runKey), 'j-9', 'r1');
+    let lost = 0;
+    const lock = await ShardLock.acquire(r, {
+      runKey,
+      shard: 's01',
+      jobId: 'j-9',
+      lockMs: 600,
+      waitMs: 100,
+      onLost: () => lost++,
+    });
+    // Three lock lifetimes later it still holds the lock: renewals kept it.
+    await new Promise((res) => setTimeout(res, 1800));
+    expect(await r.get(keys.shard(runKey, 's01'))).toMatch(/^j-9\//);
+    expect(lost).toBe(0);
+    await r.set(keys.owner(runKey), 'r2');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(lost).toBe(1);
+    await expect(lock.fence()).rejects.toThrow(StaleJobError);
+    await lock.release();
+  });
 });
