@@ -11,6 +11,7 @@ import { redactUrl } from '../../../schemas/redact.ts';
 import { checkQueueUrl } from '../../engine/queue/url.ts';
 import type { CliLog } from '../log.ts';
 
+/** The options of `tracepipe worker`, as yargs takes them. */
 export const workerOptions = {
   queue: {
     type: 'string',

@@ -49,6 +49,7 @@ export interface QueueExecutorOptions {
 
 type Waiting = { resolve: (r: QueueJobResult | null) => void };
 
+/** The coordinator's executor: shard jobs go to BullMQ and come back as the workers' results. */
 export class QueueExecutor implements Executor {
   /** True once a worker said its replies came from the bundled simulator. */
   simulated = false;

@@ -13,6 +13,7 @@ import { once } from 'node:events';
 
 /** The server binary: `TRACEPIPE_REDIS_SERVER`, or Debian's. */
 export const REDIS_SERVER = process.env.TRACEPIPE_REDIS_SERVER ?? '/usr/bin/redis-server';
+/** Is the server binary installed? */
 export const hasRedisServer = () => existsSync(REDIS_SERVER);
 
 export interface LocalRedis {

@@ -58,6 +58,7 @@ export interface QueueWorkerOptions {
 /** The default worker name: host and PID, in the characters a file name may hold. */
 export const defaultWorkerName = () => `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '_');
 
+/** One worker process's BullMQ worker, with its admission cores (one per server) and run budgets. */
 export class QueueWorker {
   private readonly cores = new Map<string, AdmissionCore>();
   private readonly budgets = new Map<string, RedisBudget>();
