@@ -7,8 +7,9 @@
  * The engine sequences the stage groups (it waits for a group's jobs before the next), so the queue
  * needs no flow between them; a flow would also tie each job to one parent, and BullMQ refuses a job
  * that already has another parent ("The parent job … cannot be replaced"), so a restarted
- * coordinator could not attach to the jobs its predecessor left. A first Ctrl-C removes the jobs no worker has started (the active ones
- * finish and are recorded); a second one stops waiting. Progress: one line per stage group.
+ * coordinator could not attach to the jobs its predecessor left. A first Ctrl-C removes the jobs no
+ * worker has started (the active ones finish and are recorded); a second one stops waiting.
+ * Progress: one line per stage group.
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
