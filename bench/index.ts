@@ -1,13 +1,14 @@
 /**
  * @module bench
- * `make bench`: each benchmark prints one JSON line with its numbers and ratios.
+ * `make bench`: each benchmark prints one JSON line with its numbers and ratios (the queue one, a line per worker count).
  */
-export const BENCHMARKS: Record<string, () => Promise<object>> = {
+export const BENCHMARKS: Record<string, () => Promise<object | object[]>> = {
   equivalence: async () => (await import('./equivalence.ts')).benchEquivalence(),
   generation: async () => (await import('./generation.ts')).benchGeneration(),
   'generation-scale': async () => (await import('./generation-scale.ts')).benchGenerationScale(),
   offline: async () => (await import('./offline.ts')).benchOffline(),
   incremental: async () => (await import('./incremental.ts')).benchIncremental(),
+  queue: async () => (await import('./queue.ts')).benchQueue(),
 };
 
 /** Runs the named benchmarks (all by default) one after another, never in parallel. */
@@ -18,6 +19,8 @@ export async function runBenchmarks(
   for (const name of names ?? Object.keys(BENCHMARKS)) {
     const run = BENCHMARKS[name];
     if (!run) throw new Error(`no benchmark named ${name}; there are ${Object.keys(BENCHMARKS).join(', ')}`);
-    print(JSON.stringify(await run()));
+    const out = await run();
+    // A benchmark with several lines (one per worker count) returns a list.
+    for (const line of Array.isArray(out) ? out : [out]) print(JSON.stringify(line));
   }
 }

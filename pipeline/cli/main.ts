@@ -12,6 +12,7 @@ import { RunBusyError } from '../engine/lock.ts';
 import { createLog } from './log.ts';
 import { configOpt, report, runCommand, type RunArgs } from './commands/run.ts';
 import { evalCommands, jsonOpt } from './commands/evals.ts';
+import { workerCommand, workerOptions, type WorkerArgs } from './commands/worker.ts';
 
 /** Cleanups registered by commands (stop the simulator, close stores); main always runs them. */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -75,6 +76,18 @@ export function buildCli(argv: string[]): Argv {
     );
   }
   return cli
+    .command(
+      'worker',
+      'run shard jobs of `tracepipe run --queue` coordinators from Redis (BullMQ), on any machine that mounts their run folders, within the shared rate limits and budget',
+      (y) => y.options(workerOptions),
+      (a) => {
+        onSignalSay = (sig, n) =>
+          n === 1
+            ? `${sig}: no new job starts; finishing the active jobs (again to stop at once: they go to other workers)`
+            : `${sig}: stopping now; nothing more is recorded, the active jobs go to other workers`;
+        return workerCommand(a as WorkerArgs, ctx);
+      },
+    )
     .command(
       'report [run]',
       'write runs/<name>/report/index.html again: one self-contained page with the charts and tables of a run (also a stage of `run`)',

@@ -40,6 +40,10 @@ export interface RunPortsOptions {
   log: (line: string) => void;
   /** A writer name for this process's cache files (several processes may share a shard). */
   writer?: string;
+  /** Admission control of a server (default: a `Limiter` in this process); queue workers share one in Redis. */
+  limiter?: (s: ModelSettings) => Limiter;
+  /** The run's budget (default: one in this process); queue workers share one in Redis. */
+  budget?: Accounting;
 }
 
 /** The run's ports: clients per role, one limiter per server, one budget. */
@@ -55,7 +59,7 @@ export class RunPorts implements PortFactory {
     private readonly config: Config,
     private readonly o: RunPortsOptions,
   ) {
-    this.budget = new Accounting(null, config.generate?.max_budget ?? null);
+    this.budget = o.budget ?? new Accounting(null, config.generate?.max_budget ?? null);
     this.images = imagePort([...new Set(config.inputs.map((i) => dirname(resolve(i.path))))]);
   }
 
@@ -68,7 +72,9 @@ export class RunPorts implements PortFactory {
     const key = s.model.base_url;
     let l = this.limiters.get(key);
     if (!l) {
-      l = new Limiter({ concurrency: s.generate.concurrency, rpm: s.generate.rpm, tpm: s.generate.tpm });
+      l =
+        this.o.limiter?.(s) ??
+        new Limiter({ concurrency: s.generate.concurrency, rpm: s.generate.rpm, tpm: s.generate.tpm });
       this.limiters.set(key, l);
     }
     return l;

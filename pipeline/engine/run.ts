@@ -28,6 +28,7 @@ import { WorkerPool } from './pool.ts';
 import { LocalExecutor, runEngine, type StageSummary } from './runner.ts';
 import type { ReadResult } from './read.ts';
 import { cleanSnapshots, nextSnapshot, publish, type SnapshotInfo } from './publish.ts';
+import type { QueueExecutor } from './queue/executor.ts';
 
 export interface RunResult {
   runDir: string;
@@ -59,6 +60,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** The command line, for the lock file. */
   command?: string;
+  /** A Redis URL: shard jobs run on `tracepipe worker` processes through BullMQ instead of in this process. */
+  queue?: string;
 }
 
 export const SIMULATION_NOTE =
@@ -122,7 +125,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   };
   const ports = new RunPorts(config, { runDir, abort, drain, log, ...(opts.env ? { env: opts.env } : {}) });
   const workers = config.engine.workers > 0 ? config.engine.workers : availableParallelism();
-  const pool = opts.dryRun ? null : WorkerPool.create(workers, log);
+  const queued = opts.queue !== undefined && !opts.dryRun;
+  const pool = opts.dryRun || queued ? null : WorkerPool.create(workers, log);
+  let queue: QueueExecutor | null = null;
   try {
     await rm(join(stateDir, '.scratch'), { recursive: true, force: true });
     await cleanSnapshots(runDir);
@@ -134,6 +139,10 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       simulationNote: manifest.simulated ? SIMULATION_NOTE : null,
     };
     const stages = opts.stages ?? STAGES;
+    if (queued) {
+      const { QueueExecutor } = await import('./queue/executor.ts');
+      queue = await QueueExecutor.open({ url: opts.queue!, stages, state, config, runId, log, drain, abort });
+    }
     const engine = await runEngine({
       config,
       runId,
@@ -141,7 +150,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       stages,
       source: opts.source ?? SOURCE,
       files: nodeFiles(),
-      executor: new LocalExecutor({ stages, state, ports, pool, log }),
+      executor: queue ?? new LocalExecutor({ stages, state, ports, pool, log }),
       log,
       signal: drain,
       force: opts.force ?? false,
@@ -166,7 +175,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         },
       },
       onStage: async (s) => {
-        if (ports.simulated && !manifest.simulated) {
+        if ((ports.simulated || queue?.simulated) && !manifest.simulated) {
           manifest.simulated = reportMeta.simulated = true;
           reportMeta.simulationNote = SIMULATION_NOTE;
         }
@@ -235,6 +244,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     await write().catch(() => undefined);
     ports.close();
     await pool?.close();
+    await queue?.close();
     await lock.release();
   }
 }

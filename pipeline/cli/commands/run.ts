@@ -9,6 +9,7 @@ import { applyOverrides, overrideFlags, type Overrides } from '../flags.ts';
 import { runPipeline, type RunResult } from '../../engine/run.ts';
 import { runSummary, runSummaryJson } from '../summary.ts';
 import type { CliLog } from '../log.ts';
+import { checkQueueUrl } from '../../engine/queue/url.ts';
 
 export const configOpt = {
   config: { type: 'string', demandOption: true, describe: 'run config (JSON); see data/example.config.json' },
@@ -25,6 +26,12 @@ export const configOpt = {
     type: 'boolean',
     default: false,
     describe: 'say which stages and shards would run, and why; change nothing',
+  },
+  queue: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'redis://HOST:6379: run the shard jobs on `tracepipe worker` processes (any machine that mounts the run folder) through BullMQ; this process coordinates (see README "Scaling out")',
   },
 } as const satisfies Record<string, Options>;
 
@@ -45,6 +52,7 @@ export interface RunArgs extends Overrides {
   force?: boolean;
   only?: string;
   'dry-run'?: boolean;
+  queue?: string;
 }
 
 /** `tracepipe run` (or one stage with `only`). */
@@ -61,6 +69,7 @@ export async function runCommand(
     abort: ctx.abort,
     log: ctx.log,
     command: process.argv.slice(1).join(' '),
+    ...(a.queue !== undefined ? { queue: checkQueueUrl(a.queue) } : {}),
   });
   report(result, ctx.log);
 }

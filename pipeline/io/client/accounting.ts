@@ -45,7 +45,7 @@ export class Accounting {
   }
 
   /** Reserves `usd` here and in every parent; false (nothing reserved) when any budget would be passed. */
-  private reserveUsd(usd: number): boolean {
+  protected reserveUsd(usd: number): boolean {
     if (this.stopped_by_budget || this.parent?.stopped_by_budget) {
       this.stopped_by_budget = true;
       return false;
@@ -67,7 +67,7 @@ export class Accounting {
     this.book(reservation, used, this.cost(used.tokens_in, used.tokens_out));
   }
 
-  private book(reservation: number, used: Usage, usd: number): void {
+  protected book(reservation: number, used: Usage, usd: number): void {
     this.reserved = Math.max(0, this.reserved - reservation);
     this.tokens_in += used.tokens_in;
     this.tokens_out += used.tokens_out;
