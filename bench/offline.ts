@@ -5,7 +5,9 @@
  * writes them), run through `tracepipe run` in a child process with no model: ingest, align,
  * score, calibrate, filter, emit, report and publish. Wall time and peak RSS (`/usr/bin/time`) at
  * 100k paths and at N, so flat memory shows. The replicas' texts repeat, but nothing in the
- * pipeline caches a result across problems, so every path is aligned and scored afresh.
+ * pipeline caches a result across shards, and each replica's question and steps carry a tag of
+ * letters of its own (`Replica bc:`, no digit, so nothing it reads changes), so no text repeats
+ * and every path is aligned and scored afresh even by the caches a shard keeps of its texts.
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -19,6 +21,16 @@ import { nodeFiles } from '../pipeline/io/files.ts';
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)), '..');
 const repo = existsSync(join(root, 'package.json')) ? root : resolve(root, '..');
 const shared = (...p: string[]) => resolve(repo, '..', 'shared', 'data', ...p);
+
+/** `r` in letters (1 → b, 26 → bb ...): a tag with no digit in it. */
+function letters(r: number): string {
+  let out = '';
+  do {
+    out = String.fromCharCode(97 + (r % 26)) + out;
+    r = Math.floor(r / 26);
+  } while (r > 0);
+  return out;
+}
 
 /** Writes `problems.jsonl` and `paths.jsonl` with `total` paths built from GSM8K; returns their paths. */
 export async function writeReplicas(
@@ -49,6 +61,7 @@ export async function writeReplicas(
     if (!s.write(`${line}\n`)) await once(s, 'drain');
   };
   for (let r = 0; r < rounds && count < total; r++) {
+    const tag = r === 0 ? '' : `Replica ${letters(r)}: `;
     for (const p of withPaths) {
       if (count >= total) break;
       const id = `${p.problem_id}~${r}`;
@@ -66,7 +79,7 @@ export async function writeReplicas(
         JSON.stringify({
           problem_id: id,
           domain: p.domain,
-          question: p.question,
+          question: tag + p.question,
           answer: p.answer,
           answer_spec: p.answer_spec,
           ars,
@@ -79,7 +92,7 @@ export async function writeReplicas(
           JSON.stringify({
             problem_id: id,
             path_id: `${id}/${x.sample_index}`,
-            steps: x.steps,
+            steps: x.steps.map((t) => tag + t),
             final_answer: x.final_answer,
             correct: x.given_correct,
             model: x.model,

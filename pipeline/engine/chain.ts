@@ -9,6 +9,7 @@ import type { ProblemStage } from '../../stages/lib/stage.ts';
 import type { RunState } from '../io/state.ts';
 import { runJob, type JobResult, type Writers } from './job.ts';
 import { nodeFiles } from '../io/files.ts';
+import { clearTextMemos } from '../../stages/lib/memo.ts';
 
 const files = nodeFiles();
 
@@ -27,8 +28,19 @@ const noModel = () => {
   throw new Error('a CPU stage asked for a model; stages that call a model run in the main thread');
 };
 
-/** Runs the chain; stops at the first stage that fails. */
+/** Runs the chain; stops at the first stage that fails. The stages' text caches hold one shard: cleared at the end. */
 export async function runChain(
+  req: ChainRequest,
+  deps: { stages: ReadonlyMap<string, ProblemStage>; state: RunState; log: (line: string) => void },
+): Promise<JobResult[]> {
+  try {
+    return await chainJobs(req, deps);
+  } finally {
+    clearTextMemos();
+  }
+}
+
+async function chainJobs(
   req: ChainRequest,
   deps: { stages: ReadonlyMap<string, ProblemStage>; state: RunState; log: (line: string) => void },
 ): Promise<JobResult[]> {

@@ -34,7 +34,7 @@ export interface JobEnv {
   force: boolean;
   /** Ports for the stage (model, images, log, progress). */
   ports: Omit<StageContext, 'config' | 'runId' | 'shard' | 'globals'>;
-  /** Rows written by the previous stage of a chain on this shard, by table and problem (saves a read). */
+  /** Rows the earlier stages of a chain on this shard wrote or read, by table and problem (saves a read). Stages never mutate their input rows. */
   memo?: Map<StateTableName, Map<string, unknown[]>>;
   /** Records to use instead of those on disk, by `stage/shard` (a dry run's reader records). */
   overrides?: ReadonlyMap<string, ShardRecord>;
@@ -245,7 +245,14 @@ async function loadBundles(
     }
     const rec = ups.get(env.writers.get(t) ?? READ) ?? null;
     const rows = await env.state.readRows<ProblemKeyed>(t, shard, rec?.tables[t] ?? [], only);
-    grouped.set(t, groupRows(rows));
+    const g = groupRows(rows);
+    grouped.set(t, g);
+    // The next stage of the chain that reads this table takes it from memory.
+    if (env.memo) {
+      const m = env.memo.get(t);
+      if (m) for (const [id, list] of g) m.set(id, list);
+      else env.memo.set(t, g);
+    }
   }
   const out: ProblemBundle[] = [];
   for (const id of [...only].sort()) {

@@ -183,6 +183,8 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   const next = await nextSnapshot(input, now);
   if (next.unchanged) return null;
   const { id, content } = next;
+  const t0 = performance.now();
+  const secs = (t: number) => ((performance.now() - t) / 1000).toFixed(1);
   const parent = next.parent === null ? null : { id: next.parent };
   const root = join(input.runDir, SNAPSHOTS);
   const tmp = join(root, `${id}.tmp-${randomUUID().slice(0, 6)}`);
@@ -205,6 +207,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
     // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
     textOnly = withImages === 0;
     for (const d of input.datasets) {
+      const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
       const select = await liveRows(store, table, await segmentFiles(input.state, d.writer, d.name), d.name);
       const cols = table.columns.filter((c) => !(textOnly && c === 'images'));
@@ -230,6 +233,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
         join(dir, 'stats.json'),
         `${JSON.stringify({ rows: n, candidates: d.candidates, dropped: d.dropped, files: datasets[d.name]!.files }, null, 2)}\n`,
       );
+      input.log(`publish: ${d.name} ${n} rows in ${files.length} part(s) (${secs(td)} s)`);
     }
     await writeRejects(store, input, join(tmp, 'rejects.parquet'));
   } finally {
@@ -254,6 +258,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   await rename(tmp, join(root, id));
   await pointLatest(input.runDir, join(SNAPSHOTS, id));
   await prune(input.runDir, input.config.engine.keep_snapshots, id);
+  input.log(`publish: snapshot ${id} (${secs(t0)} s)`);
   return info;
 }
 

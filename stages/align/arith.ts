@@ -2,8 +2,10 @@
  * @module stages/align/arith
  * Reads the arithmetic a solution step performs: `<<a*b=c>>` calculator annotations, plain
  * `a op b = c` equations and their LaTeX spellings (`\times`, `\frac`, `\(...\)`), and the
- * numbers a step states. No model; a small recursive-descent evaluator, never `eval`.
+ * numbers a step states. No model; a small recursive-descent evaluator, never `eval`. What a
+ * step's text yields is cached for the shard (`memoText`): alignment and scoring read it again.
  */
+import { memoText } from '../lib/memo.ts';
 
 /** An arithmetic expression read from text: its value, its literal operands in order, its operators, its parse tree. */
 export interface Expr {
@@ -173,7 +175,9 @@ function tokensText(toks: Tok[]): string {
 }
 
 /** Rewrites LaTeX and prose arithmetic into plain `a * b = c` text; `<<...>>` annotations are removed. */
-export function normaliseMath(text: string): string {
+export const normaliseMath = memoText(normaliseMathOnce, 100_000);
+
+function normaliseMathOnce(text: string): string {
   let s = text.replace(/<<[^<>]*>>/g, ' ');
   s = s.replace(/\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, '(($1)/($2))');
   s = s.replace(/\\boxed\s*\{([^{}]*)\}/g, ' $1 ');
@@ -216,6 +220,11 @@ const NUMBER_AT_START = /^\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(%?)/;
 
 /** Every `lhs = number` of one step, from annotations and from the text. */
 export function computations(stepText: string, step: number): Computation[] {
+  return stepComputations(stepText).map((c) => ({ ...c, step }));
+}
+
+const stepComputations = memoText((stepText: string): readonly Computation[] => {
+  const step = 0;
   const out: Computation[] = [];
   const seen = new Set<string>();
   const push = (lhs: { text: string; expr: Expr }, statedText: string, pct: boolean) => {
@@ -263,7 +272,7 @@ export function computations(stepText: string, step: number): Computation[] {
     }
   }
   return out;
-}
+});
 
 /** A number a step states, with where it stands in the step. */
 export interface Stated {
@@ -274,11 +283,15 @@ export interface Stated {
 
 /** All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading order. */
 export function statedNumbers(stepText: string, step: number): Stated[] {
+  return stepNumbers(stepText).map((s) => ({ ...s, step }));
+}
+
+const stepNumbers = memoText((stepText: string): readonly Stated[] => {
   const text = normaliseMath(stepText);
   const out: Stated[] = [];
-  for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g)) out.push({ step, value: Number(m[0]), index: m.index });
+  for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g)) out.push({ step: 0, value: Number(m[0]), index: m.index });
   return out;
-}
+});
 
 /** Misstated arithmetic in a solution: steps where `lhs = stated` but `lhs` evaluates to something else. */
 export function arithmeticErrors(
