@@ -4,12 +4,17 @@ import { traceColumns } from './paths.ts';
 
 export const message = t.struct({ role: t.enum(['system', 'user', 'assistant'] as const), content: t.string() });
 const messages = t.list(message);
+/** Samples the row's problem drew in its path's mode (TRACE.md "Adaptive sampling"); null when not recorded. */
+const k_drawn = t.nullable(t.int());
+/** Where a step pair's chosen step came from (TRACE.md "Preference, step level"). */
+export const CHOSEN_SOURCES = ['rectified', 'peer'] as const;
 
 /** TRL conversational SFT. */
 export const sft = table('sft', {
   messages,
   images: t.list(t.string()),
   ...traceColumns,
+  k_drawn,
 });
 
 /** TRL conversational preference (outcome level). `path_id`, PC, GC, region describe the rejected path. */
@@ -19,6 +24,7 @@ export const preference = table('preference', {
   rejected: messages,
   images: t.list(t.string()),
   ...traceColumns,
+  k_drawn,
   chosen_path_id: t.string(),
   chosen_PC: t.nullable(t.double()),
   chosen_GC: t.nullable(t.double()),
@@ -35,7 +41,10 @@ export const stepPreference = table('step_preference', {
   full_chosen: t.string(),
   full_rejected: t.string(),
   ...traceColumns,
+  k_drawn,
   chosen_path_id: t.string(),
+  /** `rectified`: the model's own continuation of the prefix (`chosen_path_id` = `<path_id>/rect/<i>`); `peer`: another path. */
+  chosen_source: t.enum(CHOSEN_SOURCES),
   ffs_node: t.string(),
   ffs_step: t.int(),
 });
@@ -46,6 +55,7 @@ export const stepwise = table('stepwise', {
   completions: t.list(t.string()),
   labels: t.list(t.bool()),
   ...traceColumns,
+  k_drawn,
   ffs_step: t.int(),
 });
 
@@ -57,6 +67,7 @@ export const processEval = table('process_eval', {
   label: t.int(),
   final_answer_correct: t.bool(),
   ...traceColumns,
+  k_drawn,
 });
 
 export type SftRow = Row<typeof sft>;
