@@ -80,6 +80,8 @@ export interface ProblemStage {
   run(problems: readonly ProblemBundle[], ctx: StageContext): Promise<StageOutput>;
   /** A mergeable summary of a table's rows (for run stages), kept per segment. */
   summarize?: Partial<Record<StateTableName, (rows: readonly unknown[]) => unknown>>;
+  /** Units of work per problem on its progress line (default: generate's samples for stages that sample paths, else 1). */
+  progressUnits?(config: Config): number;
   /** The numbers the manifest and the summary show of the whole run (default: rows per table). */
   totals?(t: StageTotals): Record<string, unknown>;
   /** Rows kept and dropped, for the report's flow chart. */

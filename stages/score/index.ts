@@ -5,7 +5,7 @@
  * tables have it). Per segment it keeps what calibration counts, so calibrate never reads paths.
  */
 import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
-import type { AlignedRow, ScoreRow } from '../../schemas/state.ts';
+import type { AlignedRow, DrawRow, ScoreRow } from '../../schemas/state.ts';
 import { rowsOf, type ProblemBundle, type ProblemStage } from '../lib/stage.ts';
 
 /** A problem's paths with the node answers align gave them. */
@@ -15,6 +15,17 @@ export function alignedPaths(b: ProblemBundle): PathRow[] {
     const a = aligned.get(p.path_id);
     return a ? { ...p, node_answers: a.node_answers, final_answer: a.final_answer } : p;
   });
+}
+
+/**
+ * Samples a problem drew per mode (TRACE.md "Adaptive sampling"): generate's record where it drew
+ * them, else (imported paths) the problem's paths of that mode.
+ */
+export function drawnByMode(b: ProblemBundle): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of alignedPaths(b)) out.set(p.mode, (out.get(p.mode) ?? 0) + 1);
+  for (const d of rowsOf<DrawRow>(b, 'draws')) out.set(d.mode, d.k_drawn);
+  return out;
 }
 
 /** What calibration counts of a scored path. */
@@ -51,8 +62,9 @@ export const scoreStage: ProblemStage = {
   kind: 'problem',
   name: 'score',
   describe: 'verdicts, PC, GC, final correctness, regions, First Failure Step',
-  version: 1,
-  reads: ['ars_nodes', 'imported_paths', 'paths', 'aligned'],
+  // 2: rows carry k_drawn.
+  version: 2,
+  reads: ['ars_nodes', 'imported_paths', 'paths', 'aligned', 'draws'],
   writes: ['scores'],
   cpu: true,
   config: (c) => c.thresholds,
@@ -70,7 +82,11 @@ export const scoreStage: ProblemStage = {
       },
       { runId: ctx.runId, thresholds: ctx.config.thresholds },
     );
-    const rows: ScoreRow[] = out.scored.map(({ steps: _steps, ...s }) => s);
+    const drawn = new Map(bundles.map((b) => [b.problem.problem_id, drawnByMode(b)]));
+    const rows: ScoreRow[] = out.scored.map(({ steps: _steps, ...s }) => ({
+      ...s,
+      k_drawn: drawn.get(s.problem_id)?.get(s.mode) ?? null,
+    }));
     return { rows: { scores: rows }, rejects: [], stats: scoreCounts(rows) };
   },
   summarize: {
