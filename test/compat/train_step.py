@@ -31,11 +31,11 @@ STRING_LIST = pa.list_(pa.string())
 EXPECTED = {
     "sft": {"messages": MESSAGES},
     "preference": {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES},
-    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected"]},
+    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected", "chosen_source"]},
     "stepwise": {"prompt": pa.string(), "completions": STRING_LIST, "labels": pa.list_(pa.bool_())},
     "process_eval": {"id": pa.string(), "problem": pa.string(), "steps": STRING_LIST, "label": pa.int32(), "final_answer_correct": pa.bool_()},
 }
-TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id"]
+TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id", "k_drawn"]
 SPECIAL = ["<pad>", "<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
 CHAT_TEMPLATE = (
     "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '</s>' }}{% endfor %}"

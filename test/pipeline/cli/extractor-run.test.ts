@@ -154,6 +154,7 @@ describe('a run with align.mode "extractor"', () => {
       'align',
       'score',
       'filter',
+      'rectify',
       'emit',
     ]);
     expect(other.stages.find((s) => s.name === 'align')!.problems).toMatchObject({ computed: 2, total: 2 });
