@@ -5,6 +5,9 @@
 export const BENCHMARKS: Record<string, () => Promise<object>> = {
   equivalence: async () => (await import('./equivalence.ts')).benchEquivalence(),
   generation: async () => (await import('./generation.ts')).benchGeneration(),
+  adaptive: async () => (await import('./adaptive.ts')).benchAdaptive(),
+  'adaptive-gsm8k': async () => (await import('./adaptive.ts')).benchAdaptiveGsm8k(),
+  rectify: async () => (await import('./rectify.ts')).benchRectify(),
 };
 
 /** Runs the named benchmarks (all by default) one after another, never in parallel. */
