@@ -23,7 +23,7 @@ EXPECTED = {
     "stepwise": {"prompt": pa.string(), "completions": pa.list_(pa.string()), "labels": pa.list_(pa.bool_())},
     "process_eval": {"id": pa.string(), "problem": pa.string(), "steps": pa.list_(pa.string()), "label": pa.int32(), "final_answer_correct": pa.bool_()},
 }
-TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id", "k_drawn"]
+TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id"]
 
 
 def same_type(got, want):

@@ -35,7 +35,7 @@ EXPECTED = {
     "stepwise": {"prompt": pa.string(), "completions": STRING_LIST, "labels": pa.list_(pa.bool_())},
     "process_eval": {"id": pa.string(), "problem": pa.string(), "steps": STRING_LIST, "label": pa.int32(), "final_answer_correct": pa.bool_()},
 }
-TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id", "k_drawn"]
+TRACE = ["problem_id", "path_id", "domain", "PC", "GC", "region", "model", "run_id"]
 SPECIAL = ["<pad>", "<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
 CHAT_TEMPLATE = (
     "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '</s>' }}{% endfor %}"
