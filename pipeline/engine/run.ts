@@ -236,7 +236,8 @@ function failureOf(
       .filter(([code]) => REQUEST_FAILURE.test(code))
       .reduce((n, [, v]) => n + v, 0);
     const tried =
-      def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0) + Object.values(s.rejects).reduce((n, v) => n + v, 0);
+      (def.items ?? def.writes).reduce((n, t) => n + (s.rows[t] ?? 0), 0) +
+      Object.values(s.rejects).reduce((n, v) => n + v, 0);
     if (tried > 0 && failed / tried > max)
       return `${s.name}: ${failed} of ${tried} items failed at the server (${((100 * failed) / tried).toFixed(1)}% > generate.max_failure_rate ${max}); ${Object.entries(
         s.rejects,
@@ -247,7 +248,7 @@ function failureOf(
   for (const s of stages) {
     const def = defs.find((d) => d.name === s.name);
     if (!def || def.kind !== 'problem' || s.problems.total === 0 || def.produces?.(config) === false) continue;
-    const made = def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0);
+    const made = (def.items ?? def.writes).reduce((n, t) => n + (s.rows[t] ?? 0), 0);
     if (made === 0)
       return `${s.name} produced nothing from ${s.problems.total} problem(s)${
         Object.keys(s.rejects).length

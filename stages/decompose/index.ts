@@ -16,6 +16,7 @@ export const decomposeStage: ProblemStage = {
   version: 1,
   reads: ['given_ars'],
   writes: ['ars_nodes', 'decomposed'],
+  items: ['ars_nodes'],
   cpu: false,
   models: (c) => (c.decompose ? ['teacher'] : []),
   config: (c) =>

@@ -53,6 +53,8 @@ export const generateStage: ProblemStage = {
   version: 1,
   reads: ['ars_nodes'],
   writes: ['paths', 'draws'],
+  // Draws are counts, not items: a failed request is one of the paths it should have given.
+  items: ['paths'],
   cpu: false,
   models: (c) => (c.model && c.generate ? ['generate'] : []),
   produces: (c) => Boolean(c.model && c.generate),

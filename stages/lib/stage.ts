@@ -66,6 +66,8 @@ export interface ProblemStage {
   version: number;
   reads: readonly StateTableName[];
   writes: readonly StateTableName[];
+  /** The tables whose rows are the stage's items, which failure rates and "produced nothing" count (default: `writes`). */
+  items?: readonly StateTableName[];
   /** CPU-bound work the engine may run in worker threads (no model, no shared state). */
   cpu: boolean;
   /** Models the stage needs under this config (none: it never asks). */
