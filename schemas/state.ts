@@ -91,9 +91,9 @@ export const rectifyStats = table('rectify_stats', {
   rectified_paths: t.int(),
   /** Continuations with no usable reply (failed request, cut at max_tokens, no final answer). */
   unusable: t.int(),
-  /** Prompt tokens of the continuations (`usage.prompt_tokens`, per continuation). */
+  /** Prompt tokens of the continuation prompts (`usage.prompt_tokens`, once per prompt: with `n` it is sent once). */
   prompt_tokens: t.int(),
-  /** Of those, the original request's tokens each continuation starts with, byte for byte (what a prefix cache reuses). */
+  /** Of those, the original request's tokens each prompt starts with, byte for byte (what a prefix cache reuses). */
   prefix_shared_tokens: t.int(),
 });
 export type RectifyStatsRow = Row<typeof rectifyStats>;

@@ -114,6 +114,12 @@ export async function rectify(
       req,
       Array.from({ length: cfg.r }, (_, i) => i),
     );
+    // Tokens per continuation prompt, once (a server taking `n` gets it once; one request per sample sends it r times).
+    const asked = outcomes.find((o) => o.ok);
+    if (asked?.ok) {
+      stat.prompt_tokens += asked.tokens_in;
+      stat.prefix_shared_tokens += Math.min(asked.tokens_in, shared);
+    }
     outcomes.forEach((o, i) => {
       if (!o.ok) {
         if (o.stopped) out.incomplete = true;
@@ -132,8 +138,6 @@ export async function rectify(
         return;
       }
       stat.continuations++;
-      stat.prompt_tokens += o.tokens_in;
-      stat.prefix_shared_tokens += Math.min(o.tokens_in, shared);
       const c = parseContinuation(o.content);
       if (o.finish_reason === 'length' || c.final_answer === null) {
         stat.unusable++;

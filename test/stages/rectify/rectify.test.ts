@@ -126,8 +126,8 @@ describe('rectify', () => {
         passed: 3,
         rectified_paths: 1,
         unusable: 2,
-        prompt_tokens: 700,
-        prefix_shared_tokens: 7 * Math.min(100, shared),
+        prompt_tokens: 100,
+        prefix_shared_tokens: Math.min(100, shared),
       },
     ]);
     expect(out.rejects.map((r) => [r.item, r.code, r.path, r.message])).toEqual([
