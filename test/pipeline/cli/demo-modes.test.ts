@@ -68,6 +68,13 @@ describe('tracepipe demo runs every mode', () => {
     expect(r.prefix_shared_tokens).toBeGreaterThan(0);
     const pairs = (totals.emit!.step_preference as { by_chosen_source: Record<string, number> }).by_chosen_source;
     expect(pairs.rectified).toBeGreaterThan(0);
+    // Its progress line counts problems, and ends with every one of them done.
+    const last = ran.stderr
+      .split('\n')
+      .filter((l) => l.includes('"progress":"rectify"'))
+      .map((l) => JSON.parse(l) as { done: number; total: number; final?: boolean })
+      .at(-1)!;
+    expect(last).toMatchObject({ final: true, done: N, total: N });
   });
 
   it('says each mode in one line, from the same totals, and the simulator saw each prompt kind', () => {
