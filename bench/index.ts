@@ -9,6 +9,9 @@ export const BENCHMARKS: Record<string, () => Promise<object | object[]>> = {
   offline: async () => (await import('./offline.ts')).benchOffline(),
   incremental: async () => (await import('./incremental.ts')).benchIncremental(),
   queue: async () => (await import('./queue.ts')).benchQueue(),
+  adaptive: async () => (await import('./adaptive.ts')).benchAdaptive(),
+  'adaptive-gsm8k': async () => (await import('./adaptive.ts')).benchAdaptiveGsm8k(),
+  rectify: async () => (await import('./rectify.ts')).benchRectify(),
 };
 
 /** Runs the named benchmarks (all by default) one after another, never in parallel. */

@@ -8,8 +8,12 @@ import { dflt, intMin, numIn, numMin, optionalSection, refine, setOf, strict } f
 import { REDACTED, redactUrl } from './redact.ts';
 import { PATH_MODES } from './paths.ts';
 
-/** Stopping rules of adaptive sampling: the paths so far agree on the final answer (and are all `reliable`). */
-export const ADAPTIVE_STOPS = ['final-agreement', 'reliable-agreement'] as const;
+/**
+ * Stopping rules of adaptive sampling (stages/generate/adaptive.ts): the paths so far agree on the
+ * final answer (and are all `reliable`), or what emit keeps of the problem is settled.
+ */
+export const ADAPTIVE_STOPS = ['settled-yield', 'final-agreement', 'reliable-agreement'] as const;
+export type AdaptiveStop = (typeof ADAPTIVE_STOPS)[number];
 
 const SECRET_NAME = /(^key$|api[_-]?key|token|secret|password|authorization)$/i;
 /** An endpoint's secret-looking key is refused with where the key goes instead. */
@@ -100,8 +104,8 @@ export const generateShape = {
   /** Draw paths in rounds and stop a problem once its outcome is settled (TRACE.md); null: K paths each. */
   adaptive: optionalSection({
     first_round: dflt(intMin(1), 4),
-    round_size: dflt(intMin(1), 2),
-    stop: dflt(t.enum(ADAPTIVE_STOPS), 'reliable-agreement'),
+    round_size: dflt(intMin(1), 1),
+    stop: dflt(t.enum(ADAPTIVE_STOPS), 'settled-yield'),
   }),
 };
 export const generateSection = strict(generateShape, {

@@ -15,6 +15,7 @@ import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
 export { redact, redactUrl } from './redact.ts';
 export {
   ADAPTIVE_STOPS,
+  type AdaptiveStop,
   DEFAULT_KEY_ENV,
   endpoint,
   endpointShape,
@@ -62,6 +63,8 @@ export const configSchema = strict({
     {
       mode: dflt(t.enum(['numeric', 'extractor'] as const), 'numeric'),
       extractor: t.nullable(endpoint),
+      /** With `extractor`, the share of free paths sent to it (chosen by a stable hash of the path id); the rest align numerically. */
+      extractor_share: dflt(numIn(0, 1), 1),
     },
     {
       test: (a, path) =>

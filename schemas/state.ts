@@ -5,7 +5,7 @@
  */
 import { t, table, type Row } from './define.ts';
 import { arsNodes, problems } from './problems.ts';
-import { nodeAnswer, paths, scoredPaths } from './paths.ts';
+import { nodeAnswer, PATH_MODES, paths, scoredPaths } from './paths.ts';
 import { rejects } from './rejects.ts';
 import { preference, processEval, sft, stepPreference, stepwise } from './outputs.ts';
 
@@ -31,12 +31,72 @@ export const aligned = table('aligned', {
   path_id: t.text(),
   node_answers: t.list(nodeAnswer),
   final_answer: t.nullable(t.string()),
+  /** Who aligned it: the guided reply itself, numeric alignment, or the extractor model (null: not recorded). */
+  aligned_by: t.nullable(t.enum(['given', 'numeric', 'extractor'] as const)),
 });
 export type AlignedRow = Row<typeof aligned>;
 
-/** A scored path without its step texts (those stay in `paths` / `imported_paths`). */
-export const scores = scoredPaths.without('steps').as('scores');
-export type ScoreRow = Omit<Row<typeof scoredPaths>, 'steps'>;
+/** A scored path without its step texts (those stay in `paths` / `imported_paths`), with how many paths its problem drew. */
+export const scores = table('scores', {
+  ...scoredPaths.without('steps').shape,
+  /** Samples its problem drew in the path's mode (adaptive sampling stops early); imported paths: the problem's paths of that mode. */
+  k_drawn: t.nullable(t.int()),
+});
+export type ScoreRow = Omit<Row<typeof scoredPaths>, 'steps'> & { k_drawn: number | null };
+
+/** How many samples a problem drew in each mode: `k` with fixed sampling, fewer once adaptive sampling settled it. */
+export const draws = table('draws', {
+  problem_id: t.text(),
+  mode: t.enum(PATH_MODES),
+  /** The most it could draw (`generate.k`). */
+  k: t.int(),
+  k_drawn: t.int(),
+  /** Rounds drawn (1 with fixed sampling). */
+  rounds: t.int(),
+  /** Why it stopped: `settled` (the stop rule), `k` (drew them all), `rejected` (no sample could be asked). */
+  stop: t.enum(['settled', 'k', 'rejected'] as const),
+});
+export type DrawRow = Row<typeof draws>;
+
+/** A problem whose ARS the teacher model wrote (decompose), with its intermediate nodes. */
+export const decomposed = table('decomposed', { problem_id: t.text(), nodes: t.int() });
+
+/** A continuation of a path with an FFS that gives a chosen step: one row per (rejected path, distinct chosen step). */
+export const rectified = table('rectified', {
+  problem_id: t.text(),
+  /** The rejected path. */
+  path_id: t.text(),
+  /** The continuation's own id, `<path_id>/rect/<i>` (`i`: its sample index). */
+  rect_path_id: t.text(),
+  ffs_node: t.string(),
+  ffs_step: t.int(),
+  /** The continuation's first step: the chosen step for the rejected path's step `ffs_step`. */
+  chosen: t.string(),
+  /** Every step of the continuation, the chosen one first, "Final answer: ..." last. */
+  steps: t.list(t.string()),
+  final_answer: t.nullable(t.string()),
+  model: t.string(),
+});
+export type RectifiedRow = Row<typeof rectified>;
+
+/** What rectification asked and got for one problem (summed into the stage's totals). */
+export const rectifyStats = table('rectify_stats', {
+  problem_id: t.text(),
+  /** Paths with an FFS step to continue from. */
+  ffs_paths: t.int(),
+  continuations: t.int(),
+  /** Continuations whose final answer is right and whose first step passes the FFS node's check. */
+  passed: t.int(),
+  /** FFS paths with at least one rectified chosen step. */
+  rectified_paths: t.int(),
+  /** Continuations with no usable reply (failed request, cut at max_tokens, no final answer). */
+  unusable: t.int(),
+  /** Prompt tokens of the continuation prompts (`usage.prompt_tokens`, once per prompt: with `n` it is sent once). */
+  prompt_tokens: t.int(),
+  /** Of those, the original request's tokens each prompt starts with, byte for byte (what a prefix cache reuses). */
+  prefix_shared_tokens: t.int(),
+});
+export type RectifyStatsRow = Row<typeof rectifyStats>;
 
 /**
  * A path in its region under the thresholds in force, with what the report counts: the scores
@@ -77,7 +137,11 @@ export const STATE_TABLES = {
   paths,
   aligned,
   scores,
+  draws,
+  decomposed,
   filtered,
+  rectified,
+  rectify_stats: rectifyStats,
   sft,
   preference,
   step_preference: stepPreference,

@@ -10,6 +10,7 @@ import { alignStage } from './align/index.ts';
 import { scoreStage } from './score/index.ts';
 import { calibrateStage } from './calibrate/index.ts';
 import { filterStage } from './filter/index.ts';
+import { rectifyStage } from './rectify/index.ts';
 import { emitStage } from './emit/index.ts';
 import { reportStage } from './report/index.ts';
 
@@ -21,6 +22,7 @@ export const STAGES: readonly StageDef[] = [
   scoreStage,
   calibrateStage,
   filterStage,
+  rectifyStage,
   emitStage,
   reportStage,
 ];

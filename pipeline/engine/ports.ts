@@ -28,7 +28,8 @@ export function roleSettings(c: Config, role: ModelRole): ModelSettings | null {
 
 /** Work units of one problem, for the progress line: samples for generate, one otherwise. */
 const unitsOf = (stage: ProblemStage, c: Config) =>
-  stage.models?.(c).includes('generate') && c.generate ? c.generate.k * c.generate.modes.length : 1;
+  stage.progressUnits?.(c) ??
+  (stage.models?.(c).includes('generate') && c.generate ? c.generate.k * c.generate.modes.length : 1);
 
 export interface RunPortsOptions {
   runDir: string;

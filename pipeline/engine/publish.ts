@@ -64,6 +64,8 @@ export interface PublishInput {
     textOnly: boolean,
   ): Promise<void>;
   log: (line: string) => void;
+  /** The content fingerprint when the caller already computed it (`outputFingerprint` over the same records). */
+  content?: string;
 }
 
 const SNAPSHOTS = 'snapshots';
@@ -102,18 +104,35 @@ export async function cleanSnapshots(runDir: string): Promise<void> {
     if (name.includes('.tmp-') || name.includes('.trash-')) await rm(join(dir, name), { recursive: true, force: true });
 }
 
+type SegmentFiles = { full: string[]; partial: { file: string; problems: string[] }[] };
+
 /** Segment files of a table over every shard, split into fully live ones and (file, live problems) of the rest. */
-async function segmentFiles(state: RunState, writer: string, table: StateTableName, dirName: string = table) {
-  const full: string[] = [];
-  const partial: { file: string; problems: string[] }[] = [];
+async function segmentFiles(
+  state: RunState,
+  writer: string,
+  table: StateTableName,
+  dirName: string = table,
+): Promise<SegmentFiles> {
+  return (await segmentIndex(state, writer, [table], dirName))[table]!;
+}
+
+/** `segmentFiles` of several tables of one writer, in one pass over its records. */
+async function segmentIndex(
+  state: RunState,
+  writer: string,
+  tables: readonly StateTableName[],
+  dirName?: string,
+): Promise<Record<string, SegmentFiles>> {
+  const out: Record<string, SegmentFiles> = Object.fromEntries(tables.map((t) => [t, { full: [], partial: [] }]));
   for (const rec of (await state.records(writer)).values()) {
-    for (const seg of rec.tables[table] ?? []) {
-      const file = state.segmentPath(dirName, rec.shard, seg);
-      if (seg.problems.length === seg.written) full.push(file);
-      else partial.push({ file, problems: seg.problems });
-    }
+    for (const table of tables)
+      for (const seg of rec.tables[table] ?? []) {
+        const file = state.segmentPath(dirName ?? table, rec.shard, seg);
+        if (seg.problems.length === seg.written) out[table]!.full.push(file);
+        else out[table]!.partial.push({ file, problems: seg.problems });
+      }
   }
-  return { full, partial };
+  return out;
 }
 
 /** A SELECT over the live rows of JSON-lines segments, typed by a table declaration. */
@@ -165,10 +184,10 @@ export async function outputFingerprint(
 
 /** The snapshot a publish at `now` would make: its id and parent, or `unchanged` when latest holds these outputs. */
 export async function nextSnapshot(
-  input: Pick<PublishInput, 'runDir' | 'state' | 'config' | 'datasets' | 'stages' | 'inputRejects'>,
+  input: Pick<PublishInput, 'runDir' | 'state' | 'config' | 'datasets' | 'stages' | 'inputRejects' | 'content'>,
   now: Date,
 ): Promise<{ id: string; parent: string | null; content: string; unchanged: boolean }> {
-  const content = await outputFingerprint(input);
+  const content = input.content ?? (await outputFingerprint(input));
   const parent = await latestSnapshot(input.runDir);
   if (parent?.content === content) return { id: parent.id, parent: parent.parent, content, unchanged: true };
   const stamp = now
@@ -206,10 +225,17 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       : 0;
     // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
     textOnly = withImages === 0;
+    const index: Record<string, Record<string, SegmentFiles>> = {};
+    for (const w of new Set(input.datasets.map((d) => d.writer)))
+      index[w] = await segmentIndex(
+        input.state,
+        w,
+        input.datasets.filter((d) => d.writer === w).map((d) => d.name),
+      );
     for (const d of input.datasets) {
       const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
-      const select = await liveRows(store, table, await segmentFiles(input.state, d.writer, d.name), d.name);
+      const select = await liveRows(store, table, index[d.writer]![d.name]!, d.name);
       const cols = table.columns.filter((c) => !(textOnly && c === 'images'));
       const order = ['problem_id', 'path_id', 'chosen_path_id', 'id']
         .filter((c) => table.columns.includes(c))

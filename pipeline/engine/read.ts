@@ -4,7 +4,7 @@
  * the shard of its problem (a hash of `problem_id`), as JSON lines written while reading. Each
  * problem gets a fingerprint of its raw rows; a shard whose fingerprints did not change keeps its
  * previous rows, so ingest (and everything after it) has nothing to do there.
- * Memory: one open file and one fingerprint list per shard, and a short hash per row.
+ * Memory: one open file, a 64 KiB buffer and one fingerprint list per shard, and a short hash per row.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -35,10 +35,24 @@ export interface ReadResult {
 
 interface Bucket {
   out: WriteStream;
+  /** Lines not yet handed to the stream (written in blocks: one write per line per shard costs a syscall each). */
+  buf: string[];
+  bytes: number;
   file: string;
   rows: number;
   hashes: Map<string, string[]>;
   perProblem: Map<string, number>;
+}
+
+/** Bytes of lines a shard's buffer holds before they are written. */
+const BLOCK = 1 << 16;
+
+async function flush(b: Bucket): Promise<void> {
+  if (b.buf.length === 0) return;
+  const text = `${b.buf.join('\n')}\n`;
+  b.buf = [];
+  b.bytes = 0;
+  if (!b.out.write(text)) await once(b.out, 'drain');
 }
 
 /** Reads all inputs into per-shard raw segments and writes the reader's records. */
@@ -60,7 +74,15 @@ export async function readInputs(
     const dir = join(state.dir, 'tables', 'raw', shard);
     await mkdir(dir, { recursive: true });
     const file = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}.jsonl`;
-    b = { out: createWriteStream(join(dir, file)), file, rows: 0, hashes: new Map(), perProblem: new Map() };
+    b = {
+      out: createWriteStream(join(dir, file)),
+      buf: [],
+      bytes: 0,
+      file,
+      rows: 0,
+      hashes: new Map(),
+      perProblem: new Map(),
+    };
     buckets.set(shard, b);
     return b;
   };
@@ -71,7 +93,9 @@ export async function readInputs(
     }
     const b = await open(shardOf(it.problem_id, count));
     const line = JSON.stringify(it satisfies RawItem);
-    if (!b.out.write(`${line}\n`)) await once(b.out, 'drain');
+    b.buf.push(line);
+    b.bytes += line.length + 1;
+    if (b.bytes >= BLOCK) await flush(b);
     b.rows++;
     rows++;
     const h = createHash('sha1').update(line).digest('base64');
@@ -81,6 +105,7 @@ export async function readInputs(
     b.perProblem.set(it.problem_id, (b.perProblem.get(it.problem_id) ?? 0) + 1);
   }
   for (const b of buckets.values()) {
+    await flush(b);
     b.out.end();
     await once(b.out, 'finish');
   }

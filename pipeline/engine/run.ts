@@ -89,6 +89,8 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   const meta = await readMeta(stateDir);
   /** One moment names this run's snapshot, in the report and in publish. */
   const snapshotAt = new Date();
+  // The content fingerprint computed for the report's snapshot id: publish reuses it (no stage writes in between).
+  let provided: string | undefined;
   const manifest = {
     tool: 'tracepipe',
     code_version: codeVersion(),
@@ -171,6 +173,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
             },
             snapshotAt,
           );
+          provided = n.content;
           return { id: n.id, parent: n.parent };
         },
       },
@@ -215,6 +218,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         manifest.simulated,
         log,
         snapshotAt,
+        provided,
       );
       result.snapshot = snap;
       if (snap) manifest.snapshot = { id: snap.id, parent: snap.parent, datasets: snap.datasets };
@@ -267,7 +271,8 @@ function failureOf(
       .filter(([code]) => REQUEST_FAILURE.test(code))
       .reduce((n, [, v]) => n + v, 0);
     const tried =
-      def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0) + Object.values(s.rejects).reduce((n, v) => n + v, 0);
+      (def.items ?? def.writes).reduce((n, t) => n + (s.rows[t] ?? 0), 0) +
+      Object.values(s.rejects).reduce((n, v) => n + v, 0);
     if (tried > 0 && failed / tried > max)
       return `${s.name}: ${failed} of ${tried} items failed at the server (${((100 * failed) / tried).toFixed(1)}% > generate.max_failure_rate ${max}); ${Object.entries(
         s.rejects,
@@ -278,7 +283,7 @@ function failureOf(
   for (const s of stages) {
     const def = defs.find((d) => d.name === s.name);
     if (!def || def.kind !== 'problem' || s.problems.total === 0 || def.produces?.(config) === false) continue;
-    const made = def.writes.reduce((n, t) => n + (s.rows[t] ?? 0), 0);
+    const made = (def.items ?? def.writes).reduce((n, t) => n + (s.rows[t] ?? 0), 0);
     if (made === 0)
       return `${s.name} produced nothing from ${s.problems.total} problem(s)${
         Object.keys(s.rejects).length
@@ -325,6 +330,7 @@ async function publishRun(
   simulated: boolean,
   log: (line: string) => void,
   at: Date,
+  content: string | undefined,
 ): Promise<SnapshotInfo | null> {
   const { meta, datasets, emitTotals } = datasetsOf(config, stages);
   const cal = globals.calibrate as CalibrationResult | undefined;
@@ -340,6 +346,7 @@ async function publishRun(
       files,
       inputRejects: read.rejects,
       stages: PROBLEM_STAGES,
+      ...(content === undefined ? {} : { content }),
       simulated,
       limits: {
         memoryLimit: config.engine.duckdb_memory_limit,

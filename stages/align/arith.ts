@@ -289,7 +289,8 @@ export function statedNumbers(stepText: string, step: number): Stated[] {
 const stepNumbers = memoText((stepText: string): readonly Stated[] => {
   const text = normaliseMath(stepText);
   const out: Stated[] = [];
-  for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g)) out.push({ step: 0, value: Number(m[0]), index: m.index });
+  for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g))
+    out.push({ step: 0, value: Number(m[0]), index: m.index });
   return out;
 });
 

@@ -15,8 +15,10 @@ export const decomposeStage: ProblemStage = {
   describe: 'keep each given ARS; ask the teacher model for the missing ones',
   version: 1,
   reads: ['given_ars'],
-  writes: ['ars_nodes'],
-  cpu: false,
+  writes: ['ars_nodes', 'decomposed'],
+  items: ['ars_nodes'],
+  // With no model under the config it only copies or passes rows: a worker runs it in the CPU chain.
+  cpu: true,
   models: (c) => (c.decompose ? ['teacher'] : []),
   config: (c) =>
     c.decompose && {
@@ -24,7 +26,12 @@ export const decomposeStage: ProblemStage = {
       temperature: c.decompose.temperature,
       max_tokens: c.decompose.max_tokens,
     },
-  totals: (t) => ({ problems: t.problems, ars_nodes: t.rows.ars_nodes ?? 0, rejects: t.rejects }),
+  totals: (t) => ({
+    problems: t.problems,
+    ars_nodes: t.rows.ars_nodes ?? 0,
+    decomposed: t.rows.decomposed ?? 0,
+    rejects: t.rejects,
+  }),
   flow: (t) => Object.entries(t.rejects).map(([outcome, rows]) => ({ step: 'decompose: problems', outcome, rows })),
   async run(bundles, ctx) {
     const given = bundles.flatMap((b) => rowsOf<ArsNode>(b, 'given_ars'));
@@ -48,8 +55,16 @@ export const decomposeStage: ProblemStage = {
       },
       { model: ctx.model('teacher'), images: ctx.images, log: ctx.log },
     );
+    // Problems that came without an ARS and got one from the teacher: the summary counts them.
+    const wanted = new Set(missing.map((b) => b.problem.problem_id));
+    const written = new Map<string, number>();
+    for (const n of intermediate(out.nodes))
+      if (wanted.has(n.problem_id)) written.set(n.problem_id, (written.get(n.problem_id) ?? 0) + 1);
     return {
-      rows: { ars_nodes: out.nodes },
+      rows: {
+        ars_nodes: out.nodes,
+        decomposed: [...written].map(([problem_id, nodes]) => ({ problem_id, nodes })),
+      },
       rejects: out.rejects.map((r) => ({ ...r, problem_id: r.source })),
       stats: { ...out.stats },
       incomplete: out.stats.stopped_by_budget || out.stats.stopped_by_signal,

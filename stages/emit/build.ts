@@ -6,8 +6,10 @@
  */
 import type { ArsNode, FfsEvidence, Problem, ScoredPath } from '../../schemas/index.ts';
 import type { PreferenceRow, ProcessEvalRow, SftRow, StepPreferenceRow, StepwiseRow } from '../../schemas/outputs.ts';
+import type { RectifiedRow } from '../../schemas/state.ts';
 import { problemText } from '../lib/prompts.ts';
 import { makeEq } from '../score/classes.ts';
+import { rectifiedByPath, rectifiedChoice } from './rectified.ts';
 
 export interface EmitOptions {
   sft_per_problem: number;
@@ -26,9 +28,11 @@ export interface EmitInput {
   problems: readonly Problem[];
   nodes: readonly ArsNode[];
   scored: readonly ScoredPath[];
+  /** Chosen steps from rectification (TRACE.md): a step pair uses one when its rejected path has one. */
+  rectified?: readonly RectifiedRow[];
 }
 
-const trace = (s: ScoredPath) => ({
+const trace = (s: ScoredPath & { k_drawn?: number | null }) => ({
   problem_id: s.problem_id,
   path_id: s.path_id,
   domain: s.domain,
@@ -38,6 +42,7 @@ const trace = (s: ScoredPath) => ({
   region: s.region,
   model: s.model,
   run_id: s.run_id,
+  k_drawn: s.k_drawn ?? null,
 });
 /** Why a path's cut is left out, or null when its evidence is one the options trust. */
 const cutExclusion = (s: ScoredPath, opts: EmitOptions): string | null =>
@@ -143,11 +148,13 @@ export function buildPreference(input: EmitInput, opts: EmitOptions): Built<Pref
 
 /**
  * Step-level pairs cut at the FFS: prefix = the rejected path's steps before it; chosen = the
- * step where another path answered the FFS node correctly, that path agreeing with the
- * rejected one on every node before the FFS node.
+ * model's own continuation of that prefix when rectification gave one (`chosen_source` rectified),
+ * else the step where another path answered the FFS node correctly, that path agreeing with the
+ * rejected one on every node before the FFS node (`peer`).
  */
 export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<StepPreferenceRow> {
   const out: Built<StepPreferenceRow> = { rows: [], candidates: 0, dropped: {} };
+  const rectified = rectifiedByPath(input.rectified ?? []);
   for (const { problem, paths, nodes } of byProblem(input)) {
     let made = 0;
     for (const r of paths.filter((s) => s.ffs_node !== null && s.ffs_step >= 0)) {
@@ -167,15 +174,29 @@ export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<
         continue;
       }
       const before = nodes.filter((n) => n.position < node.position);
-      const donor = paths.find(
-        (c) =>
-          c !== r && verdictOf(c, node.node_id) === 'ok' && agreesOn(c, r, before) && stepOf(c, node.node_id) !== null,
-      );
-      if (!donor) {
+      const rect = rectifiedChoice(rectified, r);
+      const donor = rect
+        ? undefined
+        : paths.find(
+            (c) =>
+              c !== r &&
+              verdictOf(c, node.node_id) === 'ok' &&
+              agreesOn(c, r, before) &&
+              stepOf(c, node.node_id) !== null,
+          );
+      const at = donor ? stepOf(donor, node.node_id)! : -1;
+      const chosen =
+        rect ??
+        (donor && {
+          chosen: donor.steps[at]!,
+          full_chosen: text(donor.steps.slice(at)),
+          chosen_path_id: donor.path_id,
+          chosen_source: 'peer' as const,
+        });
+      if (!chosen) {
         count(out.dropped, 'no path answers the FFS node correctly after the same prefix');
         continue;
       }
-      const at = stepOf(donor, node.node_id)!;
       const prefix = r.steps.slice(0, r.ffs_step);
       const rejectedStep = r.steps[r.ffs_step];
       if (rejectedStep === undefined) {
@@ -186,12 +207,13 @@ export function buildStepPreference(input: EmitInput, opts: EmitOptions): Built<
       out.rows.push({
         prompt: problemText(problem),
         initial_reason_steps: text(prefix),
-        chosen: donor.steps[at]!,
+        chosen: chosen.chosen,
         rejected: rejectedStep,
-        full_chosen: text(donor.steps.slice(at)),
+        full_chosen: chosen.full_chosen,
         full_rejected: text(r.steps.slice(r.ffs_step)),
         ...trace(r),
-        chosen_path_id: donor.path_id,
+        chosen_path_id: chosen.chosen_path_id,
+        chosen_source: chosen.chosen_source,
         ffs_node: node.node_id,
         ffs_step: r.ffs_step,
         ffs_evidence: r.ffs_evidence!,

@@ -61,7 +61,7 @@ export function emit(input: EmitInput, opts: EmitOptions): Dataset[] {
       stepPreference,
       buildStepPreference(input, opts),
       'Step-level preference pairs (error-localised)',
-      `Cut at the First Failure Step: the shared prefix, the failing step as \`rejected\`, and as \`chosen\` a correct answer of the same node from a path that agrees on the prefix (Step-DPO style). Only cuts whose \`ffs_evidence\` is one of ${(opts.cut_evidence ?? DEFAULT_CUT_EVIDENCE).join(', ')}.`,
+      `Cut at the First Failure Step: the shared prefix, the failing step as \`rejected\`, and as \`chosen\` the model's own continuation of the prefix whose first step passed the node's check and whose final answer is right (\`chosen_source\` rectified, when rectification is on), else a correct answer of the same node from a path that agrees on the prefix (\`chosen_source\` peer; Step-DPO style). Only cuts whose \`ffs_evidence\` is one of ${(opts.cut_evidence ?? DEFAULT_CUT_EVIDENCE).join(', ')}.`,
       'Step-DPO columns (`prompt`, `initial_reason_steps`, `chosen`, `rejected`, `full_chosen`, `full_rejected`), all strings.',
     ),
     d(

@@ -6,7 +6,8 @@
  * dropped is kept per problem, so cards count the whole run.
  */
 import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
-import type { FilteredRow, ScoreRow, StateTableName } from '../../schemas/state.ts';
+import type { FilteredRow, RectifiedRow, ScoreRow, StateTableName } from '../../schemas/state.ts';
+import type { StepPreferenceRow } from '../../schemas/outputs.ts';
 import { rowsOf, type ProblemStage } from '../lib/stage.ts';
 
 export const DATASET_TABLES = [
@@ -22,7 +23,7 @@ export const emitStage: ProblemStage = {
   name: 'emit',
   describe: 'build the five training datasets',
   version: 1,
-  reads: ['ars_nodes', 'imported_paths', 'paths', 'scores', 'filtered'],
+  reads: ['ars_nodes', 'imported_paths', 'paths', 'scores', 'filtered', 'rectified'],
   writes: [...DATASET_TABLES, 'emit_stats'],
   cpu: true,
   config: (c) => c.emit,
@@ -31,10 +32,16 @@ export const emitStage: ProblemStage = {
       string,
       { candidates: number; dropped: Record<string, number> }
     >;
+    const pairs = t.summaries.step_preference as { by_chosen_source?: Record<string, number> } | undefined;
     return Object.fromEntries(
       DATASET_TABLES.map((d) => [
         d,
-        { rows: t.rows[d] ?? 0, candidates: stats[d]?.candidates ?? 0, dropped: stats[d]?.dropped ?? {} },
+        {
+          rows: t.rows[d] ?? 0,
+          candidates: stats[d]?.candidates ?? 0,
+          dropped: stats[d]?.dropped ?? {},
+          ...(d === 'step_preference' ? { by_chosen_source: pairs?.by_chosen_source ?? {} } : {}),
+        },
       ]),
     );
   },
@@ -59,7 +66,15 @@ export const emitStage: ProblemStage = {
         const f = region.get(s.path_id);
         return { ...s, steps: steps.get(s.path_id) ?? [], ...(f ? { region: f.region, category: f.category } : {}) };
       });
-      const datasets = emit({ problems: [b.problem], nodes: rowsOf<ArsNode>(b, 'ars_nodes'), scored }, ctx.config.emit);
+      const datasets = emit(
+        {
+          problems: [b.problem],
+          nodes: rowsOf<ArsNode>(b, 'ars_nodes'),
+          scored,
+          rectified: rowsOf<RectifiedRow>(b, 'rectified'),
+        },
+        ctx.config.emit,
+      );
       for (const d of datasets) {
         rows[d.name as StateTableName]!.push(...d.built.rows);
         rows.emit_stats!.push({
@@ -76,6 +91,13 @@ export const emitStage: ProblemStage = {
     return { rows, rejects: [], stats: totals };
   },
   summarize: {
+    // Step pairs by where their chosen step came from (rectified, peer): the summary shows the rectified ones.
+    step_preference: (rows) => {
+      const by_chosen_source: Record<string, number> = {};
+      for (const r of rows as StepPreferenceRow[])
+        by_chosen_source[r.chosen_source] = (by_chosen_source[r.chosen_source] ?? 0) + 1;
+      return { by_chosen_source };
+    },
     emit_stats: (rows) => {
       const out: Record<string, { candidates: number; dropped: Record<string, number> }> = {};
       for (const r of rows as { dataset: string; candidates: number; dropped: string }[]) {

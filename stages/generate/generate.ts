@@ -4,23 +4,16 @@
  * as plain text) from an OpenAI-compatible server. Every guided reply is checked against the
  * ARS and re-asked when it is not valid; what still fails becomes a reject with its reason and
  * the raw reply. Replies are cached in the run's store, so a re-run or a resumed run repeats no
- * request. Memory: at most `2 × concurrency` problems (their prompts and images) are open at once.
+ * request. With adaptive sampling a problem draws in rounds and stops once its paths settle what it
+ * yields (adaptive.ts); sample `i` is the same request (and cache key) either way, so an adaptive
+ * run's requests are a subset of a fixed-K run's. Memory: at most `2 × concurrency` problems
+ * (their prompts and images) are open at once.
  */
-import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import {
-  freeMessages,
-  guidedMessages,
-  guidedSchema,
-  intermediate,
-  parseFree,
-  parseGuided,
-  type ChatMessage,
-  type ParseResult,
-} from '../lib/prompts.ts';
+import { intermediate, parseGuided } from '../lib/prompts.ts';
 import type { ArsNode, PathRow, Problem, Reject } from '../../schemas/index.ts';
 import type { PathMode } from '../../schemas/paths.ts';
+import type { DrawRow } from '../../schemas/state.ts';
 import type {
-  ImagePart,
   ImagePort,
   Log,
   ModelCounters,
@@ -30,6 +23,10 @@ import type {
   SampleRequest,
 } from '../lib/ports.ts';
 import { cut4k } from '../lib/text.ts';
+import { drawRounds, settles, type AdaptiveSettings, type StopSettings } from './adaptive.ts';
+import { checkFree, pathRequest, withNote } from './request.ts';
+
+export { pathRequest } from './request.ts';
 
 /** The model's counters (requests, cache hits, retries, errors, statuses, tokens, cost) plus the stage's own. */
 export interface GenerateStats extends ModelCounters {
@@ -39,6 +36,8 @@ export interface GenerateStats extends ModelCounters {
   rejects: number;
   /** Samples not attempted because the run stopped (budget or signal). */
   skipped: number;
+  /** Samples adaptive sampling did not draw: its problem was settled before `k`. */
+  samples_saved: number;
   stopped_by_budget: boolean;
   stopped_by_signal: boolean;
   wall_ms: number;
@@ -52,11 +51,15 @@ export interface GenerateSettings {
   max_reasks: number;
   /** Problems in flight at once: twice this many are open (their prompts and images). */
   concurrency: number;
+  /** Draw in rounds and stop a settled problem early (TRACE.md "Adaptive sampling"); null or absent: `k` each. */
+  adaptive?: AdaptiveSettings | null;
 }
 
 export interface GenerateRunConfig {
   generate: GenerateSettings;
   runId: string;
+  /** What adaptive sampling's rule weighs (thresholds, emit's caps); needed when `generate.adaptive` is set. */
+  stop?: Omit<StopSettings, 'rule'>;
 }
 
 export interface GenerateDeps {
@@ -69,10 +72,12 @@ export interface GenerateDeps {
 export interface GenerateOutput {
   paths: PathRow[];
   rejects: Reject[];
+  /** Samples drawn per problem and mode (none for a problem the run stopped before). */
+  draws: DrawRow[];
   stats: GenerateStats;
 }
 
-type Slot = { path: PathRow } | { reject: Reject } | { skipped: true };
+type Slot = { path: PathRow } | { reject: Reject } | { skipped: true } | { saved: true };
 
 /** Generates K paths per problem and mode; bad replies and failed requests become rejects, never throws for an item. */
 export async function generate(
@@ -195,6 +200,10 @@ export async function generate(
     }
   };
 
+  const adaptive = g.adaptive ?? null;
+  if (adaptive && !cfg.stop)
+    throw new Error('generate: adaptive sampling needs the stop settings (thresholds, emit caps)');
+  const draws: DrawRow[] = [];
   const runProblem = async (pi: number): Promise<void> => {
     const p = input.problems[pi]!;
     const base = pi * perProblem;
@@ -205,42 +214,62 @@ export async function generate(
     }
     const nodes = (nodesOf.get(p.problem_id) ?? []).sort((a, b) => a.position - b.position);
     const images = await deps.images(p.images);
-    await Promise.all(
-      g.modes.map(async (mode, mi) => {
-        const problemReject = (code: string, path: string, message: string) => {
-          for (let idx = 0; idx < g.k; idx++)
-            settle(slotAt(mi, idx), {
-              reject: {
-                stage: 'generate',
-                source: p.problem_id,
-                item: `${p.problem_id}/${mode}/${idx}`,
-                code,
-                path,
-                message: `problem ${p.problem_id}: ${message}`,
-                raw: null,
-              },
-            });
-        };
-        if (!images.ok) return problemReject('image', images.path, images.message);
-        if (mode === 'ars-guided' && intermediate(nodes).length === 0)
-          return problemReject(
-            'no_ars',
-            'ars',
-            `ars-guided needs an ARS with at least one sub-question, got ${nodes.length === 0 ? 'none' : 'only F'}`,
-          );
-        const messages = withImages(mode === 'ars-guided' ? guidedMessages(p, nodes) : freeMessages(p), images.parts);
-        const req: SampleRequest = {
-          messages,
-          max_tokens: g.max_tokens,
-          json_schema: mode === 'ars-guided' ? guidedSchema(nodes) : null,
-        };
-        const indices = Array.from({ length: g.k }, (_, i) => i);
-        const firsts = await client.sample(req, indices);
-        await Promise.all(
-          indices.map(async (idx) => settle(slotAt(mi, idx), await finish(p, mode, nodes, req, idx, firsts[idx]!))),
+    const live: { mi: number; mode: PathMode; req: SampleRequest }[] = [];
+    g.modes.forEach((mode, mi) => {
+      const problemReject = (code: string, path: string, message: string) => {
+        for (let idx = 0; idx < g.k; idx++)
+          settle(slotAt(mi, idx), {
+            reject: {
+              stage: 'generate',
+              source: p.problem_id,
+              item: `${p.problem_id}/${mode}/${idx}`,
+              code,
+              path,
+              message: `problem ${p.problem_id}: ${message}`,
+              raw: null,
+            },
+          });
+        draws.push({ problem_id: p.problem_id, mode, k: g.k, k_drawn: 0, rounds: 0, stop: 'rejected' });
+      };
+      if (!images.ok) return problemReject('image', images.path, images.message);
+      if (mode === 'ars-guided' && intermediate(nodes).length === 0)
+        return problemReject(
+          'no_ars',
+          'ars',
+          `ars-guided needs an ARS with at least one sub-question, got ${nodes.length === 0 ? 'none' : 'only F'}`,
         );
-      }),
-    );
+      live.push({ mi, mode, req: pathRequest(p, mode, nodes, images.parts, g.max_tokens) });
+    });
+    if (live.length === 0) return;
+    const got: PathRow[] = [];
+    const r = await drawRounds({
+      k: g.k,
+      adaptive,
+      stopped,
+      // Each round asks the next indices of every mode; sample i is the same request as with fixed K.
+      draw: (from, to) =>
+        Promise.all(
+          live.map(async ({ mi, mode, req }) => {
+            const indices = Array.from({ length: to - from }, (_, i) => from + i);
+            const firsts = await client.sample(req, indices);
+            await Promise.all(
+              indices.map(async (idx, j) => {
+                const slot = await finish(p, mode, nodes, req, idx, firsts[j]!);
+                if ('path' in slot) got.push(slot.path);
+                settle(slotAt(mi, idx), slot);
+              }),
+            );
+          }),
+        ).then(() => undefined),
+      settled: () => settles(p, nodes, got, { ...cfg.stop!, rule: adaptive!.stop }),
+    });
+    // Samples past the last round: saved when the problem settled, skipped (not done) when the run stopped.
+    for (const { mi } of live)
+      for (let idx = r.drawn; idx < g.k; idx++)
+        settle(slotAt(mi, idx), r.stop === 'stopped' ? { skipped: true } : { saved: true });
+    if (r.stop !== 'stopped')
+      for (const { mode } of live)
+        draws.push({ problem_id: p.problem_id, mode, k: g.k, k_drawn: r.drawn, rounds: r.rounds, stop: r.stop });
   };
 
   // A fixed pool of workers walks the problems in order; each keeps one problem's requests queued.
@@ -255,8 +284,10 @@ export async function generate(
   const paths: PathRow[] = [];
   const rejects: Reject[] = [];
   let skipped = 0;
+  let saved = 0;
   for (const s of slots) {
     if (!s || 'skipped' in s) skipped++;
+    else if ('saved' in s) saved++;
     else if ('path' in s) paths.push(s.path);
     else rejects.push(s.reject);
   }
@@ -268,6 +299,7 @@ export async function generate(
     paths: paths.length,
     rejects: rejects.length,
     skipped,
+    samples_saved: saved,
     stopped_by_budget: why === 'budget',
     stopped_by_signal: why === 'signal',
     wall_ms: Date.now() - started,
@@ -279,37 +311,5 @@ export async function generate(
       `generate: ${paths.length} paths, ${rejects.length} rejects (${[...new Set(rejects.map((r) => r.code))].join(', ') || 'none'}), ${skipped} skipped; ${stats.requests} requests, ${stats.cache_hits} cache hits, ${stats.retries} retries, $${stats.cost_usd.toFixed(4)}${stats.stopped_by_budget ? ' (stopped by budget)' : ''}${stats.stopped_by_signal ? ' (stopped by signal)' : ''}`,
     );
 
-  return { paths, rejects, stats };
-}
-
-/** A free reply is usable when it states a final answer; one without is re-asked like a schema miss. */
-function checkFree(text: string): ParseResult {
-  const value = parseFree(text);
-  return value.final_answer === null
-    ? { ok: false, code: 'no_final_answer', message: 'reply has no line "Final answer: <answer>"' }
-    : { ok: true, value };
-}
-
-/** The prompt's messages with the images appended to the user turn as image_url parts. */
-function withImages(messages: ChatMessage[], images: ImagePart[]): ChatCompletionMessageParam[] {
-  return messages.map((msg): ChatCompletionMessageParam => {
-    if (msg.role !== 'user' || images.length === 0)
-      return msg.role === 'system'
-        ? { role: 'system', content: msg.content }
-        : msg.role === 'user'
-          ? { role: 'user', content: msg.content }
-          : { role: 'assistant', content: msg.content };
-    const parts: ChatCompletionContentPart[] = [{ type: 'text', text: msg.content }, ...images];
-    return { role: 'user', content: parts };
-  });
-}
-
-/** The messages with `note` appended to the last user turn (text part, images kept). */
-function withNote(messages: ChatCompletionMessageParam[], note: string): ChatCompletionMessageParam[] {
-  const at = messages.map((m) => m.role).lastIndexOf('user');
-  return messages.map((m, i) => {
-    if (i !== at || m.role !== 'user') return m;
-    if (typeof m.content === 'string') return { role: 'user', content: `${m.content}\n\n${note}` };
-    return { role: 'user', content: [...m.content, { type: 'text', text: note }] };
-  });
+  return { paths, rejects, draws, stats };
 }

@@ -13,6 +13,8 @@ export interface SampleRequest {
   max_tokens: number;
   /** OpenAI `response_format.json_schema` for structured output, or null for free text. */
   json_schema: { name: string; strict?: boolean; schema: Record<string, unknown> } | null;
+  /** Sampling temperature of this prompt when it is not the role's (rectification's own); part of the cache key only when set. */
+  temperature?: number;
 }
 
 /** What one sample came to: a reply (perhaps from the cache), or why there is none. */

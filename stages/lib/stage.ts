@@ -66,7 +66,9 @@ export interface ProblemStage {
   version: number;
   reads: readonly StateTableName[];
   writes: readonly StateTableName[];
-  /** CPU-bound work the engine may run in worker threads (no model, no shared state). */
+  /** The tables whose rows are the stage's items, which failure rates and "produced nothing" count (default: `writes`). */
+  items?: readonly StateTableName[];
+  /** Work the engine may run in worker threads (no shared state) whenever `models` names none under the config. */
   cpu: boolean;
   /** Models the stage needs under this config (none: it never asks). */
   models?(config: Config): readonly ModelRole[];
@@ -82,6 +84,8 @@ export interface ProblemStage {
   summarize?: Partial<Record<StateTableName, (rows: readonly unknown[], config: Config) => unknown>>;
   /** How a table's summaries merge, when not by the one rule of `mergeSummaries` (numbers add, lists join). */
   merge?: Partial<Record<StateTableName, (parts: readonly unknown[]) => unknown>>;
+  /** Units of work per problem on its progress line (default: generate's samples for stages that sample paths, else 1). */
+  progressUnits?(config: Config): number;
   /** The numbers the manifest and the summary show of the whole run (default: rows per table). */
   totals?(t: StageTotals): Record<string, unknown>;
   /** Rows kept and dropped, for the report's flow chart. */

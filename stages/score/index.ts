@@ -6,7 +6,7 @@
  * prints and the calibration counts, so calibrate never reads paths.
  */
 import type { ArsNode, PathRow, ScoredPath } from '../../schemas/index.ts';
-import type { AlignedRow, ScoreRow } from '../../schemas/state.ts';
+import type { AlignedRow, DrawRow, ScoreRow } from '../../schemas/state.ts';
 import { mergeSummaries } from '../lib/summary.ts';
 import { rowsOf, type ProblemBundle, type ProblemStage } from '../lib/stage.ts';
 import { calibrationCounts, mergeCalibrationCounts, type CalibrationCounts } from '../calibrate/counts.ts';
@@ -23,8 +23,19 @@ export function alignedPaths(b: ProblemBundle): PathRow[] {
 
 /** Score's counts that add up across shards (its stats without the mean, which does not). */
 export function scoreCounts(rows: readonly ScoreRow[]): Record<string, unknown> {
-  const { FA_mean: _mean, ...counts } = scoreStats(rows as ScoredPath[]);
+  const { FA_mean: _mean, ...counts } = scoreStats(rows as unknown as readonly ScoredPath[]);
   return counts;
+}
+
+/**
+ * Samples a problem drew per mode (TRACE.md "Adaptive sampling"): generate's record where it drew
+ * them, else (imported paths) the problem's paths of that mode.
+ */
+export function drawnByMode(b: ProblemBundle): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of alignedPaths(b)) out.set(p.mode, (out.get(p.mode) ?? 0) + 1);
+  for (const d of rowsOf<DrawRow>(b, 'draws')) out.set(d.mode, d.k_drawn);
+  return out;
 }
 
 /** Per segment: the counts the summary prints, and calibration's counts. */
@@ -37,8 +48,9 @@ export const scoreStage: ProblemStage = {
   kind: 'problem',
   name: 'score',
   describe: 'verdicts, PC, GC, FA, final correctness, regions, First Failure Step',
-  version: 2,
-  reads: ['ars_nodes', 'imported_paths', 'paths', 'aligned'],
+  // 2: FA and ffs_evidence; 3: rows carry k_drawn.
+  version: 3,
+  reads: ['ars_nodes', 'imported_paths', 'paths', 'aligned', 'draws'],
   writes: ['scores'],
   cpu: true,
   config: (c) => c.thresholds,
@@ -53,7 +65,11 @@ export const scoreStage: ProblemStage = {
       },
       { runId: ctx.runId, thresholds: ctx.config.thresholds },
     );
-    const rows: ScoreRow[] = out.scored.map(({ steps: _steps, ...s }) => s);
+    const drawn = new Map(bundles.map((b) => [b.problem.problem_id, drawnByMode(b)]));
+    const rows: ScoreRow[] = out.scored.map(({ steps: _steps, ...s }) => ({
+      ...s,
+      k_drawn: drawn.get(s.problem_id)?.get(s.mode) ?? null,
+    }));
     return { rows: { scores: rows }, rejects: [], stats: scoreCounts(rows) };
   },
   summarize: {

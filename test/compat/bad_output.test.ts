@@ -29,7 +29,7 @@ const Q = 'What is (1+1)*2?';
 const GOOD: Record<string, string> = {
   sft: `SELECT [${MSG('user', Q)}, ${MSG('assistant', 'Q1: 1+1 = 2\nFinal answer: 4')}] AS messages, []::VARCHAR[] AS images, ${TRACE}`,
   preference: `SELECT [${MSG('user', Q)}] AS prompt, [${MSG('assistant', 'Final answer: 4')}] AS chosen, [${MSG('assistant', 'Final answer: 5')}] AS rejected, []::VARCHAR[] AS images, ${TRACE}`,
-  step_preference: `SELECT '${Q}' AS prompt, 'Q1: 1+1 = 2' AS initial_reason_steps, 'Q2: 2*2 = 4' AS chosen, 'Q2: 2*2 = 5' AS rejected, 'Q1: 1+1 = 2\nQ2: 2*2 = 4' AS full_chosen, 'Q1: 1+1 = 2\nQ2: 2*2 = 5' AS full_rejected, ${TRACE}`,
+  step_preference: `SELECT '${Q}' AS prompt, 'Q1: 1+1 = 2' AS initial_reason_steps, 'Q2: 2*2 = 4' AS chosen, 'Q2: 2*2 = 5' AS rejected, 'Q1: 1+1 = 2\nQ2: 2*2 = 4' AS full_chosen, 'Q1: 1+1 = 2\nQ2: 2*2 = 5' AS full_rejected, 'rectified' AS chosen_source, ${TRACE}`,
   stepwise: `SELECT '${Q}' AS prompt, ['Q1: 1+1 = 2', 'Q2: 2*2 = 5'] AS completions, [true, false] AS labels, ${TRACE}`,
   process_eval: `SELECT 'p1/a' AS id, '${Q}' AS problem, ['Q1: 1+1 = 2', 'Q2: 2*2 = 5'] AS steps, 1::INTEGER AS label, false AS final_answer_correct, ${TRACE}`,
 };
@@ -94,6 +94,13 @@ describe.skipIf(!hasPython)('train_step.py on badly typed outputs', () => {
         preference: `SELECT [${MSG('user', Q)}] AS prompt, [${MSG('assistant', '4')}] AS chosen, []::VARCHAR[] AS images, ${TRACE}`,
       },
       'compat FAILED: preference: column rejected is missing (columns: prompt, chosen, images, problem_id, path_id, domain, PC, GC, region, model, run_id)',
+    ],
+    [
+      'step_preference without its chosen_source column',
+      {
+        step_preference: `SELECT '${Q}' AS prompt, 'Q1: 1+1 = 2' AS initial_reason_steps, 'Q2: 2*2 = 4' AS chosen, 'Q2: 2*2 = 5' AS rejected, 'Q2: 2*2 = 4' AS full_chosen, 'Q2: 2*2 = 5' AS full_rejected, ${TRACE}`,
+      },
+      'compat FAILED: step_preference: column chosen_source is missing (columns: prompt, initial_reason_steps, chosen, rejected, full_chosen, full_rejected, problem_id, path_id, domain, PC, GC, region, model, run_id)',
     ],
     [
       'process_eval label as a double',

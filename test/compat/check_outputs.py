@@ -19,7 +19,7 @@ MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])
 EXPECTED = {
     "sft": {"messages": MESSAGES},
     "preference": {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES},
-    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected"]},
+    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected", "chosen_source"]},
     "stepwise": {"prompt": pa.string(), "completions": pa.list_(pa.string()), "labels": pa.list_(pa.bool_())},
     "process_eval": {"id": pa.string(), "problem": pa.string(), "steps": pa.list_(pa.string()), "label": pa.int32(), "final_answer_correct": pa.bool_()},
 }

@@ -31,7 +31,7 @@ STRING_LIST = pa.list_(pa.string())
 EXPECTED = {
     "sft": {"messages": MESSAGES},
     "preference": {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES},
-    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected"]},
+    "step_preference": {c: pa.string() for c in ["prompt", "initial_reason_steps", "chosen", "rejected", "full_chosen", "full_rejected", "chosen_source"]},
     "stepwise": {"prompt": pa.string(), "completions": STRING_LIST, "labels": pa.list_(pa.bool_())},
     "process_eval": {"id": pa.string(), "problem": pa.string(), "steps": STRING_LIST, "label": pa.int32(), "final_answer_correct": pa.bool_()},
 }

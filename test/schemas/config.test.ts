@@ -142,7 +142,7 @@ describe('a bad config is refused, naming the key, what was expected and what ca
     [
       'adaptive rule',
       { generate: { adaptive: { stop: 'never' } } },
-      'c: generate.adaptive.stop should be one of final-agreement, reliable-agreement, got "never"',
+      'c: generate.adaptive.stop should be one of settled-yield, final-agreement, reliable-agreement, got "never"',
     ],
     ['sft per problem', { emit: { sft_per_problem: -1 } }, 'c: emit.sft_per_problem should be an integer >= 0, got -1'],
     [
@@ -285,7 +285,7 @@ const DEFAULTS: Omit<Config, 'name' | 'inputs'> = {
   runs_dir: '/data/runs',
   model: null,
   decompose: null,
-  align: { mode: 'numeric', extractor: null },
+  align: { mode: 'numeric', extractor: null, extractor_share: 1 },
   generate: null,
   rectify: null,
   thresholds: { tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 },
@@ -342,7 +342,7 @@ describe('a good config', () => {
     });
     expect(c.generate).toEqual({
       ...GENERATE_DEFAULTS,
-      adaptive: { first_round: 4, round_size: 2, stop: 'reliable-agreement' },
+      adaptive: { first_round: 4, round_size: 1, stop: 'settled-yield' },
     });
     expect(c.model).toEqual({ ...m, api_key_env: 'OPENAI_API_KEY', simulated: false });
     expect(c.decompose).toEqual({ ...m, api_key_env: 'OPENAI_API_KEY', temperature: 0, max_tokens: 2048 });

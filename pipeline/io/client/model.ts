@@ -164,7 +164,13 @@ export class ModelClient implements ModelPort {
     this.deps.onEvent?.();
     let missing = indices.map((_, j) => j).filter((j) => !out[j]);
     if (missing.length > 1 && this.gen.use_n && !this.stats.n_refused) {
-      const r = await this.send(req, missing.length, this.gen.seed);
+      // The seed moves on with the first missing index, as one request per sample would have it: a later
+      // round of adaptive sampling (or a resumed run) asking for samples 4.. gets new draws, not samples 0.. again.
+      const r = await this.send(
+        req,
+        missing.length,
+        this.gen.seed === null ? null : this.gen.seed + indices[missing[0]!]!,
+      );
       if (r.ok) {
         const got = this.keep(
           req,
@@ -231,7 +237,12 @@ export class ModelClient implements ModelPort {
     return cacheKey({
       model: this.endpoint.model,
       messages: digest,
-      params: { temperature: g.temperature, top_p: g.top_p, max_tokens: req.max_tokens, seed: g.seed },
+      params: {
+        temperature: req.temperature ?? g.temperature,
+        top_p: g.top_p,
+        max_tokens: req.max_tokens,
+        seed: g.seed,
+      },
       schema: req.json_schema,
       sample_index: i,
     });
@@ -245,7 +256,7 @@ export class ModelClient implements ModelPort {
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.endpoint.model,
       messages: req.messages,
-      temperature: this.gen.temperature,
+      temperature: req.temperature ?? this.gen.temperature,
       top_p: this.gen.top_p,
       max_tokens: req.max_tokens,
       ...(n > 1 ? { n } : {}),

@@ -80,6 +80,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
       'score',
       'calibrate',
       'filter',
+      'rectify',
       'emit',
       'report',
     ]);
@@ -127,7 +128,7 @@ describe('tracepipe demo (simulated model) end to end', () => {
       'http://127.0.0.1:9/v1',
     ]);
     const s2 = JSON.parse(again.trim().split('\n').at(-1)!) as typeof summary;
-    expect(Object.values(s2.stages).map((s) => s.status)).toEqual(Array(9).fill('skipped'));
+    expect(Object.values(s2.stages).map((s) => s.status)).toEqual(Array(10).fill('skipped'));
     expect(s2).toMatchObject({ status: 'done', exit_code: 0, snapshot: null });
   });
 

@@ -155,6 +155,7 @@ describe('a run with align.mode "extractor"', () => {
       'align',
       'score',
       'filter',
+      'rectify',
       'emit',
       'report',
     ]);

@@ -20,6 +20,7 @@ const row = (i: number) => ({
   region: 'reliable' as const,
   model: 'm',
   run_id: 'r',
+  k_drawn: null,
 });
 
 describe('Store', () => {

@@ -100,3 +100,36 @@ describe('align stage, extractor mode', () => {
     store.close();
   });
 });
+
+describe('extractor share', () => {
+  it('sends a stable share of paths by a hash of their id; a larger share keeps every path a smaller one sent', async () => {
+    const { sentToExtractor } = await import('../../../stages/align/extract-all.ts');
+    const ids = Array.from({ length: 2000 }, (_, i) => `p${i}/free/${i % 8}`);
+    const half = ids.filter((id) => sentToExtractor(id, 0.5));
+    expect(half.length).toBeGreaterThan(900);
+    expect(half.length).toBeLessThan(1100);
+    expect(ids.filter((id) => sentToExtractor(id, 0.5))).toEqual(half);
+    const more = new Set(ids.filter((id) => sentToExtractor(id, 0.8)));
+    expect(half.every((id) => more.has(id))).toBe(true);
+    expect(ids.filter((id) => sentToExtractor(id, 0))).toEqual([]);
+    expect(ids.every((id) => sentToExtractor(id, 1))).toBe(true);
+  });
+
+  it('aligns the paths outside the share numerically, sending them nowhere', async () => {
+    const fake = await startFake({ reply: () => ({ content: '{"nodes": []}' }) });
+    const store = await Store.open(join(await mkdtemp(join(tmpdir(), 'tp-extract-share-')), 'state.duckdb'));
+    const input = { paths: [path('p2', 'free', ['16 - 7 = 9', '9 * 2 = 18'])], nodes };
+    const cfg = {
+      model: { base_url: fake.url, model: 'extractor' },
+      generate: { ...defaultGenerateConfig, use_n: false },
+    };
+    const r = await withModel(store, cfg.model, cfg.generate, {}, (model) =>
+      alignAllWithExtractor(input, { max_reasks: 0, share: 0 }, { model }),
+    );
+    expect(fake.requests).toHaveLength(0);
+    expect(r.extractedIds.size).toBe(0);
+    expect(r.paths[0]!.node_answers.find((a) => a.node_id === 'Q1')).toEqual({ node_id: 'Q1', answer: '9', step: 0 });
+    store.close();
+    await fake.close();
+  });
+});
