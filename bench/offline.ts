@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingest } from '../stages/ingest/ingest.ts';
 import { nodeFiles } from '../pipeline/io/files.ts';
+import { byProblemId } from '../stages/lib/group.ts';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)), '..');
 const repo = existsSync(join(root, 'package.json')) ? root : resolve(root, '..');
@@ -44,10 +45,8 @@ export async function writeReplicas(
     ],
     { runId: 'bench', files: nodeFiles() },
   );
-  const nodesOf = new Map<string, typeof src.nodes>();
-  for (const n of src.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
-  const pathsOf = new Map<string, typeof src.paths>();
-  for (const p of src.paths) (pathsOf.get(p.problem_id) ?? pathsOf.set(p.problem_id, []).get(p.problem_id)!).push(p);
+  const nodesOf = byProblemId(src.nodes);
+  const pathsOf = byProblemId(src.paths);
   const withPaths = src.problems.filter((p) => pathsOf.has(p.problem_id));
   const perRound = withPaths.reduce((n, p) => n + pathsOf.get(p.problem_id)!.length, 0);
   const rounds = Math.ceil(total / perRound);
@@ -108,8 +107,31 @@ export async function writeReplicas(
   return { problems, paths, count };
 }
 
+/** The replicas of `writeReplicas`, written once per folder (a marker file records the count). */
+async function replicas(dir: string, total: number) {
+  const marker = join(dir, 'complete.json');
+  if (existsSync(marker)) {
+    const m = JSON.parse(await readFile(marker, 'utf8')) as { version: number; total: number; count: number };
+    if (m.version === REPLICA_VERSION && m.total === total)
+      return { problems: join(dir, 'problems.jsonl'), paths: join(dir, 'paths.jsonl'), count: m.count };
+  }
+  const r = await writeReplicas(dir, total);
+  await writeFile(marker, JSON.stringify({ version: REPLICA_VERSION, total, count: r.count }));
+  return r;
+}
+
+/** Bumped when `writeReplicas` writes other files. */
+const REPLICA_VERSION = 2;
+
+/** Shards for a run of `paths` paths: about 4,000 paths a shard (a power of two, at least 64), as the README advises. */
+export const shardsFor = (paths: number) => Math.max(64, 2 ** Math.round(Math.log2(paths / 4000)));
+
 /** Runs the CLI on the replicas; returns wall seconds, peak RSS in MB, and per-stage seconds. */
-export async function runOffline(dir: string, inputs: { problems: string; paths: string }, name: string) {
+export async function runOffline(
+  dir: string,
+  inputs: { problems: string; paths: string; count: number },
+  name: string,
+) {
   const config = join(dir, `${name}.json`);
   await writeFile(
     config,
@@ -117,7 +139,7 @@ export async function runOffline(dir: string, inputs: { problems: string; paths:
       name,
       runs_dir: join(dir, 'runs'),
       inputs: [{ path: inputs.problems }, { path: inputs.paths, format: 'paths-jsonl' }],
-      engine: { shards: 64 },
+      engine: { shards: shardsFor(inputs.count) },
     }),
   );
   await rm(join(dir, 'runs', name), { recursive: true, force: true });
@@ -156,13 +178,14 @@ export async function benchOffline(paths = Number(process.env.TRACEPIPE_BENCH_OF
   if (!existsSync(shared('gsm8k', 'test_socratic.jsonl')))
     throw new Error(`the offline bench reads ${shared('gsm8k')}, which is missing`);
   const dir = join(repo, 'build', 'bench-offline');
-  const small = await writeReplicas(join(dir, 'in-100k'), Math.min(100_000, paths));
+  const small = await replicas(join(dir, 'in-100k'), Math.min(100_000, paths));
   const r100 = await runOffline(dir, small, 'offline-100k');
-  const big = paths > 100_000 ? await writeReplicas(join(dir, `in-${paths}`), paths) : small;
+  const big = paths > 100_000 ? await replicas(join(dir, `in-${paths}`), paths) : small;
   const r = paths > 100_000 ? await runOffline(dir, big, 'offline') : r100;
   return {
     bench: 'offline',
     paths: big.count,
+    shards: shardsFor(big.count),
     wall_s: round(r.wall),
     paths_per_s: Math.round(big.count / r.wall),
     peak_rss_mb: round(r.rss),

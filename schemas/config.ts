@@ -10,7 +10,7 @@ import { describe, t, type Infer, type Issue } from './define.ts';
 import { ConfigError } from './errors.ts';
 import { dflt, intMin, issuesOf, listOf, numIn, optionalSection, refine, section, setOf, strict } from './refine.ts';
 import { endpoint, endpointShape, generateSection, modelSection, secretHint, temperature } from './config-requests.ts';
-import { INPUT_FORMATS } from '../stages/ingest/ingest.ts';
+import { INPUT_FORMATS } from './problems.ts';
 
 export { redact, redactUrl } from './redact.ts';
 export {

@@ -8,6 +8,18 @@ export type AnswerKind = (typeof ANSWER_KINDS)[number];
 /** `data` problems are emitted; `calibration` problems (a config input marked `calibration: true`) only calibrate. */
 export const PROBLEM_ROLES = ['data', 'calibration'] as const;
 export type ProblemRole = (typeof PROBLEM_ROLES)[number];
+/** The formats an input file may have (`auto`: by extension; the adapters are stages/ingest's). */
+export const INPUT_FORMATS = [
+  'auto',
+  'jsonl',
+  'parquet',
+  'paths-jsonl',
+  'paths-parquet',
+  'gsm8k-socratic',
+  'gsm8k-solutions',
+  'processbench',
+] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** How an answer is compared: kind, relative tolerance (null = engine default), unit. */
 export const answerSpec = t.struct({

@@ -177,14 +177,18 @@ export function buildCli(argv: string[]): Argv {
     .command('eval', 'evaluate the method on public data', (y) => evalCommands(y, drain.signal))
     .command(
       'bench',
-      'benchmarks: generation saturation against the simulator, answer-equivalence throughput (prints one JSON line each)',
+      'benchmarks, one JSON line each (numbers and ratios): equivalence, generation, generation-scale, offline, incremental, queue, adaptive, adaptive-gsm8k, rectify',
       (y) =>
         y.options({
-          only: { type: 'string', describe: 'run one benchmark (see bench/index.ts for the names)' },
+          only: {
+            type: 'string',
+            describe: 'run one benchmark by name (an unknown name lists them); several: --only a --only b',
+          },
         }),
       async (a) => {
         const { runBenchmarks } = await import('../../bench/index.ts');
-        await runBenchmarks(a.only ? [a.only] : undefined, (line) => process.stdout.write(`${line}\n`));
+        const only = a.only === undefined ? undefined : ([] as string[]).concat(a.only);
+        await runBenchmarks(only, (line) => process.stdout.write(`${line}\n`));
       },
     )
     .demandCommand(1, 'name a command (see --help)')

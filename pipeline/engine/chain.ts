@@ -44,11 +44,14 @@ async function chainJobs(
   req: ChainRequest,
   deps: { stages: ReadonlyMap<string, ProblemStage>; state: RunState; log: (line: string) => void },
 ): Promise<JobResult[]> {
-  const memo = new Map();
+  const memo: NonNullable<Parameters<typeof runJob>[0]['memo']> = new Map();
   const out: JobResult[] = [];
-  for (const name of req.stages) {
+  const defs = req.stages.map((name) => {
     const stage = deps.stages.get(name);
     if (!stage) throw new Error(`no stage named ${name}`);
+    return stage;
+  });
+  for (const [i, stage] of defs.entries()) {
     out.push(
       await runJob(
         {
@@ -74,6 +77,9 @@ async function chainJobs(
         req.shard,
       ),
     );
+    // Keep in memory only what a later stage of the chain reads (every stage reads `problems`).
+    const later = new Set<string>(['problems', ...defs.slice(i + 1).flatMap((d) => d.reads)]);
+    for (const t of [...memo.keys()]) if (!later.has(t)) memo.delete(t);
   }
   return out;
 }

@@ -12,6 +12,7 @@ import type { StateTableName } from '../../schemas/state.ts';
 import type { ProblemBundle, ProblemStage, StageContext, StageDef, StageOutput } from '../../stages/lib/stage.ts';
 import type { ProblemKeyed, RunState, SegmentRef, ShardRecord } from '../io/state.ts';
 import { fingerprint, shardFingerprint } from './shards.ts';
+import { byProblemId } from '../../stages/lib/group.ts';
 
 /** The stage that writes each table (the `raw` table is written by the input reader). */
 export type Writers = ReadonlyMap<StateTableName, string>;
@@ -213,13 +214,7 @@ export const rejectCounts = (rows: readonly unknown[]) => {
 };
 
 function groupRows(rows: readonly ProblemKeyed[]): Map<string, unknown[]> {
-  const m = new Map<string, unknown[]>();
-  for (const r of rows) {
-    const list = m.get(r.problem_id);
-    if (list) list.push(r);
-    else m.set(r.problem_id, [r]);
-  }
-  return m;
+  return byProblemId(rows);
 }
 
 /** The bundles of the changed problems: the problem row and its rows of every table the stage reads. */

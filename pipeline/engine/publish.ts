@@ -5,7 +5,9 @@
  * calibration, rejects and the report into `snapshots/<id>.tmp`, renames it into place, then
  * moves `latest` in one rename and keeps the last N snapshots. A reader who resolves `latest`
  * sees one snapshot whole; a kill at any moment leaves `latest` on a complete snapshot.
- * Memory: DuckDB streams the rows under its memory limit; JS holds one shard's record at a time.
+ * A dataset's parts each hold the rows of consecutive shards (about `emit.rows_per_part`), sorted
+ * by problem and path within the part.
+ * Memory: DuckDB sorts one part at a time under its memory limit; JS holds the records' segment lists.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -70,6 +72,9 @@ export interface PublishInput {
 
 const SNAPSHOTS = 'snapshots';
 
+/** The largest state row publish reads (16 MiB, DuckDB's default). */
+const MAX_ROW_BYTES = 16 << 20;
+
 /** The snapshot `latest` names, or null. */
 export async function latestSnapshot(runDir: string): Promise<SnapshotInfo | null> {
   try {
@@ -113,26 +118,57 @@ async function segmentFiles(
   table: StateTableName,
   dirName: string = table,
 ): Promise<SegmentFiles> {
-  return (await segmentIndex(state, writer, [table], dirName))[table]!;
+  const all: SegmentFiles = { full: [], partial: [] };
+  for (const g of (await segmentIndex(state, writer, [table], dirName))[table]!) {
+    all.full.push(...g.files.full);
+    all.partial.push(...g.files.partial);
+  }
+  return all;
 }
 
-/** `segmentFiles` of several tables of one writer, in one pass over its records. */
+/** One shard's segments of a table, and how many live rows they hold. */
+type ShardSegments = { shard: string; rows: number; files: SegmentFiles };
+
+/** Per table, each shard's segments (in shard order) for several tables of one writer, in one pass over its records. */
 async function segmentIndex(
   state: RunState,
   writer: string,
   tables: readonly StateTableName[],
   dirName?: string,
-): Promise<Record<string, SegmentFiles>> {
-  const out: Record<string, SegmentFiles> = Object.fromEntries(tables.map((t) => [t, { full: [], partial: [] }]));
+): Promise<Record<string, ShardSegments[]>> {
+  const out: Record<string, ShardSegments[]> = Object.fromEntries(tables.map((t) => [t, []]));
   for (const rec of (await state.records(writer)).values()) {
-    for (const table of tables)
+    for (const table of tables) {
+      const files: SegmentFiles = { full: [], partial: [] };
+      let rows = 0;
       for (const seg of rec.tables[table] ?? []) {
         const file = state.segmentPath(dirName ?? table, rec.shard, seg);
-        if (seg.problems.length === seg.written) out[table]!.full.push(file);
-        else out[table]!.partial.push({ file, problems: seg.problems });
+        rows += seg.live;
+        if (seg.problems.length === seg.written) files.full.push(file);
+        else files.partial.push({ file, problems: seg.problems });
       }
+      if (files.full.length || files.partial.length) out[table]!.push({ shard: rec.shard, rows, files });
+    }
   }
   return out;
+}
+
+/** Consecutive shards grouped into parts of about `rows` live rows each (a shard is never split). */
+function partsOf(shards: readonly ShardSegments[], rows: number): SegmentFiles[] {
+  const parts: SegmentFiles[] = [];
+  let cur: SegmentFiles | null = null;
+  let n = 0;
+  for (const s of shards) {
+    if (!cur || n >= rows) {
+      cur = { full: [], partial: [] };
+      parts.push(cur);
+      n = 0;
+    }
+    cur.full.push(...s.files.full);
+    cur.partial.push(...s.files.partial);
+    n += s.rows;
+  }
+  return parts;
 }
 
 /** A SELECT over the live rows of JSON-lines segments, typed by a table declaration. */
@@ -143,8 +179,10 @@ async function liveRows(
   tag: string,
 ): Promise<string | null> {
   const cols = table.columns.map((c) => `"${c}"`).join(', ');
+  // One row a line; DuckDB's reader keeps buffers of twice the largest object per thread, so the
+  // bound is what a row can hold (a question is at most 64 KiB, a path a model's reply), not more.
   const json = (list: string[], extra = '') =>
-    `read_json([${list.map(sqlString).join(', ')}], format = 'newline_delimited', columns = ${table.jsonColumns()}, maximum_object_size = 268435456${extra})`;
+    `read_json([${list.map(sqlString).join(', ')}], format = 'newline_delimited', columns = ${table.jsonColumns()}, maximum_object_size = ${MAX_ROW_BYTES}${extra})`;
   const parts: string[] = [];
   if (files.full.length) parts.push(`SELECT ${cols} FROM ${json(files.full)}`);
   if (files.partial.length) {
@@ -225,7 +263,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       : 0;
     // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
     textOnly = withImages === 0;
-    const index: Record<string, Record<string, SegmentFiles>> = {};
+    const index: Record<string, Record<string, ShardSegments[]>> = {};
     for (const w of new Set(input.datasets.map((d) => d.writer)))
       index[w] = await segmentIndex(
         input.state,
@@ -235,16 +273,22 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
     for (const d of input.datasets) {
       const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
-      const select = await liveRows(store, table, index[d.writer]![d.name]!, d.name);
       const cols = table.columns.filter((c) => !(textOnly && c === 'images'));
       const order = ['problem_id', 'path_id', 'chosen_path_id', 'id']
         .filter((c) => table.columns.includes(c))
         .map((c) => `"${c}"`);
+      // One part per group of consecutive shards (about emit.rows_per_part rows), sorted within
+      // the part: the order is fixed by the rows alone, and a sort never holds more than one part.
+      const sources: string[] = [];
+      for (const [i, part] of partsOf(index[d.writer]![d.name]!, input.config.emit.rows_per_part).entries()) {
+        const select = await liveRows(store, table, part, `${d.name}_${i}`);
+        if (select)
+          sources.push(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`);
+      }
+      if (sources.length === 0)
+        sources.push(`SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`);
       const dir = join(tmp, d.name);
-      const source = select
-        ? `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`
-        : `SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`;
-      const files = await store.publishParquet(source, dir, { rowsPerPart: input.config.emit.rows_per_part });
+      const files = await store.writeParquetParts(sources, dir);
       const n = (
         await store.query<{ n: number }>(
           `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(join(dir, '*.parquet'))})`,

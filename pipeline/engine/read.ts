@@ -4,7 +4,8 @@
  * the shard of its problem (a hash of `problem_id`), as JSON lines written while reading. Each
  * problem gets a fingerprint of its raw rows; a shard whose fingerprints did not change keeps its
  * previous rows, so ingest (and everything after it) has nothing to do there.
- * Memory: one open file, a 64 KiB buffer and one fingerprint list per shard, and a short hash per row.
+ * Memory: one open file, a buffer of up to 320 KiB and one fingerprint list per shard (160 MiB in all at
+ * most), and a short hash per row.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -40,13 +41,14 @@ interface Bucket {
   bytes: number;
   file: string;
   rows: number;
-  hashes: Map<string, string[]>;
-  perProblem: Map<string, number>;
+  /** Per problem, the short hashes of its rows in order, concatenated (12 base64 characters a row). */
+  hashes: Map<string, string>;
 }
 
-/** Bytes of lines a shard's buffer holds before they are written. */
-const BLOCK = 1 << 16;
+/** Bytes of lines a shard's buffer holds before they are written: 64 KiB, less with many shards (32 MiB in all at most). */
+const blockFor = (shards: number) => Math.max(4096, Math.min(1 << 16, Math.floor((32 << 20) / shards)));
 
+/** Hands the buffered lines to the stream; waits only when the stream holds four blocks not yet on disk. */
 async function flush(b: Bucket): Promise<void> {
   if (b.buf.length === 0) return;
   const text = `${b.buf.join('\n')}\n`;
@@ -65,6 +67,7 @@ export async function readInputs(
 ): Promise<ReadResult> {
   const t0 = performance.now();
   const count = config.engine.shards;
+  const block = blockFor(count);
   const buckets = new Map<string, Bucket>();
   const rejects: Reject[] = [];
   let rows = 0;
@@ -75,13 +78,12 @@ export async function readInputs(
     await mkdir(dir, { recursive: true });
     const file = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}.jsonl`;
     b = {
-      out: createWriteStream(join(dir, file)),
+      out: createWriteStream(join(dir, file), { highWaterMark: 4 * block }),
       buf: [],
       bytes: 0,
       file,
       rows: 0,
       hashes: new Map(),
-      perProblem: new Map(),
     };
     buckets.set(shard, b);
     return b;
@@ -95,14 +97,11 @@ export async function readInputs(
     const line = JSON.stringify(it satisfies RawItem);
     b.buf.push(line);
     b.bytes += line.length + 1;
-    if (b.bytes >= BLOCK) await flush(b);
+    if (b.bytes >= block) await flush(b);
     b.rows++;
     rows++;
-    const h = createHash('sha1').update(line).digest('base64');
-    const list = b.hashes.get(it.problem_id);
-    if (list) list.push(h);
-    else b.hashes.set(it.problem_id, [h]);
-    b.perProblem.set(it.problem_id, (b.perProblem.get(it.problem_id) ?? 0) + 1);
+    const h = createHash('sha1').update(line).digest('base64').slice(0, 12);
+    b.hashes.set(it.problem_id, (b.hashes.get(it.problem_id) ?? '') + h);
   }
   for (const b of buckets.values()) {
     await flush(b);
@@ -116,8 +115,7 @@ export async function readInputs(
     const b = buckets.get(shard);
     const prev = await state.record(READ, shard);
     const fps: Record<string, string> = {};
-    for (const [id, hs] of b?.hashes ?? [])
-      fps[id] = createHash('sha1').update(hs.join(',')).digest('hex').slice(0, 20);
+    for (const [id, hs] of b?.hashes ?? []) fps[id] = createHash('sha1').update(hs).digest('hex').slice(0, 20);
     problems += Object.keys(fps).length;
     const fp = shardFingerprint(fps);
     if (prev?.fingerprint === fp && b) {

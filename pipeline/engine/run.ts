@@ -128,7 +128,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   const ports = new RunPorts(config, { runDir, abort, drain, log, ...(opts.env ? { env: opts.env } : {}) });
   const workers = config.engine.workers > 0 ? config.engine.workers : availableParallelism();
   const queued = opts.queue !== undefined && !opts.dryRun;
-  const pool = opts.dryRun || queued ? null : WorkerPool.create(workers, log);
+  let pool = opts.dryRun || queued ? null : WorkerPool.create(workers, log);
   let queue: QueueExecutor | null = null;
   try {
     await rm(join(stateDir, '.scratch'), { recursive: true, force: true });
@@ -186,6 +186,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         await write();
       },
     });
+    // The workers are done: their heaps go before publish needs memory.
+    await pool?.close();
+    pool = null;
     manifest.read = engine.read;
     result.read = engine.read;
     result.stages = engine.stages;

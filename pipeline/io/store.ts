@@ -156,6 +156,20 @@ export class Store {
     return files.map((f) => join(dir, f));
   }
 
+  /** Writes each query as one ZSTD Parquet file `part-<i>.parquet` of a new folder `dir` (which must not exist). */
+  async writeParquetParts(sources: readonly string[], dir: string): Promise<string[]> {
+    await mkdir(dir, { recursive: true });
+    const files: string[] = [];
+    for (const [i, source] of sources.entries()) {
+      const file = join(dir, `part-${i}.parquet`);
+      await this.run(
+        `COPY (${source}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`,
+      );
+      files.push(file);
+    }
+    return files;
+  }
+
   /** Writes one Parquet file atomically (write beside, then rename). */
   async writeParquetFile(source: string, file: string): Promise<void> {
     const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;

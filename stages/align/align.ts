@@ -11,6 +11,7 @@ import { answerText } from './units.ts';
 import { extractAnswer } from '../lib/equivalence/extract.ts';
 import { alignNodes, pathFacts } from './nodes.ts';
 import { keepCarried } from './carry.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export { arithmeticErrors, computations, evaluate } from './arith.ts';
 export { ffsStepForFree, alignNodes, pathFacts, firstDeviation } from './nodes.ts';
@@ -43,12 +44,7 @@ export function align(
   input: { paths: readonly PathRow[]; nodes: readonly ArsNode[] },
   opts: AlignOptions = {},
 ): { paths: PathRow[] } {
-  const byProblem = new Map<string, ArsNode[]>();
-  for (const n of input.nodes) {
-    const list = byProblem.get(n.problem_id);
-    if (list) list.push(n);
-    else byProblem.set(n.problem_id, [n]);
-  }
+  const byProblem = byProblemId(input.nodes);
   for (const list of byProblem.values()) list.sort((a, b) => a.position - b.position);
   const paths = input.paths.map((p) => {
     if (p.mode !== 'free' || (p.node_answers.length > 0 && !opts.realign)) return p;

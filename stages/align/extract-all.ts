@@ -10,6 +10,7 @@ import type { ArsNode, PathRow, Reject } from '../../schemas/index.ts';
 import type { ModelPort } from '../lib/ports.ts';
 import { alignWithExtractor } from './extractor.ts';
 import { align } from './align.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export interface ExtractAllStats {
   extracted: number;
@@ -37,8 +38,7 @@ export async function alignAllWithExtractor(
   deps: { model: ModelPort },
 ): Promise<{ paths: PathRow[]; rejects: Reject[]; stats: ExtractAllStats; extractedIds: Set<string> }> {
   const numeric = align(input).paths;
-  const nodesOf = new Map<string, ArsNode[]>();
-  for (const n of input.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const nodesOf = byProblemId(input.nodes);
   const client = deps.model;
   const rejects: Reject[] = [];
   const extractedIds = new Set<string>();

@@ -13,6 +13,7 @@ import type { AnswerSpec, ArsNode, Problem, Reject } from '../../schemas/index.t
 import { buildArs, type ArsInputNode } from '../lib/ars.ts';
 import type { ImagePort, Log, ModelPort, SampleRequest } from '../lib/ports.ts';
 import { cut4k } from '../lib/text.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export const MAX_NODES = 12;
 export const MAX_ANSWER_CHARS = 40;
@@ -158,8 +159,7 @@ export async function decompose(
 ): Promise<{ nodes: ArsNode[]; rejects: Reject[]; stats: DecomposeStats }> {
   const g = cfg.generate;
   const client = deps.model;
-  const given = new Map<string, ArsNode[]>();
-  for (const n of input.nodes) (given.get(n.problem_id) ?? given.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const given = byProblemId(input.nodes);
   const results: { nodes: ArsNode[]; reject?: Reject; decomposed?: boolean }[] = new Array(input.problems.length);
   let reasks = 0;
 

@@ -10,6 +10,7 @@ import type { RectifiedRow } from '../../schemas/state.ts';
 import { problemText } from '../lib/prompts.ts';
 import { makeEq } from '../score/classes.ts';
 import { rectifiedByPath, rectifiedChoice } from './rectified.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export interface EmitOptions {
   sft_per_problem: number;
@@ -62,10 +63,8 @@ export function emittable(input: EmitInput): ScoredPath[] {
 
 /** Groups the emittable scored paths by problem, keeping problem order. */
 function byProblem(input: EmitInput): { problem: Problem; paths: ScoredPath[]; nodes: ArsNode[] }[] {
-  const paths = new Map<string, ScoredPath[]>();
-  for (const s of emittable(input)) (paths.get(s.problem_id) ?? paths.set(s.problem_id, []).get(s.problem_id)!).push(s);
-  const nodes = new Map<string, ArsNode[]>();
-  for (const n of input.nodes) (nodes.get(n.problem_id) ?? nodes.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const paths = byProblemId(emittable(input));
+  const nodes = byProblemId(input.nodes);
   return input.problems
     .filter((p) => paths.has(p.problem_id))
     .map((problem) => ({

@@ -25,6 +25,7 @@ import type {
 import { cut4k } from '../lib/text.ts';
 import { drawRounds, settles, type AdaptiveSettings, type StopSettings } from './adaptive.ts';
 import { checkFree, pathRequest, withNote } from './request.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export { pathRequest } from './request.ts';
 
@@ -102,8 +103,7 @@ export async function generate(
       errors: c.errors,
     };
   };
-  const nodesOf = new Map<string, ArsNode[]>();
-  for (const n of input.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const nodesOf = byProblemId(input.nodes);
   const perProblem = g.modes.length * g.k;
   const slots: (Slot | undefined)[] = new Array(input.problems.length * perProblem);
   const settle = (at: number, s: Slot) => {

@@ -12,18 +12,10 @@ import { crossCheck, type PathEntry, type ProblemEntry } from './cross.ts';
 import { pathsJsonl, pathsParquet, validatePath } from './paths.ts';
 import { readJsonl, readParquet } from './native.ts';
 import { DEFAULT_INGEST_OPTIONS, validateProblem, type IngestOptions } from './validate.ts';
+import { INPUT_FORMATS, type InputFormat } from '../../schemas/problems.ts';
 
-export const INPUT_FORMATS = [
-  'auto',
-  'jsonl',
-  'parquet',
-  'paths-jsonl',
-  'paths-parquet',
-  'gsm8k-socratic',
-  'gsm8k-solutions',
-  'processbench',
-] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+export { INPUT_FORMATS, type InputFormat };
+
 export interface InputSpec {
   path: string;
   format: InputFormat;

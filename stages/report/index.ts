@@ -4,7 +4,6 @@
  * server and a table beside each chart, built from the merged per-shard summaries of the run
  * (never from all paths at once).
  */
-import { join } from 'node:path';
 import type { RunStage } from '../lib/stage.ts';
 import type { CalibrationResult } from '../calibrate/index.ts';
 import { thresholdsByDomain, type AdaptiveCounts, type ReportData, type SnapshotRef } from './data.ts';
@@ -16,16 +15,6 @@ export { buildReport } from './html.ts';
 export { summarizeReport, mergeReportSummaries, type ReportRow, type ReportSummary } from './summary.ts';
 export { thresholdsByDomain } from './data.ts';
 export type { ReportData, FlowRow, ThresholdSet, ThresholdsInForce, SnapshotRef, AdaptiveCounts } from './data.ts';
-
-/** Builds the report of a run folder from a DuckDB store of its scored paths (the report tests' fixture, a run of the earlier engine). */
-export async function report(store: import('../../pipeline/io/store.ts').Store, runDir: string) {
-  const { loadReportData } = await import('./load.ts');
-  const { writeFileAtomic } = await import('../../pipeline/io/store.ts');
-  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
-  const file = join(runDir, 'report', 'index.html');
-  await writeFileAtomic(file, html);
-  return { file, charts, warnings };
-}
 
 /** What the report shows of the run besides its paths: set by the engine (snapshot, modes and adaptive when it has them). */
 export interface ReportMeta {

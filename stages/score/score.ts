@@ -9,6 +9,7 @@ import { classify, consensus, makeEq } from './classes.ts';
 import { firstFailure } from './ffs.ts';
 import { localise } from './localise.ts';
 import { categoryOf, DEFAULT_THRESHOLDS, regionOf, type Thresholds } from './regions.ts';
+import { byProblemId } from '../lib/group.ts';
 
 export { categoryOf, DEFAULT_THRESHOLDS, regionOf, type Coordinates, type Thresholds } from './regions.ts';
 export { localise, type Localisation } from './localise.ts';
@@ -36,8 +37,8 @@ export function score(
   input: { problems: readonly Problem[]; nodes: readonly ArsNode[]; paths: readonly PathRow[] },
   opts: ScoreOptions,
 ): ScoreOutput {
-  const nodesBy = groupBy(input.nodes, (n) => n.problem_id);
-  const pathsBy = groupBy(input.paths, (p) => p.problem_id);
+  const nodesBy = byProblemId(input.nodes);
+  const pathsBy = byProblemId(input.paths);
   const th =
     typeof opts.thresholds === 'function'
       ? opts.thresholds
@@ -170,17 +171,6 @@ function finalLabel(
   if (p.given_correct !== null) return { y: p.given_correct, source: 'given' };
   if (ref !== null) return { y: eq(ref, p.final_answer), source: 'consensus' };
   return { y: null, source: 'none' };
-}
-
-function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -33,6 +33,7 @@ import {
   type ExtractorOptions,
   type ExtractorStats,
 } from './eval-processbench-extractor.ts';
+import { byProblemId } from '../../../stages/lib/group.ts';
 
 export { numberRuleCeiling, type CeilingRow, type NumberRuleCeiling } from './eval-processbench-ceiling.ts';
 export { DEFAULT_STATE, type ExtractorOptions } from './eval-processbench-extractor.ts';
@@ -151,8 +152,7 @@ export async function evalProcessbench(opts: EvalProcessbenchOptions): Promise<E
       }));
     const g = gradedBy(emitted);
     const cutEvidence = numeric.emit.cut_evidence;
-    const nodesOf = new Map<string, ArsNode[]>();
-    for (const n of soc.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+    const nodesOf = byProblemId(soc.nodes);
     const ceiling = numberRuleCeiling(
       matched.map((r) => ({
         steps: r.steps,

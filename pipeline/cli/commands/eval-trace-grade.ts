@@ -11,6 +11,7 @@ import { classify, consensus, makeEq } from '../../../stages/score/classes.ts';
 import type { Calibration } from '../../../stages/calibrate/calibrate.ts';
 import { graded, readDataset } from './eval-run.ts';
 import type { EvalTraceSummary, HideGold } from './eval-trace.ts';
+import { byProblemId } from '../../../stages/lib/group.ts';
 
 /** Grades what the run emitted for the held-out half against the gold read before the run. */
 export async function grade(
@@ -96,8 +97,7 @@ export async function grade(
 
 /** Majority voting: per problem, every path whose final answer is in the largest class (none on a tie). */
 function majority(paths: readonly Omit<PathRow, 'run_id'>[], problemOf: ReadonlyMap<string, Problem>): string[] {
-  const by = new Map<string, Omit<PathRow, 'run_id'>[]>();
-  for (const p of paths) (by.get(p.problem_id) ?? by.set(p.problem_id, []).get(p.problem_id)!).push(p);
+  const by = byProblemId(paths);
   const out: string[] = [];
   for (const [pid, ps] of by) {
     const spec = problemOf.get(pid)!.answer_spec;

@@ -22,6 +22,7 @@ import { nodeFiles } from '../../io/files.ts';
 import type { Calibration } from '../../../stages/calibrate/calibrate.ts';
 import { evalConfig, runEval, workFolder, writeJsonl, type graded } from './eval-run.ts';
 import { grade } from './eval-trace-grade.ts';
+import { byProblemId } from '../../../stages/lib/group.ts';
 
 export type HideGold = 'all' | 'final';
 
@@ -131,8 +132,7 @@ export async function evalTrace(opts: EvalTraceOptions): Promise<EvalTraceSummar
     { runId: 'eval-trace', files },
   );
   const sol = ing;
-  const nodesOf = new Map<string, ArsNode[]>();
-  for (const n of ing.nodes) (nodesOf.get(n.problem_id) ?? nodesOf.set(n.problem_id, []).get(n.problem_id)!).push(n);
+  const nodesOf = byProblemId(ing.nodes);
   const work = await workFolder(opts.workDir);
   try {
     const dir = work.dir;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { Store } from '../../../pipeline/io/store.ts';
-import { report } from '../../../stages/report/index.ts';
+import { report } from './load.ts';
 import { repoRoot } from '../../shared.ts';
 import { writeFixtureRun } from './fixture.ts';
 

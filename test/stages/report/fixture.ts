@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { arsNodes, rejects, scoredPaths, type ArsNode, type Reject, type ScoredPath } from '../../../schemas/index.ts';
 import { Store, sqlString } from '../../../pipeline/io/store.ts';
 import type { Calibration } from '../../../stages/report/data.ts';
-import { toReportRows } from '../../../stages/report/load.ts';
+import { toReportRows } from './load.ts';
 import type { DomainCalibration } from '../../../stages/calibrate/calibrate.ts';
 import { seededRandom } from '../../../stages/lib/metrics.ts';
 import type { ReportRow } from '../../../stages/report/summary.ts';

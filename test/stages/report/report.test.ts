@@ -2,13 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { thresholdsByDomain, type ReportData } from '../../../stages/report/data.ts';
-import {
-  flowRows,
-  loadReportData,
-  readCalibration,
-  summarizeStore,
-  toReportRows,
-} from '../../../stages/report/load.ts';
+import { flowRows, loadReportData, readCalibration, summarizeStore, toReportRows, report } from './load.ts';
 import { mergeSummaries } from '../../../stages/lib/summary.ts';
 import {
   ffsByDepth,
@@ -24,7 +18,7 @@ import {
 } from '../../../stages/report/aggregate.ts';
 import { precisionCoverage, type FrontierPoint } from '../../../stages/report/frontier.ts';
 import { GRID, mergeReportSummaries, summarizeReport, type ReportRow } from '../../../stages/report/summary.ts';
-import { buildReport, report, reportStage } from '../../../stages/report/index.ts';
+import { buildReport, reportStage } from '../../../stages/report/index.ts';
 import { wilson } from '../../../stages/lib/metrics.ts';
 import { repoRoot } from '../../shared.ts';
 import { CALIBRATION, MANIFEST, NODES, ROWS, randomRows, writeFixtureRun } from './fixture.ts';

@@ -1,16 +1,22 @@
 /**
- * @module stages/report/load
- * Reads the report's data from a run of the current engine (store, manifest.json,
- * calibration.json): the only side effects of the report, replaced when the sharded engine
- * hands in merged summaries.
+ * @module test/stages/report/load
+ * Test fixtures' way to the report's data: scored rows in a DuckDB table (and a run folder's
+ * manifest.json and calibration.json) turned into the summaries the report stage merges. The
+ * pipeline itself hands the report merged per-segment summaries and never reads paths.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sqlString, type Store } from '../../pipeline/io/store.ts';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../score/score.ts';
-import { ConfigError } from '../../schemas/config.ts';
-import { mergeReportSummaries, summarizeReport, type ReportRow, type ReportSummary } from './summary.ts';
-import { depths } from '../lib/ars.ts';
+import { sqlString, writeFileAtomic, type Store } from '../../../pipeline/io/store.ts';
+import { buildReport } from '../../../stages/report/html.ts';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../../../stages/score/score.ts';
+import { ConfigError } from '../../../schemas/config.ts';
+import {
+  mergeReportSummaries,
+  summarizeReport,
+  type ReportRow,
+  type ReportSummary,
+} from '../../../stages/report/summary.ts';
+import { depths } from '../../../stages/lib/ars.ts';
 import {
   DEFAULT_TAU_FA,
   thresholdsByDomain,
@@ -18,7 +24,7 @@ import {
   type FlowRow,
   type ReportData,
   type SnapshotRef,
-} from './data.ts';
+} from '../../../stages/report/data.ts';
 
 /** The report's rows of some scored paths: with the ARS depths of their FFS and silent-failure nodes (as filter adds them). */
 export function toReportRows(
@@ -190,4 +196,12 @@ export async function loadReportData(store: Store, runDir: string): Promise<Repo
     summary,
     flow: flowRows({ ...manifest, stages }, reasons),
   };
+}
+
+/** Builds the report of a run folder from a DuckDB store of its scored paths (the report tests' fixture). */
+export async function report(store: Store, runDir: string) {
+  const { html, charts, warnings } = await buildReport(await loadReportData(store, runDir));
+  const file = join(runDir, 'report', 'index.html');
+  await writeFileAtomic(file, html);
+  return { file, charts, warnings };
 }
