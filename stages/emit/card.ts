@@ -144,7 +144,7 @@ ds = load_dataset("parquet", data_files=${q(PARTS)}, split="train")
 
 The snapshot folder above this one loads as a whole: \`load_dataset("<snapshot folder>", ${q(table.name)}, split="train")\`.
 
-Every row carries ${traceLine(table as unknown as Table<Shape>)}, so it can be traced back to the request that made it (see TRACE.md for the definitions).
+Every row carries ${traceLine(table as unknown as Table<Shape>)}, so it can be traced back to the request that made it (see docs/TRACE.md in the tracepipe repository for the definitions).
 `;
 }
 
