@@ -70,7 +70,7 @@ export async function benchAdaptive(opts: { problems?: number; seed?: number } =
     return compare('adaptive', fixed, adaptive, {
       problems: n,
       k: 8,
-      rule: 'settled-yield, first round 4, then 1 (defaults)',
+      rule: 'settled-yield, first round 3, then 1 (defaults)',
       simulated: true,
     });
   } finally {

@@ -103,7 +103,7 @@ export const generateShape = {
   ),
   /** Draw paths in rounds and stop a problem once its outcome is settled (TRACE.md); null: K paths each. */
   adaptive: optionalSection({
-    first_round: dflt(intMin(1), 4),
+    first_round: dflt(intMin(1), 3),
     round_size: dflt(intMin(1), 1),
     stop: dflt(t.enum(ADAPTIVE_STOPS), 'settled-yield'),
   }),

@@ -27,6 +27,8 @@ export interface StopSettings {
   pairs_per_problem: number;
   /** Rectification is on: every path with an FFS step can give a step pair, no peer path needed. */
   rectify: boolean;
+  /** Paths the problem draws at most: `k` times its modes. The rules weigh the draws so far against it. */
+  paths_max: number;
 }
 
 export interface DrawResult {
@@ -66,12 +68,16 @@ export async function drawRounds(o: {
  * Whether the paths a problem drew so far (every mode) settle it under `s.rule`:
  * - `final-agreement`: every path has a final answer and all are equivalent;
  * - `reliable-agreement`: that, and every path is `reliable` (ESC-style window agreement);
- * - `settled-yield`: what emit keeps of the problem is settled on both sides. Its SFT side holds
- *   `sft_per_problem` distinct candidates (correct paths with PC >= tau_pc and GC >= tau_gc_low:
- *   GC moves with the number of paths and calibration may lower tau_gc down to tau_gc_low, so they
- *   can be reliable whatever the rest of the draws and the calibration bring), or at most a quarter
- *   of its paths are correct (more draws are unlikely to give a reliable-correct one); its
- *   step-pair side holds `pairs_per_problem` pairs, or at most one path has an FFS (more draws would add few).
+ * - `settled-yield`: what emit keeps of the problem is settled on both sides, judged by shares of
+ *   the paths drawn so far (`n`), so the rule reads the same at any `k`:
+ *   - SFT side: `sft_per_problem` distinct candidates (correct paths with PC >= tau_pc and GC >=
+ *     tau_gc_low: GC moves with the number of paths and calibration may lower tau_gc down to
+ *     tau_gc_low, so they can be reliable whatever the rest of the draws and calibration bring);
+ *     or no correct path once half of `paths_max` is drawn; or fewer than one correct path in eight
+ *     (more draws are unlikely to give two reliable-correct ones). One correct path keeps a
+ *     problem drawing: its agreeing peers are what make it reliable.
+ *   - Step-pair side: `pairs_per_problem` pairs; or at most one failing path in eight (more draws
+ *     would add few); or, once three quarters of `paths_max` are drawn, one pair short of the cap.
  */
 export function settles(problem: Problem, nodes: readonly ArsNode[], drawn: readonly PathRow[], s: StopSettings) {
   if (drawn.length === 0) return false;
@@ -98,10 +104,14 @@ export function settles(problem: Problem, nodes: readonly ArsNode[], drawn: read
       )
       .map((p) => p.steps.join('\n').replace(/\s+/g, ' ').trim().toLowerCase()),
   ).size;
+  const n = scored.length;
   const correct = scored.filter((p) => p.final_correct === true).length;
-  const sftSettled = candidates >= s.sft_per_problem || correct <= scored.length / 4;
+  const sftSettled = candidates >= s.sft_per_problem || (correct === 0 ? n >= s.paths_max / 2 : correct < n / 8);
   const failing = scored.filter((p) => p.ffs_node !== null && p.ffs_step >= 0).length;
   const pairs = s.rectify ? Math.min(failing, s.pairs_per_problem) : buildStepPreference(input, opts).rows.length;
-  const pairsSettled = pairs >= s.pairs_per_problem || failing <= 1;
+  const pairsSettled =
+    pairs >= s.pairs_per_problem ||
+    failing <= Math.floor(n / 8) ||
+    (n >= (s.paths_max * 3) / 4 && pairs >= s.pairs_per_problem - 1);
   return sftSettled && pairsSettled;
 }

@@ -60,7 +60,7 @@ export interface GenerateRunConfig {
   generate: GenerateSettings;
   runId: string;
   /** What adaptive sampling's rule weighs (thresholds, emit's caps); needed when `generate.adaptive` is set. */
-  stop?: Omit<StopSettings, 'rule'>;
+  stop?: Omit<StopSettings, 'rule' | 'paths_max'>;
 }
 
 export interface GenerateDeps {
@@ -261,7 +261,7 @@ export async function generate(
             );
           }),
         ).then(() => undefined),
-      settled: () => settles(p, nodes, got, { ...cfg.stop!, rule: adaptive!.stop }),
+      settled: () => settles(p, nodes, got, { ...cfg.stop!, rule: adaptive!.stop, paths_max: g.k * live.length }),
     });
     // Samples past the last round: saved when the problem settled, skipped (not done) when the run stopped.
     for (const { mi } of live)

@@ -14,7 +14,7 @@ import { generate } from './generate.ts';
 import type { StopSettings } from './adaptive.ts';
 
 /** What adaptive sampling's rule weighs besides its own settings: the thresholds and emit's caps. */
-export const stopSettings = (c: Config): Omit<StopSettings, 'rule'> => ({
+export const stopSettings = (c: Config): Omit<StopSettings, 'rule' | 'paths_max'> => ({
   thresholds: c.thresholds,
   sft_per_problem: c.emit.sft_per_problem,
   pairs_per_problem: c.emit.pairs_per_problem,
@@ -71,8 +71,9 @@ export const generateStage: ProblemStage = {
           seed: c.generate.seed,
           max_reasks: c.generate.max_reasks,
           use_n: c.generate.use_n,
-          // Absent without adaptive sampling: a fixed-K run keeps the fingerprint it had.
-          ...(c.generate.adaptive ? { adaptive: c.generate.adaptive, stop: stopSettings(c) } : {}),
+          // Absent without adaptive sampling: a fixed-K run keeps the fingerprint it had. `rules`
+          // versions the stopping rules' code (2: shares of the paths drawn, stages/generate/adaptive.ts).
+          ...(c.generate.adaptive ? { adaptive: c.generate.adaptive, stop: stopSettings(c), rules: 2 } : {}),
         }
       : null,
   totals: (t) => ({

@@ -342,7 +342,7 @@ describe('a good config', () => {
     });
     expect(c.generate).toEqual({
       ...GENERATE_DEFAULTS,
-      adaptive: { first_round: 4, round_size: 1, stop: 'settled-yield' },
+      adaptive: { first_round: 3, round_size: 1, stop: 'settled-yield' },
     });
     expect(c.model).toEqual({ ...m, api_key_env: 'OPENAI_API_KEY', simulated: false });
     expect(c.decompose).toEqual({ ...m, api_key_env: 'OPENAI_API_KEY', temperature: 0, max_tokens: 2048 });

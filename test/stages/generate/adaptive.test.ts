@@ -58,6 +58,7 @@ const stop = (rule: StopSettings['rule'], over: Partial<StopSettings> = {}): Sto
   sft_per_problem: 2,
   pairs_per_problem: 4,
   rectify: false,
+  paths_max: 16,
   ...over,
 });
 
@@ -129,7 +130,22 @@ describe('settles', () => {
   });
 
   it('settled-yield with rectification: a failing path needs no peer, so four of them fill the pair cap', () => {
-    expect(settles(problem, nodes, allWrongQ1, stop('settled-yield', { rectify: true }))).toBe(true);
+    // Four of at most eight paths, none correct: the SFT side has nothing to hope for.
+    expect(settles(problem, nodes, allWrongQ1, stop('settled-yield', { rectify: true, paths_max: 8 }))).toBe(true);
+    // Four of sixteen: too early to give up on a correct path.
+    expect(settles(problem, nodes, allWrongQ1, stop('settled-yield', { rectify: true, paths_max: 16 }))).toBe(false);
+  });
+
+  it('settled-yield weighs shares of the paths drawn: one correct path keeps a problem drawing, one in nine does not', () => {
+    const wrongAt = (i: number) => guided(i, ['9', '10', '12']);
+    const oneRightOf = (n: number) => [guided(0, RIGHT), ...Array.from({ length: n - 1 }, (_, i) => wrongAt(i + 1))];
+    // Rectification fills the pair side with the failing paths, so only the SFT side decides.
+    const rect = stop('settled-yield', { rectify: true, paths_max: 16 });
+    expect(settles(problem, nodes, oneRightOf(8), rect)).toBe(false);
+    expect(settles(problem, nodes, oneRightOf(9), rect)).toBe(true);
+    // No correct path: settled from half of the maximum on.
+    expect(settles(problem, nodes, [0, 1, 2, 3, 4, 5, 6].map(wrongAt), rect)).toBe(false);
+    expect(settles(problem, nodes, [0, 1, 2, 3, 4, 5, 6, 7].map(wrongAt), rect)).toBe(true);
   });
 
   it('settled-yield with no caps: nothing to wait for', () => {
