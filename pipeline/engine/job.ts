@@ -63,9 +63,11 @@ async function upstreamRecords(
   const names = new Set<string>([env.writers.get('problems') ?? READ]);
   for (const t of stage.reads) names.add(env.writers.get(t) ?? READ);
   names.delete(stage.name);
-  const out = new Map<string, ShardRecord | null>();
-  for (const n of names) out.set(n, env.overrides?.get(`${n}/${shard}`) ?? (await env.state.record(n, shard)));
-  return out;
+  const list = [...names];
+  const recs = await Promise.all(
+    list.map(async (n) => env.overrides?.get(`${n}/${shard}`) ?? (await env.state.record(n, shard))),
+  );
+  return new Map(list.map((n, i) => [n, recs[i] ?? null]));
 }
 
 /** A problem's fingerprint downstream of a record: its output fingerprint when the stage gives one. */
@@ -88,8 +90,7 @@ export async function planJob(
   ups: Map<string, ShardRecord | null>;
   why: Record<string, number>;
 }> {
-  const ups = await upstreamRecords(env, stage, shard);
-  const prev = await env.state.record(stage.name, shard);
+  const [ups, prev] = await Promise.all([upstreamRecords(env, stage, shard), env.state.record(stage.name, shard)]);
   const problemsWriter = env.writers.get('problems') ?? READ;
   // The problems of the shard: those ingest accepted, or (for ingest itself) those the reader saw.
   const source = stage.name === problemsWriter ? ups.get(READ) : ups.get(problemsWriter);

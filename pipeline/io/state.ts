@@ -54,6 +54,8 @@ export interface ProblemKeyed {
 }
 
 const MAX_SEGMENTS = 6;
+/** Record files read at once by `records`. */
+const RECORDS_AT_ONCE = 16;
 
 /** The state folder of a run: `state/records/<stage>/<shard>.json` and `state/tables/<table>/<shard>/*.jsonl`. */
 export class RunState {
@@ -86,10 +88,22 @@ export class RunState {
     } catch {
       return out;
     }
-    for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
-      const r = await this.record(stage, n.slice(0, -5));
-      if (r) out.set(r.shard, r);
-    }
+    // Read several at once (file reads wait on the disk, not the CPU); the map keeps shard order.
+    const shards = names
+      .filter((x) => x.endsWith('.json'))
+      .sort()
+      .map((n) => n.slice(0, -5));
+    const got = new Array<ShardRecord | null>(shards.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(RECORDS_AT_ONCE, shards.length) }, async () => {
+        while (next < shards.length) {
+          const i = next++;
+          got[i] = await this.record(stage, shards[i]!);
+        }
+      }),
+    );
+    for (const r of got) if (r) out.set(r.shard, r);
     return out;
   }
 
