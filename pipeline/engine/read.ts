@@ -7,7 +7,7 @@
  * Memory: one open file, a buffer of up to 320 KiB and one fingerprint list per shard (160 MiB in all at
  * most), and a short hash per row.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -100,7 +100,7 @@ export async function readInputs(
     if (b.bytes >= block) await flush(b);
     b.rows++;
     rows++;
-    const h = createHash('sha1').update(line).digest('base64').slice(0, 12);
+    const h = hash('sha1', line, 'base64').slice(0, 12);
     b.hashes.set(it.problem_id, (b.hashes.get(it.problem_id) ?? '') + h);
   }
   for (const b of buckets.values()) {
@@ -115,7 +115,7 @@ export async function readInputs(
     const b = buckets.get(shard);
     const prev = await state.record(READ, shard);
     const fps: Record<string, string> = {};
-    for (const [id, hs] of b?.hashes ?? []) fps[id] = createHash('sha1').update(hs).digest('hex').slice(0, 20);
+    for (const [id, hs] of b?.hashes ?? []) fps[id] = hash('sha1', hs, 'hex').slice(0, 20);
     problems += Object.keys(fps).length;
     const fp = shardFingerprint(fps);
     if (prev?.fingerprint === fp && b) {
