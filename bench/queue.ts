@@ -12,7 +12,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { writeSynth } from '../sim/synth.ts';
 import { startLocalRedis } from '../pipeline/engine/queue/local-redis.ts';
+import { repo } from './cli.ts';
 
 const here = fileURLToPath(import.meta.url);
 /** The built CLI (the bench spawns it as users run it). */
@@ -54,14 +56,27 @@ interface Stats {
   max_in_flight: number;
 }
 
-/** Starts the built CLI; the end of its stderr is kept for the error message of a failed count. */
-const tp = (args: string[]): ChildProcess & { tail: () => string } => {
+/** Where each count's processes log (kept after the bench: a failed count names its files). */
+const LOGS = join(repo, 'build', 'bench-queue');
+
+/**
+ * Starts the built CLI. Its stderr goes to `log` and its last 4,000 characters are kept for the
+ * error message of a failed count; its stdout is read too (an unread pipe would block a process
+ * that fills it).
+ */
+const tp = (args: string[], log: string): ChildProcess & { tail: () => string } => {
   const c = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TRACEPIPE_LOG: 'json' },
   });
+  const file = createWriteStream(log);
   let tail = '';
-  c.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+  c.stderr!.on('data', (d: Buffer) => {
+    file.write(d);
+    tail = (tail + d.toString()).slice(-4000);
+  });
+  c.stdout!.on('data', (d: Buffer) => file.write(d));
+  c.once('exit', () => file.end());
   return Object.assign(c, { tail: () => tail });
 };
 
@@ -76,22 +91,27 @@ async function one(workers: number, redisUrl: string, opts: { problems: number; 
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-queue-'));
   const problems = join(dir, 'p.jsonl');
   await writeSynth(problems, { n: opts.problems, seed: 1 });
-  const sim = tp([
-    'sim',
-    'serve',
-    '--seed',
-    '1',
-    '--n',
-    String(opts.problems),
-    '--latency-ms',
-    String(LATENCY_MS),
-    '--max-concurrency',
-    String(CAP),
-    '--over-capacity',
-    '429',
-    '--rpm',
-    String(RPM),
-  ]);
+  await mkdir(LOGS, { recursive: true });
+  const logOf = (name: string) => join(LOGS, `${workers}-workers-${name}.log`);
+  const sim = tp(
+    [
+      'sim',
+      'serve',
+      '--seed',
+      '1',
+      '--n',
+      String(opts.problems),
+      '--latency-ms',
+      String(LATENCY_MS),
+      '--max-concurrency',
+      String(CAP),
+      '--over-capacity',
+      '429',
+      '--rpm',
+      String(RPM),
+    ],
+    logOf('sim'),
+  );
   const procs: ChildProcess[] = [];
   try {
     const url = await new Promise<string>((ok, fail) => {
@@ -122,9 +142,26 @@ async function one(workers: number, redisUrl: string, opts: { problems: number; 
         engine: { shards: 64 },
       }),
     );
-    for (let i = 0; i < workers; i++) procs.push(tp(['worker', '--queue', redisUrl, '--name', `bench-w${i}`]));
+    const ws: (ChildProcess & { tail: () => string })[] = [];
+    for (let i = 0; i < workers; i++)
+      ws.push(tp(['worker', '--queue', redisUrl, '--name', `bench-w${i}`], logOf(`worker-${i}`)));
+    procs.push(...ws);
+    // A worker that exits before the coordinator is done fails the count at once (the run could
+    // otherwise wait for ever on jobs nobody takes), naming how it ended and its last lines.
+    const workerGone = new Promise<never>((_, fail) =>
+      ws.forEach((w, i) =>
+        w.once('exit', (code, signal) =>
+          fail(
+            new Error(
+              `worker ${i} of ${workers} exited (code ${code}, signal ${signal}) before the run ended; log ${logOf(`worker-${i}`)}:\n${w.tail()}`,
+            ),
+          ),
+        ),
+      ),
+    );
+    workerGone.catch(() => {});
     const t0 = performance.now();
-    const coord = tp(['run', '--queue', redisUrl, '--config', config]);
+    const coord = tp(['run', '--queue', redisUrl, '--config', config], logOf('coordinator'));
     procs.push(coord);
     const polls: { t: number; ok: number }[] = [];
     let stats: Stats | null = null;
@@ -136,8 +173,8 @@ async function one(workers: number, redisUrl: string, opts: { problems: number; 
     let done = false;
     void exit.then(() => (done = true));
     while (!done) {
-      await poll();
-      await Promise.race([new Promise((r) => setTimeout(r, 500)), exit]);
+      await Promise.race([poll(), workerGone]);
+      await Promise.race([new Promise((r) => setTimeout(r, 500)), exit, workerGone]);
     }
     const [code] = await exit;
     if (code !== 0)

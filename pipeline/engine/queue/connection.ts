@@ -25,7 +25,10 @@ export async function openRedis(url: string, timeoutMs = 5000): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
-    enableAutoPipelining: true,
+    // No auto-pipelining: with it, ioredis 5 sometimes hands a pipeline's callbacks fewer results
+    // than commands and throws "results[i] is not iterable" outside any promise, which killed
+    // workers mid-job (seen in the queue bench; redis/ioredis#1931). Each command is sent as is.
+    enableAutoPipelining: false,
     // Fail the first connection at once; once connected, reconnect as usual.
     retryStrategy: (times) => (ready ? Math.min(times * 200, 2000) : null),
   });
