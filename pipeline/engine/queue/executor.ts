@@ -48,7 +48,12 @@ export interface QueueExecutorOptions {
   attempts?: number;
   /** Where the progress lines go (default stderr). */
   progress?: ProgressOptions;
+  /** How often the coordinator checks that some worker is connected while jobs wait (default 60 s). */
+  watchMs?: number;
 }
+
+/** While jobs wait and no worker is connected, the coordinator says so at most this often (in checks). */
+const SAY_EVERY = 10;
 
 type Waiting = { resolve: (r: QueueJobResult | null) => void };
 
@@ -61,6 +66,7 @@ export class QueueExecutor implements Executor {
   private readonly progress: QueueProgress;
   private readonly stageMap: Map<string, ProblemStage>;
   private readonly runKey: string;
+  private readonly watch: NodeJS.Timeout;
 
   private constructor(
     private readonly o: QueueExecutorOptions,
@@ -79,6 +85,25 @@ export class QueueExecutor implements Executor {
           `queue: ${name} stalled (its worker stopped renewing its lock): it goes back on the queue for another worker`,
         );
     });
+    // Jobs wait for ever when no worker runs (all of them died, or none was started): say so.
+    let checks = 0;
+    let said = false;
+    this.watch = setInterval(() => {
+      if (this.pending.size === 0) return;
+      void queue.getWorkers().then(
+        (ws) => {
+          if (ws.length > 0) return void ((said = false), (checks = 0));
+          if (!said || ++checks >= SAY_EVERY) {
+            o.log(
+              `queue: no worker is connected to ${redactUrl(o.url)} and ${this.pending.size} shard job(s) wait; start one: tracepipe worker --queue URL`,
+            );
+            said = true;
+            checks = 0;
+          }
+        },
+        () => {},
+      );
+    }, o.watchMs ?? 60_000);
     o.drain.addEventListener('abort', () => void this.dropWaiting(), { once: true });
     o.abort.addEventListener('abort', () => {
       for (const w of this.pending.values()) w.resolve(null);
@@ -184,6 +209,7 @@ export class QueueExecutor implements Executor {
 
   /** Ends the progress lines and closes the connections. */
   async close(): Promise<void> {
+    clearInterval(this.watch);
     this.progress.close();
     for (const w of this.pending.values()) w.resolve(null);
     await Promise.allSettled([this.events.close(), this.queue.close()]);

@@ -56,7 +56,7 @@ describeRedis('queue executor', () => {
     state: RunState,
     config: Config,
     rows: [string, string][],
-    o: { runId?: string; drain?: AbortSignal; attempts?: number } = {},
+    o: { runId?: string; drain?: AbortSignal; attempts?: number; log?: (line: string) => void; watchMs?: number } = {},
   ) {
     const drain = o.drain ?? new AbortController().signal;
     const runId = o.runId ?? 'r1';
@@ -66,11 +66,12 @@ describeRedis('queue executor', () => {
       state,
       config,
       runId,
-      log: quiet,
+      log: o.log ?? quiet,
       drain,
       abort: new AbortController().signal,
       progress: silent,
       ...(o.attempts ? { attempts: o.attempts } : {}),
+      ...(o.watchMs ? { watchMs: o.watchMs } : {}),
     });
     try {
       return await runEngine({
@@ -334,9 +335,20 @@ describeRedis('queue executor', () => {
     const { dir, config } = await runConfig(4);
     const drain = new AbortController();
     const rows = Array.from({ length: 12 }, (_, i): [string, string] => [`p${i}`, 'v']);
-    const run = queueRun(stages, new RunState(join(dir, 'state')), config, rows, { drain: drain.signal });
+    const lines: string[] = [];
+    const run = queueRun(stages, new RunState(join(dir, 'state')), config, rows, {
+      drain: drain.signal,
+      log: (l) => lines.push(l),
+      watchMs: 100,
+    });
     for (let i = 0; i < 100 && (await counts()).waiting === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await counts()).waiting).toBeGreaterThan(0);
+    // No worker runs: the coordinator says so instead of waiting in silence.
+    for (let i = 0; i < 100 && !lines.some((l) => l.includes('no worker')); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const said = lines.filter((l) => l.includes('no worker is connected'));
+    expect(said.length).toBeGreaterThan(0);
+    expect(said[0]).toMatch(/shard job\(s\) wait; start one: tracepipe worker --queue URL$/);
     drain.abort();
     const r = await run;
     expect(r.status).toBe('interrupted');
