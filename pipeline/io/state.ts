@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, rename, rm, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { mapLimit } from '../../stages/lib/pool.ts';
 
 /** One segment file of a table on one shard, and the problems whose rows in it are still live. */
 export interface SegmentRef {
@@ -93,16 +94,7 @@ export class RunState {
       .filter((x) => x.endsWith('.json'))
       .sort()
       .map((n) => n.slice(0, -5));
-    const got = new Array<ShardRecord | null>(shards.length);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(RECORDS_AT_ONCE, shards.length) }, async () => {
-        while (next < shards.length) {
-          const i = next++;
-          got[i] = await this.record(stage, shards[i]!);
-        }
-      }),
-    );
+    const got = await mapLimit(shards, RECORDS_AT_ONCE, (shard) => this.record(stage, shard));
     for (const r of got) if (r) out.set(r.shard, r);
     return out;
   }

@@ -8,6 +8,7 @@
  * gold answer if the input had one, else the consensus of the sampled paths (TRACE.md).
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { mapLimit } from '../lib/pool.ts';
 import { problemText, intermediate } from '../lib/prompts.ts';
 import type { AnswerSpec, ArsNode, Problem, Reject } from '../../schemas/index.ts';
 import { buildArs, type ArsInputNode } from '../lib/ars.ts';
@@ -160,7 +161,6 @@ export async function decompose(
   const g = cfg.generate;
   const client = deps.model;
   const given = byProblemId(input.nodes);
-  const results: { nodes: ArsNode[]; reject?: Reject; decomposed?: boolean }[] = new Array(input.problems.length);
   let reasks = 0;
 
   const one = async (p: Problem): Promise<{ nodes: ArsNode[]; reject?: Reject; decomposed?: boolean }> => {
@@ -211,15 +211,7 @@ export async function decompose(
     }
   };
 
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(input.problems.length, 2 * g.concurrency)) }, async () => {
-      while (next < input.problems.length) {
-        const i = next++;
-        results[i] = await one(input.problems[i]!);
-      }
-    }),
-  );
+  const results = await mapLimit(input.problems, 2 * g.concurrency, one);
   const rejects = results.flatMap((r) => (r.reject ? [r.reject] : []));
   const c = client.counters();
   return {

@@ -24,6 +24,7 @@ import type {
 } from '../lib/ports.ts';
 import { cut4k } from '../lib/text.ts';
 import { drawRounds, settles, type AdaptiveSettings, type StopSettings } from './adaptive.ts';
+import { mapLimit } from '../lib/pool.ts';
 import { checkFree, pathRequest, withNote } from './request.ts';
 import { byProblemId } from '../lib/group.ts';
 
@@ -273,13 +274,7 @@ export async function generate(
   };
 
   // A fixed pool of workers walks the problems in order; each keeps one problem's requests queued.
-  let next = 0;
-  const workers = Math.max(1, Math.min(input.problems.length, 2 * g.concurrency));
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < input.problems.length) await runProblem(next++);
-    }),
-  );
+  await mapLimit(input.problems, 2 * g.concurrency, (_, i) => runProblem(i));
 
   const paths: PathRow[] = [];
   const rejects: Reject[] = [];

@@ -8,6 +8,7 @@
  * it shares with the original are counted. Memory: `2 × concurrency` continuations' prompts at once.
  */
 import type { ArsNode, PathRow, Problem, Reject, ScoredPath } from '../../schemas/index.ts';
+import { mapLimit } from '../lib/pool.ts';
 import type { RectifiedRow, RectifyStatsRow } from '../../schemas/state.ts';
 import { continuationRequest, parseContinuation } from '../lib/continuation.ts';
 import type { ImagePort, ModelPort, ProgressSink, SampleRequest } from '../lib/ports.ts';
@@ -162,23 +163,17 @@ export async function rectify(
     });
     if (seen.size) stat.rectified_paths++;
   };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(jobs.length, 2 * cfg.concurrency)) }, async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        if (deps.model.stopped()) {
-          out.incomplete = true;
-          continue;
-        }
-        await one(job);
-        const left = pending.get(job.b.problem.problem_id)! - 1;
-        pending.set(job.b.problem.problem_id, left);
-        if (left === 0) done++;
-        deps.progress?.update(counts());
-      }
-    }),
-  );
+  await mapLimit(jobs, 2 * cfg.concurrency, async (job) => {
+    if (deps.model.stopped()) {
+      out.incomplete = true;
+      return;
+    }
+    await one(job);
+    const left = pending.get(job.b.problem.problem_id)! - 1;
+    pending.set(job.b.problem.problem_id, left);
+    if (left === 0) done++;
+    deps.progress?.update(counts());
+  });
   deps.progress?.finish(counts());
   out.retry = [...retry];
   return out;

@@ -85,21 +85,18 @@ export class QueueExecutor implements Executor {
           `queue: ${name} stalled (its worker stopped renewing its lock): it goes back on the queue for another worker`,
         );
     });
-    // Jobs wait for ever when no worker runs (all of them died, or none was started): say so.
-    let checks = 0;
-    let said = false;
+    // Jobs wait for ever when no worker runs (all of them died, or none was started): say so, on
+    // the first check that finds none and every SAY_EVERY checks after.
+    let idle = 0;
     this.watch = setInterval(() => {
       if (this.pending.size === 0) return;
       void queue.getWorkers().then(
         (ws) => {
-          if (ws.length > 0) return void ((said = false), (checks = 0));
-          if (!said || ++checks >= SAY_EVERY) {
+          if (ws.length > 0) idle = 0;
+          else if (idle++ % SAY_EVERY === 0)
             o.log(
               `queue: no worker is connected to ${redactUrl(o.url)} and ${this.pending.size} shard job(s) wait; start one: tracepipe worker --queue URL`,
             );
-            said = true;
-            checks = 0;
-          }
         },
         () => {},
       );
