@@ -6,11 +6,16 @@
  * moves `latest` in one rename and keeps the last N snapshots. A reader who resolves `latest`
  * sees one snapshot whole; a kill at any moment leaves `latest` on a complete snapshot.
  * A dataset's parts each hold the rows of consecutive shards (about `emit.rows_per_part`), sorted
- * by problem and path within the part.
- * Memory: DuckDB sorts one part at a time under its memory limit; JS holds the records' segment lists.
+ * by problem and path within the part. A new snapshot reuses its parent's parts whose problems all
+ * kept their fingerprints (hard links: no byte is rewritten), and writes the rows of new and changed
+ * problems, and of the parts it could not reuse, into new parts; when small parts pile up (eight or
+ * more under half of `rows_per_part`) they are merged. `.parts.json` says which problems each part
+ * holds. So a nightly run that adds 1% of problems writes about 1% of the rows.
+ * Memory: DuckDB sorts one part at a time under its memory limit; JS holds the records' segment
+ * lists and one fingerprint per problem.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../schemas/config.ts';
@@ -18,7 +23,7 @@ import type { Shape, Table } from '../../schemas/define.ts';
 import { STATE_TABLES, type StateTableName } from '../../schemas/state.ts';
 import { rejects as rejectsTable } from '../../schemas/rejects.ts';
 import { sqlString, Store, type DuckDbLimits } from '../io/store.ts';
-import type { RunState } from '../io/state.ts';
+import type { RunState, ShardRecord } from '../io/state.ts';
 import { fingerprint } from './shards.ts';
 
 export interface DatasetInfo {
@@ -117,9 +122,10 @@ async function segmentFiles(
   writer: string,
   table: StateTableName,
   dirName: string = table,
+  only?: ReadonlySet<string>,
 ): Promise<SegmentFiles> {
   const all: SegmentFiles = { full: [], partial: [] };
-  for (const g of (await segmentIndex(state, writer, [table], dirName))[table]!) {
+  for (const g of (await segmentIndex(state, writer, [table], dirName, only))[table]!) {
     all.full.push(...g.files.full);
     all.partial.push(...g.files.partial);
   }
@@ -129,12 +135,16 @@ async function segmentFiles(
 /** One shard's segments of a table, and how many live rows they hold. */
 type ShardSegments = { shard: string; rows: number; files: SegmentFiles };
 
-/** Per table, each shard's segments (in shard order) for several tables of one writer, in one pass over its records. */
+/**
+ * Per table, each shard's segments (in shard order) for several tables of one writer, in one pass
+ * over its records; with `only`, just the rows of those problems.
+ */
 async function segmentIndex(
   state: RunState,
   writer: string,
   tables: readonly StateTableName[],
   dirName?: string,
+  only?: ReadonlySet<string>,
 ): Promise<Record<string, ShardSegments[]>> {
   const out: Record<string, ShardSegments[]> = Object.fromEntries(tables.map((t) => [t, []]));
   for (const rec of (await state.records(writer)).values()) {
@@ -143,9 +153,11 @@ async function segmentIndex(
       let rows = 0;
       for (const seg of rec.tables[table] ?? []) {
         const file = state.segmentPath(dirName ?? table, rec.shard, seg);
-        rows += seg.live;
-        if (seg.problems.length === seg.written) files.full.push(file);
-        else files.partial.push({ file, problems: seg.problems });
+        const problems = only ? seg.problems.filter((p) => only.has(p)) : seg.problems;
+        if (problems.length === 0) continue;
+        rows += Math.round((seg.live * problems.length) / seg.problems.length);
+        if (problems.length === seg.written) files.full.push(file);
+        else files.partial.push({ file, problems });
       }
       if (files.full.length || files.partial.length) out[table]!.push({ shard: rec.shard, rows, files });
     }
@@ -250,26 +262,42 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   const datasets: SnapshotInfo['datasets'] = {};
   const rows: Record<string, number> = {};
   let textOnly = true;
+  const parentDir = parent ? join(root, parent.id) : null;
+  const before = parentDir ? await readPartsIndex(parentDir) : null;
+  const index: PartsIndex = { version: 1, layout: '', images: [], writers: {}, datasets: {} };
   try {
+    for (const w of new Set(['ingest', ...input.datasets.map((d) => d.writer)]))
+      index.writers[w] = problemFingerprints(await input.state.records(w));
+    // Problems with images: those of the parent's that did not change, and those of changed problems.
+    const ingestNow = index.writers.ingest!;
+    const ingestBefore = before?.writers.ingest ?? {};
+    const changedIngest = new Set(Object.keys(ingestNow).filter((p) => ingestBefore[p] !== ingestNow[p]));
     const problems = await liveRows(
       store,
       STATE_TABLES.problems as unknown as Table<Shape>,
-      await segmentFiles(input.state, 'ingest', 'problems'),
+      await segmentFiles(input.state, 'ingest', 'problems', 'problems', changedIngest),
       'p',
     );
-    const withImages = problems
-      ? (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${problems}) WHERE len(images) > 0`))[0]!
-          .n
-      : 0;
+    const imaged = problems
+      ? (await store.query<{ id: string }>(`SELECT problem_id AS id FROM (${problems}) WHERE len(images) > 0`)).map(
+          (r) => r.id,
+        )
+      : [];
+    index.images = [
+      ...(before?.images ?? []).filter((p) => ingestNow[p] !== undefined && !changedIngest.has(p)),
+      ...imaged,
+    ].sort();
     // TRL treats any `images` column as a vision dataset: a text-only run publishes none.
-    textOnly = withImages === 0;
-    const index: Record<string, Record<string, ShardSegments[]>> = {};
-    for (const w of new Set(input.datasets.map((d) => d.writer)))
-      index[w] = await segmentIndex(
-        input.state,
-        w,
-        input.datasets.filter((d) => d.writer === w).map((d) => d.name),
-      );
+    textOnly = index.images.length === 0;
+    const perPart = input.config.emit.rows_per_part;
+    index.layout = fingerprint([
+      PARTS_VERSION,
+      textOnly,
+      perPart,
+      input.datasets.map((d) => [d.name, (STATE_TABLES[d.name] as unknown as Table<Shape>).shape]),
+    ]);
+    // Parts are reused only from a parent written the same way.
+    const reuse = before?.layout === index.layout ? before : null;
     for (const d of input.datasets) {
       const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
@@ -277,33 +305,67 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       const order = ['problem_id', 'path_id', 'chosen_path_id', 'id']
         .filter((c) => table.columns.includes(c))
         .map((c) => `"${c}"`);
+      const now = index.writers[d.writer]!;
+      const then = reuse?.writers[d.writer] ?? {};
+      const same = (p: string) => now[p] !== undefined && now[p] === then[p];
+      const old = reuse?.datasets[d.name] ?? [];
+      let kept = old.filter((part) => part.rows > 0 && part.problems.every(same));
+      const small = kept.filter((part) => part.rows < perPart / 2);
+      if (small.length >= MAX_SMALL_PARTS) kept = kept.filter((part) => !small.includes(part));
+      const dropped = old.filter((part) => !kept.includes(part));
+      // Rows to write: new and changed problems, and the unchanged ones of parts not kept.
+      const write = new Set(Object.keys(now).filter((p) => !same(p)));
+      for (const part of dropped) for (const p of part.problems) if (now[p] !== undefined) write.add(p);
+      const segs = (await segmentIndex(input.state, d.writer, [d.name], undefined, write))[d.name]!;
       // One part per group of consecutive shards (about emit.rows_per_part rows), sorted within
       // the part: the order is fixed by the rows alone, and a sort never holds more than one part.
       const sources: string[] = [];
-      for (const [i, part] of partsOf(index[d.writer]![d.name]!, input.config.emit.rows_per_part).entries()) {
+      for (const [i, part] of partsOf(segs, perPart).entries()) {
         const select = await liveRows(store, table, part, `${d.name}_${i}`);
         if (select)
           sources.push(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`);
       }
-      if (sources.length === 0)
+      if (sources.length === 0 && kept.length === 0)
         sources.push(`SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`);
       const dir = join(tmp, d.name);
-      const files = await store.writeParquetParts(sources, dir);
-      const n = (
-        await store.query<{ n: number }>(
-          `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(join(dir, '*.parquet'))})`,
-        )
-      )[0]!.n;
+      await mkdir(dir, { recursive: true });
+      for (const part of kept) await linkOrCopy(join(parentDir!, d.name, part.file), join(dir, part.file));
+      const first = Math.max(-1, ...old.map((part) => partNumber(part.file))) + 1;
+      const written = await store.writeParquetParts(sources, dir, first);
+      const made: PartInfo[] = [];
+      for (const f of written) {
+        const ids = await store.query<{ id: string; n: number }>(
+          `SELECT problem_id AS id, count(*)::INTEGER AS n FROM read_parquet(${sqlString(f)}) GROUP BY problem_id`,
+        );
+        made.push({
+          file: f.slice(dir.length + 1),
+          rows: ids.reduce((n, r) => n + r.n, 0),
+          problems: ids.map((r) => r.id).sort(),
+        });
+      }
+      const parts = [...kept, ...made].sort((a, b) => partNumber(a.file) - partNumber(b.file));
+      index.datasets[d.name] = parts;
+      const n = parts.reduce((k, part) => k + part.rows, 0);
       rows[d.name] = n;
-      const diff = parent
-        ? await rowDiff(store, join(dir, '*.parquet'), join(input.runDir, SNAPSHOTS, parent.id, d.name, '*.parquet'))
-        : { added: n, removed: 0 };
-      datasets[d.name] = { rows: n, ...diff, files: files.map((f) => f.slice(tmp.length + 1)) };
+      // Kept parts are the same on both sides: only the parts written and the parts dropped differ.
+      const diff = !parentDir
+        ? { added: n, removed: 0 }
+        : reuse
+          ? await rowDiff(
+              store,
+              written,
+              dropped.map((part) => join(parentDir, d.name, part.file)),
+            )
+          : await rowDiff(store, [join(dir, '*.parquet')], [join(parentDir, d.name, '*.parquet')]);
+      const files = parts.map((part) => `${d.name}/${part.file}`);
+      datasets[d.name] = { rows: n, ...diff, files };
       await writeFile(
         join(dir, 'stats.json'),
-        `${JSON.stringify({ rows: n, candidates: d.candidates, dropped: d.dropped, files: datasets[d.name]!.files }, null, 2)}\n`,
+        `${JSON.stringify({ rows: n, candidates: d.candidates, dropped: d.dropped, files }, null, 2)}\n`,
       );
-      input.log(`publish: ${d.name} ${n} rows in ${files.length} part(s) (${secs(td)} s)`);
+      input.log(
+        `publish: ${d.name} ${n} rows in ${parts.length} part(s), ${written.length} written, ${kept.length} kept (${secs(td)} s)`,
+      );
     }
     await writeRejects(store, input, join(tmp, 'rejects.parquet'));
   } finally {
@@ -323,6 +385,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
     simulated: input.simulated,
   };
   await input.cards(tmp, info, rows, textOnly);
+  await writeFile(join(tmp, PARTS_FILE), JSON.stringify(index));
   // snapshot.json last: a folder without it is not a snapshot.
   await writeFile(join(tmp, 'snapshot.json'), `${JSON.stringify(info, null, 2)}\n`);
   await rename(tmp, join(root, id));
@@ -332,19 +395,85 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   return info;
 }
 
-/** Rows added and removed between two snapshots of a dataset (as multisets of whole rows). */
-async function rowDiff(store: Store, now: string, before: string): Promise<{ added: number; removed: number }> {
+/** Which problems each part of a snapshot holds (`.parts.json`): what the next publish reuses. */
+interface PartInfo {
+  file: string;
+  rows: number;
+  problems: string[];
+}
+
+interface PartsIndex {
+  version: 1;
+  /** Fingerprint of how parts are written (columns and types, text-only, rows per part): another layout reuses nothing. */
+  layout: string;
+  /** Problems that have images (so text-only is decided without reading every problem again). */
+  images: string[];
+  /** Per writer stage, each problem's fingerprint when the snapshot was published. */
+  writers: Record<string, Record<string, string>>;
+  datasets: Record<string, PartInfo[]>;
+}
+
+const PARTS_FILE = '.parts.json';
+const PARTS_VERSION = 1;
+/** Small parts (under half of rows_per_part) a snapshot may hold before they are merged. */
+const MAX_SMALL_PARTS = 8;
+
+/** A snapshot's parts index, or null (an older snapshot, or one unreadable: then every part is written anew). */
+async function readPartsIndex(dir: string): Promise<PartsIndex | null> {
   try {
+    const v = JSON.parse(await readFile(join(dir, PARTS_FILE), 'utf8')) as PartsIndex;
+    return v.version === PARTS_VERSION && typeof v.layout === 'string' && v.datasets && v.writers ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every problem's fingerprint in a stage's records. */
+function problemFingerprints(recs: ReadonlyMap<string, ShardRecord>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of recs.values()) Object.assign(out, r.problems);
+  return out;
+}
+
+/** The number in `part-<n>.parquet`. */
+function partNumber(file: string): number {
+  return Number(/^part-(\d+)\.parquet$/.exec(file)?.[1] ?? -1);
+}
+
+/** A hard link to a part of the parent snapshot (the same bytes, none rewritten); a copy where links fail. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}
+
+/** Rows added and removed between two snapshots of a dataset (as multisets of whole rows). */
+async function rowDiff(
+  store: Store,
+  nowFiles: readonly string[],
+  beforeFiles: readonly string[],
+): Promise<{ added: number; removed: number }> {
+  const list = (fs: readonly string[]) => `[${fs.map(sqlString).join(', ')}]`;
+  const now = list(nowFiles);
+  if (beforeFiles.length === 0 || nowFiles.length === 0) {
+    const count = async (fs: readonly string[]) =>
+      fs.length
+        ? (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${list(fs)})`))[0]!.n
+        : 0;
+    return { added: await count(nowFiles), removed: await count(beforeFiles).catch(() => 0) };
+  }
+  try {
+    const before = list(beforeFiles);
     const r = await store.query<{ added: number; removed: number }>(
-      `WITH a AS (SELECT hash(t) AS h FROM read_parquet(${sqlString(now)}) t), b AS (SELECT hash(t) AS h FROM read_parquet(${sqlString(before)}) t)
+      `WITH a AS (SELECT hash(t) AS h FROM read_parquet(${now}) t), b AS (SELECT hash(t) AS h FROM read_parquet(${before}) t)
        SELECT (SELECT count(*) FROM (SELECT h FROM a EXCEPT ALL SELECT h FROM b))::INTEGER AS added,
               (SELECT count(*) FROM (SELECT h FROM b EXCEPT ALL SELECT h FROM a))::INTEGER AS removed`,
     );
     return r[0]!;
   } catch {
-    const n = (
-      await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(now)})`)
-    )[0]!.n;
+    const n = (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${now})`))[0]!.n;
     return { added: n, removed: 0 };
   }
 }

@@ -142,6 +142,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   o.log(
     `read: ${read.rows} rows of ${read.problems} problems in ${shards.length} shards; ${read.changed.length} shard(s) changed (${read.seconds.toFixed(1)} s)`,
   );
+  // Run stages load their libraries now, while this thread mostly waits on the workers.
+  if (!o.dryRun) for (const s of o.stages) if (s.kind === 'run' && s.warm) void s.warm().catch(() => undefined);
   if (o.only && !o.stages.some((s) => s.name === o.only)) {
     throw new Error(`no stage named ${o.only}; stages are ${o.stages.map((s) => s.name).join(', ')}`);
   }

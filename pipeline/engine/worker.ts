@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { STAGES } from '../../stages/index.ts';
+import { warmUp } from '../../stages/lib/equivalence/index.ts';
 import type { ProblemStage } from '../../stages/lib/stage.ts';
 import { RunState } from '../io/state.ts';
 import { runChain, type ChainRequest } from './chain.ts';
@@ -12,6 +13,8 @@ import { runChain, type ChainRequest } from './chain.ts';
 const port = parentPort!;
 const stages = new Map(STAGES.filter((s): s is ProblemStage => s.kind === 'problem').map((s) => [s.name, s]));
 void workerData;
+// Off the critical path: the main thread is reading the inputs when workers start.
+setImmediate(warmUp);
 
 port.on('message', (msg: { id: number; req: ChainRequest }) => {
   const { id, req } = msg;

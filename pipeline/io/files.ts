@@ -7,10 +7,10 @@
 import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { ConfigError } from '../../schemas/config.ts';
 import type { FilesPort, TextLine } from '../../stages/lib/ports.ts';
-import { sqlString } from './store.ts';
+import { sqlString } from './sql.ts';
 
 /** An input file that cannot be read (missing, a folder, not Parquet, not UTF-8): a usage error, not a bad row. */
 export class InputError extends ConfigError {
@@ -99,6 +99,8 @@ async function real(file: string): Promise<string | null> {
  */
 async function* parquetRows(file: string): AsyncIterable<{ row: number; value: Record<string, unknown> }> {
   await checkFile(file);
+  // Loaded when a Parquet input is read: worker threads and JSONL runs never load DuckDB.
+  const { DuckDBInstance } = (await import('@duckdb/node-api')) as { DuckDBInstance: typeof Instance };
   const db = await DuckDBInstance.create(':memory:', PARQUET_DB);
   const conn = await db.connect();
   let row = 0;

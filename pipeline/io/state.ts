@@ -9,8 +9,17 @@
  * run leaves either the old record or the new one, never half of one.
  * Memory: reading a table of one shard holds that shard's rows (or only the problems asked for).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, open } from 'node:fs/promises';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdir, readdir, rename, rm, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -55,11 +64,21 @@ export interface ProblemKeyed {
 }
 
 const MAX_SEGMENTS = 6;
+/** JSON bytes of records `records` keeps parsed (about 4x that in memory). */
+const RECORD_CACHE_BYTES = 48 << 20;
 /** Record files read at once by `records`. */
 const RECORDS_AT_ONCE = 16;
 
 /** The state folder of a run: `state/records/<stage>/<shard>.json` and `state/tables/<table>/<shard>/*.jsonl`. */
 export class RunState {
+  /**
+   * Records parsed by `records`, by file, with the identity of the file they came from (inode,
+   * size, mtime: an atomic write is a new inode), so the many whole-run passes of one process
+   * (totals, summaries, fingerprints, publish) parse each record once. Up to RECORD_CACHE_BYTES.
+   */
+  private readonly parsed = new Map<string, { id: string; bytes: number; rec: ShardRecord }>();
+  private parsedBytes = 0;
+
   constructor(readonly dir: string) {}
 
   private recordFile(stage: string, shard: string): string {
@@ -73,13 +92,13 @@ export class RunState {
   /** The record of a stage on a shard, or null. A record that cannot be read counts as absent (the shard re-runs). */
   async record(stage: string, shard: string): Promise<ShardRecord | null> {
     try {
-      return JSON.parse(await readFile(this.recordFile(stage, shard), 'utf8')) as ShardRecord;
+      return JSON.parse(readFileSync(this.recordFile(stage, shard), 'utf8')) as ShardRecord;
     } catch {
       return null;
     }
   }
 
-  /** Every record of a stage, by shard. */
+  /** Every record of a stage, by shard. The records are shared with later calls: read them, never change them. */
   async records(stage: string): Promise<Map<string, ShardRecord>> {
     const dir = join(this.dir, 'records', stage);
     const out = new Map<string, ShardRecord>();
@@ -94,19 +113,79 @@ export class RunState {
       .filter((x) => x.endsWith('.json'))
       .sort()
       .map((n) => n.slice(0, -5));
-    const got = await mapLimit(shards, RECORDS_AT_ONCE, (shard) => this.record(stage, shard));
+    const got = await mapLimit(shards, RECORDS_AT_ONCE, (shard) => this.cachedRecord(stage, shard));
     for (const r of got) if (r) out.set(r.shard, r);
     return out;
   }
 
+  /** A record through the cache of parsed records (for read-only whole-run passes). */
+  private async cachedRecord(stage: string, shard: string): Promise<ShardRecord | null> {
+    const file = this.recordFile(stage, shard);
+    let id: string;
+    try {
+      const st = statSync(file, { bigint: true });
+      id = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return null;
+    }
+    const hit = this.parsed.get(file);
+    if (hit?.id === id) return hit.rec;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+    let rec: ShardRecord;
+    try {
+      rec = JSON.parse(text) as ShardRecord;
+    } catch {
+      return null;
+    }
+    if (hit) {
+      this.parsedBytes -= hit.bytes;
+      this.parsed.delete(file);
+    }
+    if (this.parsedBytes + text.length <= RECORD_CACHE_BYTES) {
+      this.parsed.set(file, { id, bytes: text.length, rec });
+      this.parsedBytes += text.length;
+    }
+    return rec;
+  }
+
+  /** Folders this process made (each is made once). */
+  private readonly made = new Set<string>();
+
+  /**
+   * Writes a state file beside its place and renames it in. Synchronously: these files are small
+   * and many, and each asynchronous call is a round trip through libuv's four threads, which the
+   * main thread and both workers share (measured: most of a worker's time on a re-run was that wait).
+   */
+  private writeAtomic(file: string, text: string): void {
+    const dir = dirname(file);
+    if (!this.made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
+    try {
+      writeFileSync(tmp, text);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(tmp, text);
+    }
+    renameSync(tmp, file);
+  }
+
   /** Writes a record atomically (after its segments). */
   async writeRecord(rec: ShardRecord): Promise<void> {
-    await writeAtomic(this.recordFile(rec.stage, rec.shard), JSON.stringify(rec));
+    this.writeAtomic(this.recordFile(rec.stage, rec.shard), JSON.stringify(rec));
   }
 
   /** Removes a stage's record of a shard (the shard has no problems any more). */
   async dropRecord(stage: string, shard: string): Promise<void> {
-    await rm(this.recordFile(stage, shard), { force: true });
+    rmSync(this.recordFile(stage, shard), { force: true });
   }
 
   /** Writes rows as a new segment of `table` on `shard`; the caller lists it in the next record. */
@@ -120,7 +199,7 @@ export class RunState {
     const problems = [...new Set(rows.map((r) => r.problem_id))];
     const chunks: string[] = [];
     for (const r of rows) chunks.push(JSON.stringify(r));
-    await writeAtomic(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
+    this.writeAtomic(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
     return {
       file,
       rows: rows.length,
@@ -150,7 +229,7 @@ export class RunState {
     for (const seg of segments) {
       const live = new Set(only ? seg.problems.filter((p) => only.has(p)) : seg.problems);
       if (live.size === 0) continue;
-      const text = await readFile(this.segmentPath(table, shard, seg), 'utf8');
+      const text = readFileSync(this.segmentPath(table, shard, seg), 'utf8');
       let at = 0;
       while (at < text.length) {
         let end = text.indexOf('\n', at);

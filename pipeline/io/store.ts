@@ -11,7 +11,9 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Shape, Table, RowOf } from '../../schemas/define.ts';
 
-export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+import { sqlString } from './sql.ts';
+
+export { sqlString };
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 export interface ParquetOptions {
@@ -156,12 +158,12 @@ export class Store {
     return files.map((f) => join(dir, f));
   }
 
-  /** Writes each query as one ZSTD Parquet file `part-<i>.parquet` of a new folder `dir` (which must not exist). */
-  async writeParquetParts(sources: readonly string[], dir: string): Promise<string[]> {
+  /** Writes each query as one ZSTD Parquet file `part-<first + i>.parquet` in `dir`. */
+  async writeParquetParts(sources: readonly string[], dir: string, first = 0): Promise<string[]> {
     await mkdir(dir, { recursive: true });
     const files: string[] = [];
     for (const [i, source] of sources.entries()) {
-      const file = join(dir, `part-${i}.parquet`);
+      const file = join(dir, `part-${first + i}.parquet`);
       await this.run(
         `COPY (${source}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`,
       );

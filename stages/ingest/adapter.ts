@@ -9,8 +9,8 @@ import type { Reject } from '../../schemas/index.ts';
 import type { FilesPort } from '../lib/ports.ts';
 
 export type InputItem =
-  /** A problem as read, in the project's input format; `item` names it in errors (`line 12`, `row 3`). */
-  | { kind: 'problem'; item: string; value: unknown }
+  /** A problem as read, in the project's input format; `item` names it in errors (`line 12`, `row 3`); `text` is its JSON as the line wrote it, when it was read verbatim. */
+  | { kind: 'problem'; item: string; value: unknown; text?: string }
   /** A path as read, in the paths-jsonl shape. */
   | { kind: 'path'; item: string; value: unknown }
   /** A row the adapter could not read (bad JSON, bad UTF-8, a reference that matches nothing). */
@@ -52,7 +52,7 @@ export function ingestReject(
 }
 
 /** One JSONL line as read: its parsed value, or the reject that replaces it. */
-export type JsonLine = { line: number; item: string; value: unknown } | { reject: Reject };
+export type JsonLine = { line: number; item: string; value: unknown; text: string } | { reject: Reject };
 
 /**
  * The non-blank lines of a JSONL file, parsed. A line that is not UTF-8 or not JSON becomes a
@@ -86,7 +86,7 @@ export async function* jsonLines(
       };
       continue;
     }
-    yield { line, item, value };
+    yield { line, item, value, text };
   }
 }
 

@@ -55,7 +55,7 @@ export const ingestSource: InputSource = {
           input,
           source: opened.source,
           item: it.item,
-          value: JSON.stringify(it.value),
+          value: ('text' in it && it.text !== undefined ? it.text.trim() : undefined) ?? JSON.stringify(it.value),
           calibration: spec.calibration,
         } satisfies RawItem;
       }

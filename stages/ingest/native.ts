@@ -9,7 +9,8 @@ import { dropNulls, jsonLines, type Adapter } from './adapter.ts';
 export const readJsonl: Adapter = async function* (file, ctx) {
   for await (const l of jsonLines(file, ctx)) {
     if ('reject' in l) yield { kind: 'reject', reject: l.reject };
-    else yield { kind: 'problem', item: l.item, value: l.value };
+    // The line's own text is the value's JSON: the reader keeps it as is, without writing it again.
+    else yield { kind: 'problem', item: l.item, value: l.value, text: l.text };
   }
 };
 

@@ -137,6 +137,11 @@ export interface RunStage {
   config(config: Config): unknown;
   /** Returns its result (kept in the state, handed to later stages as a global) and files to publish. */
   run(input: RunInput): Promise<{ result: unknown; files: Record<string, string>; stats: Record<string, unknown> }>;
+  /**
+   * Loads what `run` will need (libraries), called once the inputs are read, while the main
+   * thread waits on the worker threads; a failure here is ignored (`run` meets it again).
+   */
+  warm?(): Promise<unknown>;
 }
 
 /** Reads the inputs as rows to bucket by problem (the first stage's source). */

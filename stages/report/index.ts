@@ -9,6 +9,7 @@ import type { CalibrationResult } from '../calibrate/index.ts';
 import { thresholdsByDomain, type AdaptiveCounts, type ReportData, type SnapshotRef } from './data.ts';
 import { domainsOf } from './aggregate.ts';
 import { buildReport } from './html.ts';
+import { loadCharts } from './render.ts';
 import { emptySummary, type ReportSummary } from './summary.ts';
 
 export { buildReport } from './html.ts';
@@ -38,6 +39,7 @@ export const reportStage: RunStage = {
   // `snapshot`: the one this run's outputs will be published as (the engine provides it).
   uses: ['calibrate', 'snapshot'],
   config: (c) => [c.thresholds, c.calibrate.enabled],
+  warm: () => loadCharts(),
   async run({ config, runId, summaries, globals, stages }) {
     const meta = globals.meta as ReportMeta;
     const cal = (globals.calibrate as CalibrationResult | undefined) ?? null;

@@ -3,8 +3,11 @@
  * Renders Vega-Lite specs to static SVG on the server (Vega-Lite -> Vega -> a headless
  * `vega.View` -> SVG), so the report page needs no script at all.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+/** Vega and Vega-Lite, loaded by the first chart (about 0.5 s): worker threads and commands without a report never load them. */
+let libs: Promise<[typeof import('vega'), typeof import('vega-lite')]> | null = null;
+export const loadCharts = () => (libs ??= Promise.all([import('vega'), import('vega-lite')]));
 
 /** A Vega logger that keeps warnings and errors instead of printing them. */
 function collectingLogger(into: string[]) {
@@ -40,6 +43,7 @@ function collectingLogger(into: string[]) {
 export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<{ svg: string; warnings: string[] }> {
   const warnings: string[] = [];
   const logger = collectingLogger(warnings);
+  const [vega, { compile }] = await loadCharts();
   const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger: logger as never });
   try {
     const svg = await view.toSVG();

@@ -110,3 +110,13 @@ export function equivalent(gold: string, pred: string, spec: EquivalenceSpec = {
     return unknown(`comparison failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/**
+ * Builds the engines that comparisons load on first use (mathjs units, the LaTeX parser), about
+ * 0.5 s of work. A worker thread calls it when it starts, while the main thread still reads the
+ * inputs, so the first shard it aligns does not pay for it. Its verdicts are not used.
+ */
+export function warmUp(): void {
+  equivalent('2 m', '200 cm');
+  equivalent('\\frac{1}{2}', '0.5');
+}
