@@ -133,7 +133,7 @@ async function segmentFiles(
 }
 
 /** One shard's segments of a table, and how many live rows they hold. */
-type ShardSegments = { shard: string; rows: number; files: SegmentFiles };
+type ShardSegments = { shard: string; rows: number; files: SegmentFiles; problems: string[] };
 
 /**
  * Per table, each shard's segments (in shard order) for several tables of one writer, in one pass
@@ -150,34 +150,38 @@ async function segmentIndex(
   for (const rec of (await state.records(writer)).values()) {
     for (const table of tables) {
       const files: SegmentFiles = { full: [], partial: [] };
+      const ids: string[] = [];
       let rows = 0;
       for (const seg of rec.tables[table] ?? []) {
         const file = state.segmentPath(dirName ?? table, rec.shard, seg);
+        // A segment lists the problems that have rows in it.
         const problems = only ? seg.problems.filter((p) => only.has(p)) : seg.problems;
         if (problems.length === 0) continue;
+        for (const p of problems) ids.push(p);
         rows += Math.round((seg.live * problems.length) / seg.problems.length);
         if (problems.length === seg.written) files.full.push(file);
         else files.partial.push({ file, problems });
       }
-      if (files.full.length || files.partial.length) out[table]!.push({ shard: rec.shard, rows, files });
+      if (files.full.length || files.partial.length) out[table]!.push({ shard: rec.shard, rows, files, problems: ids });
     }
   }
   return out;
 }
 
 /** Consecutive shards grouped into parts of about `rows` live rows each (a shard is never split). */
-function partsOf(shards: readonly ShardSegments[], rows: number): SegmentFiles[] {
-  const parts: SegmentFiles[] = [];
-  let cur: SegmentFiles | null = null;
+function partsOf(shards: readonly ShardSegments[], rows: number): (SegmentFiles & { problems: string[] })[] {
+  const parts: (SegmentFiles & { problems: string[] })[] = [];
+  let cur: (SegmentFiles & { problems: string[] }) | null = null;
   let n = 0;
   for (const s of shards) {
     if (!cur || n >= rows) {
-      cur = { full: [], partial: [] };
+      cur = { full: [], partial: [], problems: [] };
       parts.push(cur);
       n = 0;
     }
     cur.full.push(...s.files.full);
     cur.partial.push(...s.files.partial);
+    for (const p of s.problems) cur.problems.push(p);
     n += s.rows;
   }
   return parts;
@@ -264,14 +268,19 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   let textOnly = true;
   const parentDir = parent ? join(root, parent.id) : null;
   const before = parentDir ? await readPartsIndex(parentDir) : null;
-  const index: PartsIndex = { version: 1, layout: '', images: [], writers: {}, datasets: {} };
+  const index: PartsIndex = { version: PARTS_VERSION, layout: '', images: [], writers: {}, datasets: {} };
   try {
-    for (const w of new Set(['ingest', ...input.datasets.map((d) => d.writer)]))
+    for (const w of new Set(input.datasets.map((d) => d.writer)))
       index.writers[w] = problemFingerprints(await input.state.records(w));
-    // Problems with images: those of the parent's that did not change, and those of changed problems.
-    const ingestNow = index.writers.ingest!;
-    const ingestBefore = before?.writers.ingest ?? {};
-    const changedIngest = new Set(Object.keys(ingestNow).filter((p) => ingestBefore[p] !== ingestNow[p]));
+    // Problems with images: the parent's whose results did not change (a problem's images are
+    // upstream of every writer's fingerprint), and those of the others, read again.
+    const ingestNow = problemFingerprints(await input.state.records('ingest'));
+    const w0 = input.datasets[0]?.writer;
+    const resultNow = w0 ? index.writers[w0]! : {};
+    const resultBefore = (w0 && before?.writers[w0]) || {};
+    const changedIngest = new Set(
+      Object.keys(ingestNow).filter((p) => resultNow[p] === undefined || resultNow[p] !== resultBefore[p]),
+    );
     const problems = await liveRows(
       store,
       STATE_TABLES.problems as unknown as Table<Shape>,
@@ -309,21 +318,23 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       const then = reuse?.writers[d.writer] ?? {};
       const same = (p: string) => now[p] !== undefined && now[p] === then[p];
       const old = reuse?.datasets[d.name] ?? [];
-      let kept = old.filter((part) => part.rows > 0 && part.problems.every(same));
+      let kept = old.filter((part) => part.rows > 0 && idsOf(part).every(same));
       const small = kept.filter((part) => part.rows < perPart / 2);
       if (small.length >= MAX_SMALL_PARTS) kept = kept.filter((part) => !small.includes(part));
       const dropped = old.filter((part) => !kept.includes(part));
       // Rows to write: new and changed problems, and the unchanged ones of parts not kept.
       const write = new Set(Object.keys(now).filter((p) => !same(p)));
-      for (const part of dropped) for (const p of part.problems) if (now[p] !== undefined) write.add(p);
+      for (const part of dropped) for (const p of idsOf(part)) if (now[p] !== undefined) write.add(p);
       const segs = (await segmentIndex(input.state, d.writer, [d.name], undefined, write))[d.name]!;
       // One part per group of consecutive shards (about emit.rows_per_part rows), sorted within
       // the part: the order is fixed by the rows alone, and a sort never holds more than one part.
       const sources: string[] = [];
+      const held: string[][] = [];
       for (const [i, part] of partsOf(segs, perPart).entries()) {
         const select = await liveRows(store, table, part, `${d.name}_${i}`);
-        if (select)
-          sources.push(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`);
+        if (!select) continue;
+        sources.push(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`);
+        held.push(part.problems);
       }
       if (sources.length === 0 && kept.length === 0)
         sources.push(`SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`);
@@ -333,15 +344,9 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       const first = Math.max(-1, ...old.map((part) => partNumber(part.file))) + 1;
       const written = await store.writeParquetParts(sources, dir, first);
       const made: PartInfo[] = [];
-      for (const f of written) {
-        const ids = await store.query<{ id: string; n: number }>(
-          `SELECT problem_id AS id, count(*)::INTEGER AS n FROM read_parquet(${sqlString(f)}) GROUP BY problem_id`,
-        );
-        made.push({
-          file: f.slice(dir.length + 1),
-          rows: ids.reduce((n, r) => n + r.n, 0),
-          problems: ids.map((r) => r.id).sort(),
-        });
+      for (const [i, f] of written.entries()) {
+        const n = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(f)})`);
+        made.push({ file: f.slice(dir.length + 1), rows: n[0]!.n, problems: (held[i] ?? []).sort().join('\n') });
       }
       const parts = [...kept, ...made].sort((a, b) => partNumber(a.file) - partNumber(b.file));
       index.datasets[d.name] = parts;
@@ -399,11 +404,14 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
 interface PartInfo {
   file: string;
   rows: number;
-  problems: string[];
+  /** Its problem ids, one a line (one string: a million-path run holds a few, not a million). */
+  problems: string;
 }
 
+const idsOf = (part: PartInfo): string[] => (part.problems === '' ? [] : part.problems.split('\n'));
+
 interface PartsIndex {
-  version: 1;
+  version: 2;
   /** Fingerprint of how parts are written (columns and types, text-only, rows per part): another layout reuses nothing. */
   layout: string;
   /** Problems that have images (so text-only is decided without reading every problem again). */
@@ -414,7 +422,7 @@ interface PartsIndex {
 }
 
 const PARTS_FILE = '.parts.json';
-const PARTS_VERSION = 1;
+const PARTS_VERSION = 2;
 /** Small parts (under half of rows_per_part) a snapshot may hold before they are merged. */
 const MAX_SMALL_PARTS = 8;
 

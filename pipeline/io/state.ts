@@ -65,7 +65,7 @@ export interface ProblemKeyed {
 
 const MAX_SEGMENTS = 6;
 /** JSON bytes of records `records` keeps parsed (about 4x that in memory). */
-const RECORD_CACHE_BYTES = 48 << 20;
+const RECORD_CACHE_BYTES = 12 << 20;
 /** Record files read at once by `records`. */
 const RECORDS_AT_ONCE = 16;
 
@@ -74,7 +74,8 @@ export class RunState {
   /**
    * Records parsed by `records`, by file, with the identity of the file they came from (inode,
    * size, mtime: an atomic write is a new inode), so the many whole-run passes of one process
-   * (totals, summaries, fingerprints, publish) parse each record once. Up to RECORD_CACHE_BYTES.
+   * (totals, summaries, fingerprints, publish) parse each record once. Up to RECORD_CACHE_BYTES: a
+   * large run keeps the first records it reads and parses the rest each time.
    */
   private readonly parsed = new Map<string, { id: string; bytes: number; rec: ShardRecord }>();
   private parsedBytes = 0;
