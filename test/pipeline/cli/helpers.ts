@@ -7,9 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../../shared.ts';
 import { sqlString, Store } from '../../../pipeline/io/store.ts';
+import { STATE_TABLES } from '../../../schemas/state.ts';
 
 export const cli = join(repoRoot, 'dist', 'pipeline', 'cli', 'main.js');
 
@@ -106,4 +108,39 @@ export async function publishedRows(dir: string, dataset: string, columns: reado
   } finally {
     s.close();
   }
+}
+
+/** The datasets every run publishes. */
+export const DATASETS = ['sft', 'preference', 'step_preference', 'stepwise', 'process_eval'] as const;
+
+/** Every published row of every dataset in `<runDir>/latest`, sorted, without run_id (it names the run that computed a row). */
+export async function allPublishedRows(runDir: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const d of DATASETS) {
+    const cols = STATE_TABLES[d].columns.filter((c) => c !== 'run_id' && c !== 'images');
+    out[d] = await publishedRows(join(runDir, 'latest'), d, cols);
+  }
+  return out;
+}
+
+/** Writes `<dir>/<name>.json`: a run of `input` against the simulator at `simUrl`, runs kept under `<dir>/runs`. */
+export async function simRunConfig(
+  dir: string,
+  name: string,
+  input: string,
+  simUrl: string,
+  over: Record<string, unknown>,
+): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      name,
+      runs_dir: join(dir, 'runs'),
+      inputs: [{ path: input }],
+      model: { base_url: `${simUrl}/v1`, model: 'sim' },
+      ...over,
+    }),
+  );
+  return file;
 }

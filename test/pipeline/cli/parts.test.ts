@@ -9,10 +9,17 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynth } from '../../../sim/synth.ts';
-import { STATE_TABLES } from '../../../schemas/state.ts';
-import { publishedRows, requireBuilt, serveSim, summaryOf, tracepipe, type Sim } from './helpers.ts';
+import {
+  allPublishedRows,
+  DATASETS,
+  requireBuilt,
+  serveSim,
+  simRunConfig,
+  summaryOf,
+  tracepipe,
+  type Sim,
+} from './helpers.ts';
 
-const DATASETS = ['sft', 'preference', 'step_preference', 'stepwise', 'process_eval'] as const;
 let dir: string;
 let sim: Sim;
 let lines: string[];
@@ -28,21 +35,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function config(name: string, input: string): Promise<string> {
-  const file = join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({
-      name,
-      runs_dir: join(dir, 'runs'),
-      inputs: [{ path: input }],
-      model: { base_url: `${sim.url}/v1`, model: 'sim' },
-      generate: { k: 2, seed: 5 },
-      engine: { shards: 4 },
-    }),
-  );
-  return file;
-}
+const config = (name: string, input: string) =>
+  simRunConfig(dir, name, input, sim.url, { generate: { k: 2, seed: 5 }, engine: { shards: 4 } });
 
 /** The parts of a dataset in `latest`, with their inodes. */
 async function parts(runDir: string, dataset: string): Promise<Map<string, number>> {
@@ -50,15 +44,6 @@ async function parts(runDir: string, dataset: string): Promise<Map<string, numbe
   const out = new Map<string, number>();
   for (const f of (await readdir(d)).filter((x) => x.endsWith('.parquet')).sort())
     out.set(f, (await stat(join(d, f))).ino);
-  return out;
-}
-
-async function rowsOf(runDir: string): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const d of DATASETS) {
-    const cols = STATE_TABLES[d].columns.filter((c) => c !== 'run_id' && c !== 'images');
-    out[d] = await publishedRows(join(runDir, 'latest'), d, cols);
-  }
   return out;
 }
 
@@ -84,9 +69,7 @@ describe('snapshot parts', () => {
     const second = await parts(runDir, 'stepwise');
     expect([...second.keys()]).toEqual(['part-0.parquet', 'part-1.parquet']);
     expect(second.get('part-0.parquet')).toBe(first.get('part-0.parquet'));
-    const stepwise = (
-      added as unknown as { snapshot: { datasets: Record<string, { added: number; removed: number }> } }
-    ).snapshot.datasets.stepwise!;
+    const stepwise = added.snapshot!.datasets.stepwise!;
     expect(stepwise.removed).toBe(0);
     expect(stepwise.added).toBeGreaterThan(0);
 
@@ -117,8 +100,8 @@ describe('snapshot parts', () => {
     await writeFile(fresh, `${current.join('\n')}\n`);
     const one = await tracepipe(['run', '--config', await config('fresh', fresh)]);
     expect(one.code, one.stderr).toBe(0);
-    const a = await rowsOf(join(dir, 'runs', 'fresh'));
-    const b = await rowsOf(runDir);
+    const a = await allPublishedRows(join(dir, 'runs', 'fresh'));
+    const b = await allPublishedRows(runDir);
     for (const d of DATASETS) {
       expect(a[d]!.length, d).toBeGreaterThan(0);
       expect(b[d], d).toEqual(a[d]);

@@ -8,10 +8,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynth } from '../../../sim/synth.ts';
-import { STATE_TABLES } from '../../../schemas/state.ts';
-import { publishedRows, requireBuilt, serveSim, tracepipe, type Sim } from './helpers.ts';
+import { allPublishedRows, DATASETS, requireBuilt, serveSim, simRunConfig, tracepipe, type Sim } from './helpers.ts';
 
-const DATASETS = ['sft', 'preference', 'step_preference', 'stepwise', 'process_eval'] as const;
 let dir: string;
 let sim: Sim;
 let lines: string[];
@@ -27,31 +25,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function config(name: string, input: string): Promise<string> {
-  const file = join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({
-      name,
-      runs_dir: join(dir, 'runs'),
-      inputs: [{ path: input }],
-      model: { base_url: `${sim.url}/v1`, model: 'sim' },
-      generate: { k: 4, seed: 3 },
-      engine: { shards: 8 },
-    }),
-  );
-  return file;
-}
-
-/** Every published row of every dataset, without run_id, sorted. */
-async function rowsOf(runDir: string): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const d of DATASETS) {
-    const cols = STATE_TABLES[d].columns.filter((c) => c !== 'run_id' && c !== 'images');
-    out[d] = await publishedRows(join(runDir, 'latest'), d, cols);
-  }
-  return out;
-}
+const config = (name: string, input: string) =>
+  simRunConfig(dir, name, input, sim.url, { generate: { k: 4, seed: 3 }, engine: { shards: 8 } });
 
 describe('incremental runs', () => {
   it('three runs over the problems in thirds publish the rows of one run over all of them', async () => {
@@ -67,8 +42,8 @@ describe('incremental runs', () => {
       const r = await tracepipe(['run', '--config', cfg]);
       expect(r.code, r.stderr).toBe(0);
     }
-    const a = await rowsOf(join(dir, 'runs', 'one'));
-    const b = await rowsOf(join(dir, 'runs', 'thirds'));
+    const a = await allPublishedRows(join(dir, 'runs', 'one'));
+    const b = await allPublishedRows(join(dir, 'runs', 'thirds'));
     for (const d of DATASETS) {
       expect(a[d]!.length, d).toBeGreaterThan(0);
       expect(b[d], d).toEqual(a[d]);
