@@ -16,10 +16,14 @@ void workerData;
 // Off the critical path: the main thread is reading the inputs when workers start.
 setImmediate(warmUp);
 
+/** One RunState per state folder for the worker's life: its parsed records serve every job it is sent. */
+const states = new Map<string, RunState>();
+
 port.on('message', (msg: { id: number; req: ChainRequest }) => {
   const { id, req } = msg;
   const log = (line: string) => port.postMessage({ type: 'log', line });
-  runChain(req, { stages, state: new RunState(req.stateDir), log })
+  const state = states.get(req.stateDir) ?? states.set(req.stateDir, new RunState(req.stateDir)).get(req.stateDir)!;
+  runChain(req, { stages, state, log })
     .then((results) => port.postMessage({ type: 'done', id, results }))
     .catch((e: unknown) =>
       port.postMessage({ type: 'error', id, message: (e as Error).message, stack: (e as Error).stack }),

@@ -92,11 +92,7 @@ export class RunState {
 
   /** The record of a stage on a shard, or null. A record that cannot be read counts as absent (the shard re-runs). */
   async record(stage: string, shard: string): Promise<ShardRecord | null> {
-    try {
-      return JSON.parse(readFileSync(this.recordFile(stage, shard), 'utf8')) as ShardRecord;
-    } catch {
-      return null;
-    }
+    return this.cachedRecord(stage, shard);
   }
 
   /** Every record of a stage, by shard. The records are shared with later calls: read them, never change them. */

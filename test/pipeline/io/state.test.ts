@@ -1,4 +1,4 @@
-/** Tests of the run state's records: what `records` gives back after another process or thread rewrote a record. */
+/** Tests of the run state's records: what `records` and `record` give back after another process or thread rewrote a record. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,5 +37,10 @@ describe('RunState.records', () => {
     const after = await main.records('align');
     expect([...after.values()].map((r) => r.fingerprint)).toEqual(['c']);
     expect(after.get('s00')).not.toBe(first.get('s00'));
+    // One record at a time goes through the same cache (a worker keeps one RunState for its life).
+    expect(await main.record('align', 's00')).toBe(after.get('s00'));
+    await worker.writeRecord(rec('s00', 'd'));
+    expect((await main.record('align', 's00'))?.fingerprint).toBe('d');
+    expect(await main.record('align', 's01')).toBeNull();
   });
 });
