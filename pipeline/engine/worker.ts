@@ -18,12 +18,16 @@ setImmediate(warmUp);
 
 /** One RunState per state folder for the worker's life: its parsed records serve every job it is sent. */
 const states = new Map<string, RunState>();
+function stateFor(dir: string): RunState {
+  let state = states.get(dir);
+  if (!state) states.set(dir, (state = new RunState(dir)));
+  return state;
+}
 
 port.on('message', (msg: { id: number; req: ChainRequest }) => {
   const { id, req } = msg;
   const log = (line: string) => port.postMessage({ type: 'log', line });
-  const state = states.get(req.stateDir) ?? states.set(req.stateDir, new RunState(req.stateDir)).get(req.stateDir)!;
-  runChain(req, { stages, state, log })
+  runChain(req, { stages, state: stateFor(req.stateDir), log })
     .then((results) => port.postMessage({ type: 'done', id, results }))
     .catch((e: unknown) =>
       port.postMessage({ type: 'error', id, message: (e as Error).message, stack: (e as Error).stack }),

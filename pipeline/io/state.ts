@@ -90,11 +90,6 @@ export class RunState {
     return join(this.dir, 'tables', table, shard);
   }
 
-  /** The record of a stage on a shard, or null. A record that cannot be read counts as absent (the shard re-runs). */
-  async record(stage: string, shard: string): Promise<ShardRecord | null> {
-    return this.cachedRecord(stage, shard);
-  }
-
   /** Every record of a stage, by shard. The records are shared with later calls: read them, never change them. */
   async records(stage: string): Promise<Map<string, ShardRecord>> {
     const dir = join(this.dir, 'records', stage);
@@ -110,13 +105,17 @@ export class RunState {
       .filter((x) => x.endsWith('.json'))
       .sort()
       .map((n) => n.slice(0, -5));
-    const got = await mapLimit(shards, RECORDS_AT_ONCE, (shard) => this.cachedRecord(stage, shard));
+    const got = await mapLimit(shards, RECORDS_AT_ONCE, (shard) => this.record(stage, shard));
     for (const r of got) if (r) out.set(r.shard, r);
     return out;
   }
 
-  /** A record through the cache of parsed records (for read-only whole-run passes). */
-  private async cachedRecord(stage: string, shard: string): Promise<ShardRecord | null> {
+  /**
+   * The record of a stage on a shard, or null; a record that cannot be read counts as absent (the
+   * shard re-runs). Records come through a cache of parsed records keyed by inode, size and mtime
+   * (an atomic write makes a new inode), so they are shared with later calls: read them, never change them.
+   */
+  async record(stage: string, shard: string): Promise<ShardRecord | null> {
     const file = this.recordFile(stage, shard);
     let id: string;
     try {
