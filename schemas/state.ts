@@ -22,6 +22,8 @@ export const rawItems = table('raw', {
   value: t.string(),
   /** An input marked as the calibration set (TRACE.md "Calibration"). */
   calibration: t.bool(),
+  /** A path whose missing `path_id` and `sample_index` ingest fills: its index among its problem's rows in its input. */
+  defaults: t.bool(),
 });
 export type RawItem = Row<typeof rawItems>;
 

@@ -1,7 +1,7 @@
 /**
  * @module pipeline/engine/pool
  * Worker threads for CPU-bound stages: each takes a chain of stages on one shard at a time, so
- * both cores work on different shards. Built code only (`dist/`): run from TypeScript sources (the
+ * both cores work on different shards; at the start of a run, each takes one input to read. Built code only (`dist/`): run from TypeScript sources (the
  * tests), chains run in the main thread instead.
  */
 import { Worker } from 'node:worker_threads';
@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type { JobResult } from './job.ts';
 import type { ChainRequest } from './chain.ts';
+import type { ReadPart, ReadRequest } from './read.ts';
+import { ConfigError } from '../../schemas/errors.ts';
 
-type Pending = { resolve: (r: JobResult[]) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: never) => void; reject: (e: Error) => void };
 
 export class WorkerPool {
   private readonly idle: Worker[] = [];
@@ -26,12 +28,22 @@ export class WorkerPool {
       const w = new Worker(file, { workerData: { index: i }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
       w.on(
         'message',
-        (m: { type: string; id?: number; results?: JobResult[]; message?: string; stack?: string; line?: string }) => {
+        (m: {
+          type: string;
+          id?: number;
+          results?: never;
+          message?: string;
+          stack?: string;
+          line?: string;
+          usage?: string[];
+          name?: string;
+        }) => {
           if (m.type === 'log') return log(m.line ?? '');
           const p = this.pending.get(m.id!);
           this.pending.delete(m.id!);
           this.release(w);
           if (m.type === 'done') p?.resolve(m.results!);
+          else if (m.usage) p?.reject(Object.assign(new ConfigError(m.usage), { name: m.name ?? 'ConfigError' }));
           else p?.reject(Object.assign(new Error(m.message), { stack: m.stack }));
         },
       );
@@ -70,12 +82,21 @@ export class WorkerPool {
   }
 
   /** Runs a chain on the next free worker. */
-  async run(req: ChainRequest): Promise<JobResult[]> {
+  run(req: ChainRequest): Promise<JobResult[]> {
+    return this.send<JobResult[]>({ req });
+  }
+
+  /** Reads an input (or a part of it) into raw segments of its state folder on the next free worker (see `readPart`). */
+  read(read: ReadRequest): Promise<ReadPart> {
+    return this.send<ReadPart>({ read });
+  }
+
+  private async send<T>(msg: object): Promise<T> {
     const w = await this.acquire();
     const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, req });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+      w.postMessage({ id, ...msg });
     });
   }
 

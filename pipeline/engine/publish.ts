@@ -14,6 +14,7 @@
  * Memory: DuckDB sorts one part at a time under its memory limit; JS holds the records' segment
  * lists and one fingerprint per problem.
  */
+import { releaseHeap } from './heap.ts';
 import { existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -262,7 +263,8 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   const root = join(input.runDir, SNAPSHOTS);
   const tmp = join(root, `${id}.tmp-${randomUUID().slice(0, 6)}`);
   await mkdir(tmp, { recursive: true });
-  const store = await Store.open(':memory:', join(input.state.dir, '.scratch'), input.limits);
+  const openStore = () => Store.open(':memory:', join(input.state.dir, '.scratch'), input.limits);
+  let store = await openStore();
   const datasets: SnapshotInfo['datasets'] = {};
   const rows: Record<string, number> = {};
   let textOnly = true;
@@ -274,19 +276,26 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       index.writers[w] = problemFingerprints(await input.state.records(w));
     // Problems with images: the parent's whose results did not change (a problem's images are
     // upstream of every writer's fingerprint), and those of the others, read again.
-    const ingestNow = problemFingerprints(await input.state.records('ingest'));
+    const ingestRecs = await input.state.records('ingest');
+    const ingestNow = problemFingerprints(ingestRecs);
     const w0 = input.datasets[0]?.writer;
     const resultNow = w0 ? index.writers[w0]! : {};
     const resultBefore = (w0 && before?.writers[w0]) || {};
     const changedIngest = new Set(
       Object.keys(ingestNow).filter((p) => resultNow[p] === undefined || resultNow[p] !== resultBefore[p]),
     );
-    const problems = await liveRows(
-      store,
-      STATE_TABLES.problems as unknown as Table<Shape>,
-      await segmentFiles(input.state, 'ingest', 'problems', 'problems', changedIngest),
-      'p',
-    );
+    // Only shards whose ingest counted problems with images (or did not count them) are read.
+    const unsure = new Set<string>();
+    for (const r of ingestRecs.values())
+      if (r.stats.with_images !== 0) for (const p of Object.keys(r.problems)) if (changedIngest.has(p)) unsure.add(p);
+    const problems = unsure.size
+      ? await liveRows(
+          store,
+          STATE_TABLES.problems as unknown as Table<Shape>,
+          await segmentFiles(input.state, 'ingest', 'problems', 'problems', unsure),
+          'p',
+        )
+      : null;
     const imaged = problems
       ? (await store.query<{ id: string }>(`SELECT problem_id AS id FROM (${problems}) WHERE len(images) > 0`)).map(
           (r) => r.id,
@@ -308,6 +317,11 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
     // Parts are reused only from a parent written the same way.
     const reuse = before?.layout === index.layout ? before : null;
     for (const d of input.datasets) {
+      // A database of its own for each dataset: what DuckDB held for the last one (buffers, its
+      // allocator's caches) is given back, and the last dataset's segment lists go with the heap.
+      store.close();
+      store = await openStore();
+      releaseHeap();
       const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
       const cols = table.columns.filter((c) => !(textOnly && c === 'images'));

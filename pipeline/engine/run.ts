@@ -91,6 +91,8 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   const snapshotAt = new Date();
   // The content fingerprint computed for the report's snapshot id: publish reuses it (no stage writes in between).
   let provided: string | undefined;
+  // The inputs' digests are hashed while the workers read them (this thread is idle then).
+  const digests = Promise.all(config.inputs.map(async (i) => ({ ...i, ...(await fileDigest(i.path)) })));
   const manifest = {
     tool: 'tracepipe',
     code_version: codeVersion(),
@@ -103,7 +105,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     simulation: null as string | null,
     model: config.model ? redact({ base_url: config.model.base_url, model: config.model.model }) : null,
     config: redact(config),
-    inputs: await Promise.all(config.inputs.map(async (i) => ({ ...i, ...(await fileDigest(i.path)) }))),
+    inputs: config.inputs.map((i) => ({ ...i, sha256: null as string | null, bytes: null as number | null })),
     started_at: new Date().toISOString(),
     finished_at: null as string | null,
     read: null as ReadResult | null,
@@ -152,7 +154,8 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       stages,
       source: opts.source ?? SOURCE,
       files: nodeFiles(),
-      executor: queue ?? new LocalExecutor({ stages, state, ports, pool, log }),
+      executor:
+        queue ?? new LocalExecutor({ stages, state, ports, pool, log, ownSource: !opts.source && !opts.stages }),
       log,
       signal: drain,
       force: opts.force ?? false,
@@ -186,6 +189,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         await write();
       },
     });
+    manifest.inputs = await digests;
     // The workers are done: their heaps go before publish needs memory.
     await pool?.close();
     pool = null;
@@ -245,6 +249,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     result.reason = (e as Error).message;
     throw e;
   } finally {
+    manifest.inputs = await digests;
     manifest.status = result.status;
     manifest.reason = result.reason;
     manifest.finished_at = new Date().toISOString();

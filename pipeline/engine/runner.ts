@@ -6,6 +6,7 @@
  * a run stage once over the merged per-shard summaries. It knows no stage by name: everything it
  * needs is in the descriptors. Each job skips the problems whose fingerprints did not change.
  */
+import { releaseHeap } from './heap.ts';
 import type { Config } from '../../schemas/config.ts';
 import type { StateTableName } from '../../schemas/state.ts';
 import type { FilesPort, Log } from '../../stages/lib/ports.ts';
@@ -21,7 +22,7 @@ import type {
 import { mergeSummaries } from '../../stages/lib/summary.ts';
 import type { RunState, SegmentRef, ShardRecord } from '../io/state.ts';
 import { planJob, READ, runJob, writersOf, type JobResult } from './job.ts';
-import { readInputs, type ReadResult } from './read.ts';
+import { readInputs, type ReadInputIn, type ReadResult } from './read.ts';
 import { fingerprint, shardIds } from './shards.ts';
 import { runChain, type ChainRequest } from './chain.ts';
 import { nodeFiles } from '../io/files.ts';
@@ -43,6 +44,8 @@ export interface Executor {
   slots(kind: 'cpu' | 'io'): number;
   /** A stage ran on every shard (its progress line ends). */
   finished(stage: string): void;
+  /** Reads one input in a thread of its own (executors with worker threads, reading with the stages' own source). */
+  readInput?: ReadInputIn;
 }
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
@@ -138,10 +141,13 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     runId: o.runId,
     log: o.log,
     ...(o.dryRun ? { dryRun: true } : {}),
+    ...(o.executor.readInput ? { readInput: o.executor.readInput } : {}),
   });
   o.log(
     `read: ${read.rows} rows of ${read.problems} problems in ${shards.length} shards; ${read.changed.length} shard(s) changed (${read.seconds.toFixed(1)} s)`,
   );
+  // The reader's garbage goes before the workers fill their heaps.
+  releaseHeap();
   // Run stages load their libraries now, while this thread mostly waits on the workers.
   if (!o.dryRun) for (const s of o.stages) if (s.kind === 'run' && s.warm) void s.warm().catch(() => undefined);
   if (o.only && !o.stages.some((s) => s.name === o.only)) {
@@ -162,6 +168,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       continue;
     }
     if (o.signal.aborted) break;
+    // What the last group's totals and summaries parsed goes before this group runs.
+    releaseHeap();
     const t0 = performance.now();
     const done = (s: StageSummary) => {
       summaries.push(s);
@@ -458,8 +466,15 @@ export class LocalExecutor implements Executor {
       ports: PortFactory;
       pool: WorkerPool | null;
       log: Log;
+      /** The run reads with the stages' own source (the one the workers load): inputs may be read on the workers. */
+      ownSource?: boolean;
     },
-  ) {}
+  ) {
+    const pool = o.pool;
+    if (pool && o.ownSource) this.readInput = (req) => pool.read(req);
+  }
+
+  readonly readInput?: ReadInputIn;
 
   slots(kind: 'cpu' | 'io'): number {
     return kind === 'io' ? IO_SHARDS_AT_ONCE : Math.max(1, this.o.pool?.size ?? 1);

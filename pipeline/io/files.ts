@@ -9,7 +9,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import type { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { ConfigError } from '../../schemas/config.ts';
-import type { FilesPort, TextLine } from '../../stages/lib/ports.ts';
+import type { FilePart, FilesPort, TextLine } from '../../stages/lib/ports.ts';
 import { sqlString } from './sql.ts';
 
 /** An input file that cannot be read (missing, a folder, not Parquet, not UTF-8): a usage error, not a bad row. */
@@ -34,32 +34,79 @@ export function nodeFiles(): FilesPort {
 
 /**
  * The lines of a text file, split on `\n` as bytes (a trailing `\r` dropped, a leading BOM
- * dropped); `valid` is false for a line whose bytes are not UTF-8. Memory: one 64 KiB chunk plus
- * the line being read.
+ * dropped); `valid` is false for a line whose bytes are not UTF-8. With `part`, the lines that
+ * start in its byte range, numbered as in the whole file (the newlines before it are counted
+ * first, a scan of bytes without decoding). Memory: one 64 KiB chunk plus the line being read.
  */
-async function* lines(file: string): AsyncIterable<TextLine> {
+async function* lines(file: string, part?: FilePart): AsyncIterable<TextLine> {
   await checkFile(file);
-  const stream = createReadStream(file, { highWaterMark: 1 << 16 });
-  let pending: Buffer[] = [];
+  let from = 0;
+  let to = Infinity;
   let n = 0;
+  if (part && part.of > 1) {
+    const { size } = await stat(file);
+    const at = (k: number) => Math.floor((size * k) / part.of);
+    const start = at(part.index);
+    to = part.index + 1 === part.of ? Infinity : at(part.index + 1);
+    if (start > 0) {
+      // The first line that starts at or after `start`: the one after the last newline before it.
+      const before = await newlinesBefore(file, start);
+      n = before.count;
+      from = before.lineStart;
+      if (from >= to) return;
+    }
+  }
+  const stream = createReadStream(file, { highWaterMark: 1 << 16, start: from });
+  let pending: Buffer[] = [];
+  // Byte offset (in the file) where the line being read starts.
+  let lineAt = from;
+  let offset = from;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        if (lineAt >= to) return;
         pending.push(chunk.subarray(start, nl));
         start = nl + 1;
         const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
         pending = [];
+        lineAt = offset + start;
         yield toLine(file, ++n, bytes);
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
+      offset += chunk.length;
     }
   } catch (e) {
     throw e instanceof InputError ? e : fileError(file, e);
   } finally {
     stream.destroy();
   }
-  if (pending.length) yield toLine(file, ++n, Buffer.concat(pending));
+  if (pending.length && lineAt < to) yield toLine(file, ++n, Buffer.concat(pending));
+}
+
+/** Newlines in the bytes before `pos - 1` and after, up to the first line start at or after `pos`. */
+async function newlinesBefore(file: string, pos: number): Promise<{ count: number; lineStart: number }> {
+  let count = 0;
+  let lineStart = 0;
+  let offset = 0;
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, nl + 1)) {
+        const at = offset + nl + 1;
+        count++;
+        lineStart = at;
+        if (at >= pos) return { count, lineStart };
+      }
+      offset += chunk.length;
+    }
+  } catch (e) {
+    throw fileError(file, e);
+  } finally {
+    stream.destroy();
+  }
+  // No newline at or after pos - 1: the rest of the file belongs to the part before.
+  return { count, lineStart: Infinity };
 }
 
 function toLine(file: string, line: number, raw: Buffer): TextLine {

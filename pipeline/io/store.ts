@@ -29,6 +29,9 @@ export interface DuckDbLimits {
   threads?: number;
 }
 
+/** Rows in a row group of a published part (see `writeParquetParts`). */
+const PART_ROW_GROUP = 20_000;
+
 /** A DuckDB database holding a run's tables. */
 export class Store {
   private constructor(
@@ -158,14 +161,18 @@ export class Store {
     return files.map((f) => join(dir, f));
   }
 
-  /** Writes each query as one ZSTD Parquet file `part-<first + i>.parquet` in `dir`. */
+  /**
+   * Writes each query as one ZSTD Parquet file `part-<first + i>.parquet` in `dir`, in row groups
+   * of PART_ROW_GROUP rows: DuckDB holds a row group in memory until it is written, outside its
+   * memory limit, and a group of 100k step pairs (three texts each) held 500 MB.
+   */
   async writeParquetParts(sources: readonly string[], dir: string, first = 0): Promise<string[]> {
     await mkdir(dir, { recursive: true });
     const files: string[] = [];
     for (const [i, source] of sources.entries()) {
       const file = join(dir, `part-${first + i}.parquet`);
       await this.run(
-        `COPY (${source}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`,
+        `COPY (${source}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${PART_ROW_GROUP})`,
       );
       files.push(file);
     }

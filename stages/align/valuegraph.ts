@@ -4,6 +4,7 @@
  * its operands came from (the question, an earlier value, or nowhere). No model; read from the
  * same computations and stated numbers as alignment (`arith.ts`).
  */
+import { memoText } from '../lib/memo.ts';
 import { computations, normaliseMath, sameValue, statedNumbers } from './arith.ts';
 
 /**
@@ -86,8 +87,13 @@ const WORDS: Record<string, number[]> = {
 /** Unit and counting constants any solution may bring in without the question stating them. */
 export const CONSTANTS = [1, 2, 4, 7, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5, 0.25];
 
-/** Numbers of a question: digits, fractions `a/b` (also as their value), percents (also /100), number words. */
-export function questionNumbers(question: string): number[] {
+/**
+ * Numbers of a question: digits, fractions `a/b` (also as their value), percents (also /100),
+ * number words. Cached by question (every path of a problem asks): the list is shared, never change it.
+ */
+export const questionNumbers: (question: string) => readonly number[] = memoText(numbersOf);
+
+function numbersOf(question: string): number[] {
   const text = normaliseMath(question);
   const out: number[] = [];
   for (const m of text.matchAll(/(?<![\w.])(\d+(?:\.\d+)?)(?:\s*\/\s*(\d+(?:\.\d+)?))?(\s*%)?/g)) {

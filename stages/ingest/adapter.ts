@@ -6,13 +6,17 @@
  * `validateProblem` / `validatePath`, and a row they cannot read becomes a reject.
  */
 import type { Reject } from '../../schemas/index.ts';
-import type { FilesPort } from '../lib/ports.ts';
+import type { FilePart, FilesPort } from '../lib/ports.ts';
 
 export type InputItem =
   /** A problem as read, in the project's input format; `item` names it in errors (`line 12`, `row 3`); `text` is its JSON as the line wrote it, when it was read verbatim. */
   | { kind: 'problem'; item: string; value: unknown; text?: string }
-  /** A path as read, in the paths-jsonl shape. */
-  | { kind: 'path'; item: string; value: unknown }
+  /**
+   * A path as read, in the paths-jsonl shape; `text` as for problems; `defaults`: its missing
+   * `path_id` and `sample_index` are the count of earlier rows of its problem in the same input
+   * (`withPathDefaults`), filled by whoever validates it, who sees the input's rows in order.
+   */
+  | { kind: 'path'; item: string; value: unknown; text?: string; defaults?: boolean }
   /** A row the adapter could not read (bad JSON, bad UTF-8, a reference that matches nothing). */
   | { kind: 'reject'; reject: Reject };
 
@@ -22,6 +26,8 @@ export interface AdapterContext {
   source: string;
   /** Per run: work an adapter shares across files, e.g. the socratic ARS indexed once by question. */
   memo: Map<string, Promise<unknown>>;
+  /** Only this byte range of the file (formats that `canReadInParts`, read by several threads at once). */
+  part?: FilePart;
 }
 
 /** Reads one input file as a stream of items; memory is bounded by one line or batch plus what the adapter indexes. */
@@ -63,7 +69,7 @@ export async function* jsonLines(
   ctx: AdapterContext,
   name: (line: number) => string = (n) => `line ${n}`,
 ): AsyncIterable<JsonLine> {
-  for await (const { line, text, valid } of ctx.files.lines(file)) {
+  for await (const { line, text, valid } of ctx.files.lines(file, ctx.part)) {
     if (text.trim() === '') continue;
     const item = `line ${line}`;
     if (!valid) {

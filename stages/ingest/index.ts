@@ -11,9 +11,9 @@ import { dirname, resolve } from 'node:path';
 import type { PathRow } from '../../schemas/index.ts';
 import type { RawItem, StateReject } from '../../schemas/state.ts';
 import { rowsOf, type InputSource, type ProblemStage, type StageOutput } from '../lib/stage.ts';
-import { openInput } from './ingest.ts';
+import { canReadInParts, openInput } from './ingest.ts';
 import { validateProblem, contentHash, type IngestOptions } from './validate.ts';
-import { validatePath } from './paths.ts';
+import { validatePath, withPathDefaults } from './paths.ts';
 import { crossCheck, type PathEntry, type ProblemEntry } from './cross.ts';
 
 /** The problem id a raw row belongs to, or null when it has none to bucket it by. */
@@ -24,10 +24,12 @@ const problemIdOf = (v: unknown) => {
 
 /** Every input's rows, as read; a row without a problem id is a reject of the input itself. */
 export const ingestSource: InputSource = {
-  async *items(config, files) {
+  partable: (config, input) => config.inputs[input] !== undefined && canReadInParts(config.inputs[input]),
+  async *items(config, files, _log, only, part) {
     const memo = new Map<string, Promise<unknown>>();
     for (const [input, spec] of config.inputs.entries()) {
-      const opened = openInput(spec, files, memo);
+      if (only !== undefined && input !== only) continue;
+      const opened = openInput(spec, files, memo, part);
       for await (const it of opened.items) {
         if (it.kind === 'reject') {
           yield { reject: it.reject };
@@ -57,6 +59,7 @@ export const ingestSource: InputSource = {
           item: it.item,
           value: ('text' in it && it.text !== undefined ? it.text.trim() : undefined) ?? JSON.stringify(it.value),
           calibration: spec.calibration,
+          defaults: it.kind === 'path' && it.defaults === true,
         } satisfies RawItem;
       }
     }
@@ -91,8 +94,15 @@ export const ingestStage: ProblemStage & { source: InputSource } = {
     const rejects: StateReject[] = [];
     const pathHash = new Map<string, string>();
     for (const b of bundles) {
+      // A problem's rows come in input order (every part of an input in turn): counted per input, as one reader would.
+      const seen = new Map<number, Map<string, number>>();
       for (const r of rowsOf<RawItem>(b, 'raw')) {
-        const value = JSON.parse(r.value) as unknown;
+        let value = JSON.parse(r.value) as unknown;
+        if (r.defaults) {
+          let s = seen.get(r.input);
+          if (!s) seen.set(r.input, (s = new Map()));
+          value = withPathDefaults(value, s);
+        }
         if (r.kind === 'problem') {
           const v = await validateProblem(
             value,
@@ -140,6 +150,8 @@ export const ingestStage: ProblemStage & { source: InputSource } = {
         imported_paths: imported.length,
         rejects: rejects.length,
         by_domain: byDomain,
+        // Publish reads the problems of a shard only when some have images (TRL's vision datasets).
+        with_images: checked.problems.filter((p) => p.images.length > 0).length,
       },
     };
   },

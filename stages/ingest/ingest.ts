@@ -6,10 +6,10 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import type { ArsNode, PathRow, Problem, Reject } from '../../schemas/index.ts';
-import type { FilesPort } from '../lib/ports.ts';
+import type { FilePart, FilesPort } from '../lib/ports.ts';
 import type { Adapter, InputItem } from './adapter.ts';
 import { crossCheck, type PathEntry, type ProblemEntry } from './cross.ts';
-import { pathsJsonl, pathsParquet, validatePath } from './paths.ts';
+import { pathsJsonl, pathsParquet, validatePath, withPathDefaults } from './paths.ts';
 import { readJsonl, readParquet } from './native.ts';
 import { DEFAULT_INGEST_OPTIONS, validateProblem, type IngestOptions } from './validate.ts';
 import { INPUT_FORMATS, type InputFormat } from '../../schemas/problems.ts';
@@ -47,6 +47,12 @@ export async function adapterFor(spec: InputSpec): Promise<Adapter> {
   }
 }
 
+/** Whether an input's lines can be read in byte ranges by several readers at once: JSONL problems and paths. */
+export function canReadInParts(spec: InputSpec): boolean {
+  const format = spec.format === 'auto' ? (spec.path.endsWith('.parquet') ? 'parquet' : 'jsonl') : spec.format;
+  return format === 'jsonl' || format === 'paths-jsonl';
+}
+
 /** One input, opened: its name in rejects, the folder its images must stay in, its items as read. */
 export interface OpenedInput {
   source: string;
@@ -59,11 +65,14 @@ export function openInput(
   spec: InputSpec | AdapterInput,
   files: FilesPort,
   memo: Map<string, Promise<unknown>>,
+  part?: FilePart,
 ): OpenedInput {
+  if (part && part.of > 1 && !('format' in spec && canReadInParts(spec)))
+    throw new Error(`input ${spec.path} cannot be read in parts (only JSONL problems and paths can)`);
   const source = basename(spec.path);
   async function* items(): AsyncIterable<InputItem> {
     const adapter = 'adapter' in spec ? spec.adapter : await adapterFor(spec);
-    yield* adapter(spec.path, { files, source, memo });
+    yield* adapter(spec.path, { files, source, memo, ...(part ? { part } : {}) });
   }
   return { source, root: dirname(resolve(spec.path)), items: items() };
 }
@@ -81,6 +90,7 @@ export async function* validatedItems(
   files: FilesPort,
 ): AsyncIterable<ValidatedItem> {
   const { source, root } = input;
+  const seen = new Map<string, number>();
   for await (const it of input.items) {
     if (it.kind === 'reject') {
       yield it;
@@ -94,7 +104,8 @@ export async function* validatedItems(
           content_hash: r.problem.content_hash,
         };
     } else {
-      const r = validatePath(it.value, { source, item: it.item }, opts);
+      const value = it.defaults ? withPathDefaults(it.value, seen) : it.value;
+      const r = validatePath(value, { source, item: it.item }, opts);
       if (!r.ok) for (const reject of r.rejects) yield { kind: 'reject', reject };
       else yield { kind: 'path', entry: { source, item: it.item, path: r.path }, content_hash: r.content_hash };
     }

@@ -109,18 +109,20 @@ export function withPathDefaults(value: unknown, seen: Map<string, number>): unk
   return { ...v, path_id: v.path_id ?? `${id}/${n}`, sample_index: v.sample_index ?? n };
 }
 
-/** Paths from JSONL, items `line N`; a line that is not UTF-8 or JSON becomes a reject. */
+/**
+ * Paths from JSONL, items `line N`; a line that is not UTF-8 or JSON becomes a reject. Their
+ * defaults are left to validation (`defaults`), so that a part of the file reads like the whole.
+ */
 export const pathsJsonl: Adapter = async function* (file, ctx) {
-  const seen = new Map<string, number>();
   for await (const l of jsonLines(file, ctx)) {
     if ('reject' in l) yield { kind: 'reject', reject: l.reject };
-    else yield { kind: 'path', item: l.item, value: withPathDefaults(l.value, seen) };
+    // The line's own text is the value's JSON: the reader keeps it as is, without writing it again.
+    else yield { kind: 'path', item: l.item, value: l.value, text: l.text, defaults: true };
   }
 };
 
-/** Paths from Parquet (the same columns), items `row N`, read in batches. */
+/** Paths from Parquet (the same columns), items `row N`, read in batches; defaults as for JSONL. */
 export const pathsParquet: Adapter = async function* (file, ctx) {
-  const seen = new Map<string, number>();
   for await (const { row, value } of ctx.files.parquetRows(file))
-    yield { kind: 'path', item: `row ${row}`, value: withPathDefaults(dropNulls(value), seen) };
+    yield { kind: 'path', item: `row ${row}`, value: dropNulls(value), defaults: true };
 };

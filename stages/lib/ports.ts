@@ -90,10 +90,19 @@ export interface TextLine {
   valid: boolean;
 }
 
+/** Part `index` (0-based) of `of` byte ranges of a file: its lines are those that start in it. */
+export interface FilePart {
+  index: number;
+  of: number;
+}
+
 /** Input files, streamed: adapters read through this, never through `node:fs`. */
 export interface FilesPort {
-  /** The lines of a text file, read as a stream (memory bounded by one line). */
-  lines(file: string): AsyncIterable<TextLine>;
+  /**
+   * The lines of a text file, read as a stream (memory bounded by one line). With `part`, only
+   * the lines that start in that one of `of` equal byte ranges, still numbered from the file's start.
+   */
+  lines(file: string, part?: FilePart): AsyncIterable<TextLine>;
   /** The rows of a Parquet file, read in batches (memory bounded by one batch). */
   parquetRows(file: string): AsyncIterable<{ row: number; value: Record<string, unknown> }>;
   /** A whole small text file. */

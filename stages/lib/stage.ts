@@ -8,7 +8,7 @@
 import type { Config } from '../../schemas/config.ts';
 import type { Problem, Reject } from '../../schemas/index.ts';
 import type { RawItem, StateTableName } from '../../schemas/state.ts';
-import type { FilesPort, ImagePort, Log, ModelPort, ProgressSink } from './ports.ts';
+import type { FilePart, FilesPort, ImagePort, Log, ModelPort, ProgressSink } from './ports.ts';
 
 /** Which model a stage talks to; the engine builds each from the config with the user's limits. */
 export type ModelRole = 'generate' | 'teacher' | 'extractor';
@@ -146,7 +146,19 @@ export interface RunStage {
 
 /** Reads the inputs as rows to bucket by problem (the first stage's source). */
 export interface InputSource {
-  items(config: Config, files: FilesPort, log: Log): AsyncIterable<RawItem | { reject: Reject }>;
+  /**
+   * Every input's rows in input order; with `only`, just those of the input at that index (the
+   * others unopened); with `part` too, just that byte range of it (inputs that can be read in parts).
+   */
+  items(
+    config: Config,
+    files: FilesPort,
+    log: Log,
+    only?: number,
+    part?: FilePart,
+  ): AsyncIterable<RawItem | { reject: Reject }>;
+  /** Whether the input at index `input` can be read in byte ranges (`part`). */
+  partable?(config: Config, input: number): boolean;
 }
 
 export type StageDef = ProblemStage | RunStage;

@@ -29,6 +29,7 @@ const sourceOf = (rows: () => [string, string][]): InputSource => ({
         item: `line ${i + 1}`,
         value,
         calibration: false,
+        defaults: false,
       } satisfies RawItem;
   },
 });

@@ -65,6 +65,7 @@ export const sourceOf = (rows: () => [string, string][]): InputSource => ({
         item: `line ${i + 1}`,
         value,
         calibration: false,
+        defaults: false,
       } satisfies RawItem;
   },
 });

@@ -1,0 +1,150 @@
+/**
+ * The reader with each input in a thread of its own (as `tracepipe run` does with workers) writes
+ * what one thread reading every input writes: the same rows in the same order per shard, the
+ * same fingerprints, the same rejects. The threads are stood in for by `readPart` on one input at
+ * a time, the function a worker runs; the threads themselves run in every CLI test with a
+ * problems file and a paths file.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../schemas/config.ts';
+import { SOURCE } from '../../../stages/index.ts';
+import { nodeFiles } from '../../../pipeline/io/files.ts';
+import { RunState } from '../../../pipeline/io/state.ts';
+import { readInputs, readPart, type ReadResult } from '../../../pipeline/engine/read.ts';
+import { READ } from '../../../pipeline/engine/job.ts';
+import { shardIds } from '../../../pipeline/engine/shards.ts';
+
+const quiet = () => {};
+
+async function inputs(dir: string) {
+  const problems = Array.from({ length: 30 }, (_, i) =>
+    JSON.stringify({ problem_id: `p${i}`, domain: 'math', question: `What is ${i} + 1?`, answer: String(i + 1) }),
+  );
+  // Paths of each problem spread over the file (the default path ids count lines per problem), and bad lines.
+  const paths: string[] = [];
+  for (let round = 0; round < 3; round++)
+    for (let i = 0; i < 30; i++) paths.push(JSON.stringify({ problem_id: `p${i}`, steps: [`${i} + 1 = ${i + 1}`] }));
+  paths.splice(7, 0, '{not json');
+  paths.splice(20, 0, JSON.stringify({ steps: ['no problem id'] }));
+  await writeFile(join(dir, 'problems.jsonl'), `${problems.join('\n')}\n`);
+  await writeFile(join(dir, 'paths.jsonl'), `${paths.join('\n')}\n`);
+  return parseConfig(
+    {
+      name: 'read',
+      runs_dir: 'runs',
+      inputs: [{ path: 'problems.jsonl' }, { path: 'paths.jsonl', format: 'paths-jsonl' }],
+      engine: { shards: 8 },
+    },
+    'test config',
+    dir,
+  );
+}
+
+/** Every shard's reader record and its raw rows, in segment order. */
+async function contents(state: RunState, count: number) {
+  const out: Record<string, { fingerprint: string; problems: Record<string, string>; rows: unknown[] }> = {};
+  for (const shard of shardIds(count)) {
+    const rec = await state.record(READ, shard);
+    if (!rec) continue;
+    const rows: unknown[] = [];
+    for (const seg of rec.tables.raw ?? [])
+      for (const line of (await readFile(state.segmentPath('raw', shard, seg), 'utf8')).split('\n'))
+        if (line) rows.push(JSON.parse(line));
+    out[shard] = { fingerprint: rec.fingerprint, problems: rec.problems, rows };
+  }
+  return out;
+}
+
+const summary = (r: ReadResult) => ({ rows: r.rows, problems: r.problems, changed: r.changed, rejects: r.rejects });
+
+describe('reading inputs in threads of their own', () => {
+  it('writes the rows, order, fingerprints and rejects of one thread reading them all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
+    const config = await inputs(dir);
+    const files = nodeFiles();
+    const one = new RunState(join(dir, 'one'));
+    const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
+    const asked: number[] = [];
+    const split = new RunState(join(dir, 'split'));
+    const parallel = await readInputs(SOURCE, config, split, files, {
+      runId: 'r',
+      log: quiet,
+      readInput: (req) => {
+        asked.push(req.only);
+        return readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part);
+      },
+    });
+    // Largest input first.
+    expect(asked).toEqual([1, 0]);
+    expect(serial.rows).toBe(30 + 90);
+    expect(serial.rejects.map((r) => [r.item, r.code])).toEqual([
+      ['line 8', 'invalid_json'],
+      ['line 21', 'missing'],
+    ]);
+    expect(summary(parallel)).toEqual(summary(serial));
+    const a = await contents(one, 8);
+    const b = await contents(split, 8);
+    expect(Object.keys(a).length).toBeGreaterThan(1);
+    expect(b).toEqual(a);
+    // Each shard holds a segment of each input.
+    for (const shard of Object.keys(b)) expect((await split.record(READ, shard))!.tables.raw).toHaveLength(2);
+  });
+
+  it('reads large inputs in byte ranges on several threads, with the rows, line numbers and default path ids of one reader', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
+    const config = await inputs(dir);
+    const files = nodeFiles();
+    const one = new RunState(join(dir, 'one'));
+    const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
+    const parts: string[] = [];
+    const split = new RunState(join(dir, 'split'));
+    const parallel = await readInputs(SOURCE, config, split, files, {
+      runId: 'r',
+      log: quiet,
+      partBytes: 700,
+      readInput: (req) => {
+        parts.push(`${req.only}:${req.part?.index}/${req.part?.of}`);
+        return readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part);
+      },
+    });
+    // Both inputs in parts (about 700 bytes each).
+    expect(new Set(parts.map((p) => p.split(':')[0]))).toEqual(new Set(['0', '1']));
+    expect(parts.length).toBeGreaterThan(6);
+    expect(summary(parallel)).toEqual(summary(serial));
+    expect(await contents(split, 8)).toEqual(await contents(one, 8));
+    // Ingest fills the default path ids from the rows' order: p3's paths are p3/0, p3/1, p3/2 however the file was cut.
+    const { ingestStage } = await import('../../../stages/ingest/index.ts');
+    const { shardOf } = await import('../../../pipeline/engine/shards.ts');
+    const shard = shardOf('p3', 8);
+    const rec = (await split.record(READ, shard))!;
+    const raw = await split.readRows('raw', shard, rec.tables.raw!, new Set(['p3']));
+    const out = await ingestStage.run([{ problem: { problem_id: 'p3' } as never, rows: { raw } }], {
+      config,
+      runId: 'r',
+      shard,
+      globals: {},
+      files,
+      log: quiet,
+    } as never);
+    expect((out.rows.imported_paths as { path_id: string }[]).map((p) => p.path_id)).toEqual(['p3/0', 'p3/1', 'p3/2']);
+  });
+
+  it('a second read of the same inputs changes no shard, however they were read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
+    const config = await inputs(dir);
+    const files = nodeFiles();
+    const state = new RunState(join(dir, 'state'));
+    await readInputs(SOURCE, config, state, files, { runId: 'r', log: quiet });
+    const again = await readInputs(SOURCE, config, state, files, {
+      runId: 'r2',
+      log: quiet,
+      partBytes: 500,
+      readInput: (req) => readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part),
+    });
+    expect(again.changed).toEqual([]);
+    expect(again.rows).toBe(120);
+  });
+});
