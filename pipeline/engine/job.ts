@@ -52,6 +52,8 @@ export interface JobResult {
   seconds: number;
   /** Why it ran: counts of new, changed and removed problems (or of first-run / forced shards). */
   why: Record<string, number>;
+  /** Segment files of the previous record the new one no longer lists (garbage until the run collects it). */
+  superseded?: number;
 }
 
 /** Records of a shard needed to fingerprint a stage: each upstream writer's, read on demand. */
@@ -198,8 +200,13 @@ export async function runJob(env: JobEnv, stage: ProblemStage, shard: string): P
   };
   if (total === 0) await env.state.dropRecord(stage.name, shard);
   else await env.state.writeRecord(rec);
+  const listed = new Set(total === 0 ? [] : Object.values(tables).flatMap((segs) => segs.map((x) => x.file)));
+  const superseded = Object.values(prev?.tables ?? {})
+    .flat()
+    .filter((x) => !listed.has(x.file)).length;
   return {
     ...base,
+    superseded,
     status: 'done',
     computed: changed.length,
     stats: out.stats,
@@ -226,9 +233,11 @@ async function loadBundles(
   ups: Map<string, ShardRecord | null>,
   only: ReadonlySet<string>,
 ): Promise<ProblemBundle[]> {
-  const tables = new Set<StateTableName>(stage.reads);
+  // A stage that writes nothing by design under this config (rectify without a model) reads nothing either.
+  const idle = stage.produces?.(env.config) === false;
+  const tables = new Set<StateTableName>(idle ? [] : stage.reads);
   const problemsWriter = env.writers.get('problems') ?? READ;
-  if (stage.name !== problemsWriter) tables.add('problems');
+  if (stage.name !== problemsWriter && !idle) tables.add('problems');
   const grouped = new Map<StateTableName, Map<string, unknown[]>>();
   for (const t of tables) {
     const memo = env.memo?.get(t);

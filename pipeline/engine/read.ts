@@ -33,6 +33,8 @@ export interface ReadResult {
   seconds: number;
   /** In a dry run, the records the reader would have written (for the plan of the first stage). */
   pending?: Map<string, ShardRecord>;
+  /** Raw segment files of the previous read that its new records no longer list. */
+  superseded: number;
 }
 
 interface Bucket {
@@ -201,6 +203,7 @@ export async function readInputs(
   const changed: string[] = [];
   const pending = new Map<string, ShardRecord>();
   let problems = 0;
+  let superseded = 0;
   for (const shard of shardIds(count)) {
     const segs = parts.flatMap((p) => {
       const x = p.shards.get(shard);
@@ -223,6 +226,7 @@ export async function readInputs(
     }
     if (!segs.length && !prev) continue;
     changed.push(shard);
+    if (!opts.dryRun) superseded += prev?.tables.raw?.length ?? 0;
     if (opts.dryRun) {
       await drop();
       pending.set(shard, {
@@ -263,6 +267,7 @@ export async function readInputs(
     problems,
     changed,
     rejects,
+    superseded,
     seconds: (performance.now() - t0) / 1000,
     ...(opts.dryRun ? { pending } : {}),
   };

@@ -87,6 +87,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}`;
   const meta = await readMeta(stateDir);
+  // Present while a run is under way: a run that finds it knows the last one left files to collect.
+  const marker = join(stateDir, '.unfinished');
+  const unfinished = existsSync(marker);
   /** One moment names this run's snapshot, in the report and in publish. */
   const snapshotAt = new Date();
   // The content fingerprint computed for the report's snapshot id: publish reuses it (no stage writes in between).
@@ -134,6 +137,10 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   let queue: QueueExecutor | null = null;
   try {
     await rm(join(stateDir, '.scratch'), { recursive: true, force: true });
+    if (!opts.dryRun) {
+      await mkdir(stateDir, { recursive: true });
+      await writeFile(marker, `${runId}\n`);
+    }
     await cleanSnapshots(runDir);
     await write();
     const reportMeta = {
@@ -235,6 +242,11 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       if (rel.startsWith('report/')) await writeAtomic(join(runDir, rel), text);
     if (engine.files['calibration.json'])
       await writeAtomic(join(runDir, 'calibration.json'), engine.files['calibration.json']);
+    // Garbage exists only where this run replaced segments or a run before it did not finish.
+    if (!unfinished && engine.superseded === 0) {
+      await rm(marker, { force: true });
+      return result;
+    }
     const listed = new Set<string>();
     for (const st of stages)
       for (const r of (await state.records(st.name)).values())
@@ -243,6 +255,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     for (const r of (await state.records('read')).values())
       for (const seg of r.tables.raw ?? []) listed.add(join('raw', r.shard, seg.file));
     await state.collectGarbage(listed);
+    await rm(marker, { force: true });
     return result;
   } catch (e) {
     result.status = 'failed';

@@ -112,6 +112,8 @@ export interface EngineResult {
   /** Files run stages produced (calibration.json, report/index.html), to publish. */
   files: Record<string, string>;
   status: 'done' | 'interrupted';
+  /** State files this run left unlisted (replaced segments): a garbage collection has something to find. */
+  superseded: number;
 }
 
 type Group =
@@ -148,6 +150,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   );
   // The reader's garbage goes before the workers fill their heaps.
   releaseHeap();
+  let superseded = read.superseded;
   // Run stages load their libraries now, while this thread mostly waits on the workers.
   if (!o.dryRun) for (const s of o.stages) if (s.kind === 'run' && s.warm) void s.warm().catch(() => undefined);
   if (o.only && !o.stages.some((s) => s.name === o.only)) {
@@ -208,7 +211,10 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
             io,
           };
           try {
-            for (const r of await o.executor.run(job)) results.get(r.stage)!.push(r);
+            for (const r of await o.executor.run(job)) {
+              results.get(r.stage)!.push(r);
+              superseded += r.superseded ?? 0;
+            }
           } catch (e) {
             failure ??= e as Error;
           }
@@ -233,7 +239,14 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     }
     if (failure) throw failure;
   }
-  return { read, stages: summaries, globals, files, status: o.signal.aborted ? 'interrupted' : 'done' };
+  return {
+    read,
+    stages: summaries,
+    globals,
+    files,
+    status: o.signal.aborted ? 'interrupted' : 'done',
+    superseded,
+  };
 }
 
 const noPorts = (log: Log) => ({

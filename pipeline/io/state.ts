@@ -312,7 +312,9 @@ export class RunState {
     if (!existsSync(root)) return 0;
     let removed = 0;
     for (const table of await readdir(root)) {
-      for (const shard of await readdir(join(root, table)).catch(() => [] as string[])) {
+      const shards = await readdir(join(root, table)).catch(() => [] as string[]);
+      // Several folders at once: each listing waits on the disk, not the CPU.
+      await mapLimit(shards, RECORDS_AT_ONCE, async (shard) => {
         const dir = join(root, table, shard);
         for (const f of await readdir(dir).catch(() => [] as string[])) {
           if (!listed.has(join(table, shard, f))) {
@@ -320,7 +322,7 @@ export class RunState {
             removed++;
           }
         }
-      }
+      });
     }
     return removed;
   }

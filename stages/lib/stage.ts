@@ -72,7 +72,7 @@ export interface ProblemStage {
   cpu: boolean;
   /** Models the stage needs under this config (none: it never asks). */
   models?(config: Config): readonly ModelRole[];
-  /** False when, under this config, the stage writes nothing by design (generate without a model); default true. */
+  /** False when, under this config, the stage writes nothing by design (generate without a model): it is handed bundles without rows; default true. */
   produces?(config: Config): boolean;
   /** The part of the config that changes the stage's results (never concurrency, limits, budget or addresses). */
   config(config: Config): unknown;
