@@ -265,6 +265,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
   await mkdir(tmp, { recursive: true });
   const openStore = () => Store.open(':memory:', join(input.state.dir, '.scratch'), input.limits);
   let store = await openStore();
+  let wroteRows = 0;
   const datasets: SnapshotInfo['datasets'] = {};
   const rows: Record<string, number> = {};
   let textOnly = true;
@@ -317,11 +318,14 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
     // Parts are reused only from a parent written the same way.
     const reuse = before?.layout === index.layout ? before : null;
     for (const d of input.datasets) {
-      // A database of its own for each dataset: what DuckDB held for the last one (buffers, its
-      // allocator's caches) is given back, and the last dataset's segment lists go with the heap.
-      store.close();
-      store = await openStore();
-      releaseHeap();
+      // After a large dataset, a new database: what DuckDB held for it (buffers, its allocator's
+      // caches) is given back; the last dataset's segment lists go with the heap.
+      if (wroteRows >= input.config.emit.rows_per_part) {
+        store.close();
+        store = await openStore();
+        wroteRows = 0;
+        releaseHeap();
+      }
       const td = performance.now();
       const table = STATE_TABLES[d.name] as unknown as Table<Shape>;
       const cols = table.columns.filter((c) => !(textOnly && c === 'images'));
@@ -362,6 +366,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
         const n = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(f)})`);
         made.push({ file: f.slice(dir.length + 1), rows: n[0]!.n, problems: (held[i] ?? []).sort().join('\n') });
       }
+      wroteRows += made.reduce((k, part) => k + part.rows, 0);
       const parts = [...kept, ...made].sort((a, b) => partNumber(a.file) - partNumber(b.file));
       index.datasets[d.name] = parts;
       const n = parts.reduce((k, part) => k + part.rows, 0);

@@ -167,15 +167,17 @@ export async function readInputs(
   const count = config.engine.shards;
   const n = config.inputs.length;
   let parts: ReadPart[];
-  if (opts.readInput && (n > 1 || (source.partable?.(config, 0) ?? false))) {
+  const sizes = config.inputs.map((i) => {
+    try {
+      return statSync(i.path).size;
+    } catch {
+      return 0;
+    }
+  });
+  // Small inputs are read here: a worker takes longer to start than this thread to read them.
+  const large = sizes.reduce((k, b) => k + b, 0) >= (opts.partBytes ?? PART_BYTES) / 4;
+  if (opts.readInput && large && (n > 1 || (source.partable?.(config, 0) ?? false))) {
     const read = opts.readInput;
-    const sizes = config.inputs.map((i) => {
-      try {
-        return statSync(i.path).size;
-      } catch {
-        return 0;
-      }
-    });
     // Large JSONL inputs in parts of about PART_BYTES; every task in input and part order.
     const tasks: { only: number; part?: FilePart; bytes: number }[] = [];
     for (const [k, size] of sizes.entries()) {

@@ -72,6 +72,8 @@ describe('reading inputs in threads of their own', () => {
     const parallel = await readInputs(SOURCE, config, split, files, {
       runId: 'r',
       log: quiet,
+      // Parts larger than either input: one task for each (inputs under a quarter of it would be read here).
+      partBytes: 20_000,
       readInput: (req) => {
         asked.push(req.only);
         return readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part);
@@ -130,6 +132,22 @@ describe('reading inputs in threads of their own', () => {
       log: quiet,
     } as never);
     expect((out.rows.imported_paths as { path_id: string }[]).map((p) => p.path_id)).toEqual(['p3/0', 'p3/1', 'p3/2']);
+  });
+
+  it('reads small inputs in this thread: a worker would take longer to start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
+    const config = await inputs(dir);
+    const asked: number[] = [];
+    const r = await readInputs(SOURCE, config, new RunState(join(dir, 'state')), nodeFiles(), {
+      runId: 'r',
+      log: quiet,
+      readInput: (req) => {
+        asked.push(req.only);
+        return readPart(SOURCE, req.config, req.stateDir, nodeFiles(), quiet, req.only, req.part);
+      },
+    });
+    expect(asked).toEqual([]);
+    expect(r.rows).toBe(120);
   });
 
   it('a second read of the same inputs changes no shard, however they were read', async () => {
