@@ -242,8 +242,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       if (rel.startsWith('report/')) await writeAtomic(join(runDir, rel), text);
     if (engine.files['calibration.json'])
       await writeAtomic(join(runDir, 'calibration.json'), engine.files['calibration.json']);
-    // Garbage exists only where this run replaced segments or a run before it did not finish.
-    if (!unfinished && engine.superseded === 0) {
+    // Garbage exists only where this run replaced segments, a run before it did not finish, or
+    // (on the queue) a worker may have died in the middle of a shard.
+    if (!unfinished && engine.superseded === 0 && !queued) {
       await rm(marker, { force: true });
       return result;
     }
