@@ -192,6 +192,22 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     }
     const results = new Map<string, JobResult[]>();
     for (const st of stages) results.set(st.name, []);
+    // Each finished shard's records are read for the totals while the workers run the next shards
+    // (after the job loop has handed out the next job), not all at once when the last one ends.
+    const gathered = new Map<string, Map<string, TotalsPart | null>>(stages.map((st) => [st.name, new Map()]));
+    const gathering: Promise<void>[] = [];
+    const gather = (r: JobResult) =>
+      gathering.push(
+        new Promise<void>((done) =>
+          setImmediate(() => {
+            o.state
+              .record(r.stage, r.shard)
+              .then((rec) => gathered.get(r.stage)?.set(r.shard, rec ? totalsPart(rec) : null))
+              .catch(() => undefined)
+              .finally(done);
+          }),
+        ),
+      );
     let failure: Error | null = null;
     const io = g.kind === 'io';
     let next = 0;
@@ -214,6 +230,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
             for (const r of await o.executor.run(job)) {
               results.get(r.stage)!.push(r);
               superseded += r.superseded ?? 0;
+              gather(r);
             }
           } catch (e) {
             failure ??= e as Error;
@@ -221,12 +238,24 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
         }
       }),
     );
+    await Promise.all(gathering);
     const seconds = (performance.now() - t0) / 1000;
     if (g.kind === 'io') o.executor.finished(g.stage.name);
     for (const st of stages) {
       const rs = results.get(st.name)!;
       const summary = summarise(st, rs, shards.length, seconds / stages.length);
-      const t = await stageTotals(o.state, st);
+      const got = gathered.get(st.name)!;
+      // Every shard's record read as its job ended; else (an interrupted group) all of them now.
+      const t =
+        got.size === shards.length
+          ? totalsOf(
+              st,
+              shards.flatMap((sh) => {
+                const x = got.get(sh);
+                return x ? [x] : [];
+              }),
+            )
+          : await stageTotals(o.state, st);
       summary.totals = st.totals?.(t) ?? { problems: t.problems, rows: t.rows, rejects: t.rejects };
       summary.flow = st.flow?.(t) ?? [];
       summary.rows = t.rows;
@@ -296,12 +325,16 @@ async function recordedSummary(state: RunState, st: ProblemStage, shards: number
 
 /** Rows, summaries and rejects of a stage's tables over every shard. */
 export async function stageTotals(state: RunState, st: ProblemStage): Promise<StageTotals> {
-  const recs = await state.records(st.name);
+  return totalsOf(st, [...(await state.records(st.name)).values()].map(totalsPart));
+}
+
+/** A stage's totals from its records, in shard order. */
+function totalsOf(st: ProblemStage, recs: Iterable<TotalsPart>): StageTotals {
   const t: StageTotals = { rows: {}, summaries: {}, rejects: {}, problems: 0 };
   const parts = new Map<StateTableName, unknown[]>();
-  for (const r of recs.values()) {
-    t.problems += Object.keys(r.problems).length;
-    for (const [name, segs] of Object.entries(r.tables) as [StateTableName, SegmentRef[]][]) {
+  for (const r of recs) {
+    t.problems += r.problems;
+    for (const [name, segs] of Object.entries(r.tables) as [StateTableName, TotalsPart['tables'][string]][]) {
       if (name !== 'rejects') t.rows[name] = (t.rows[name] ?? 0) + segs.reduce((n, s) => n + (s.live ?? s.rows), 0);
       for (const seg of segs)
         if (seg.summary !== undefined) (parts.get(name) ?? parts.set(name, []).get(name)!).push(seg.summary);
@@ -313,6 +346,19 @@ export async function stageTotals(state: RunState, st: ProblemStage): Promise<St
   }
   return t;
 }
+
+/** What a stage's totals need of one record: its problem count and its segments' row counts and summaries. */
+type TotalsPart = { problems: number; tables: Record<string, { rows: number; live?: number; summary?: unknown }[]> };
+
+const totalsPart = (r: ShardRecord): TotalsPart => ({
+  problems: Object.keys(r.problems).length,
+  tables: Object.fromEntries(
+    Object.entries(r.tables).map(([t, segs]) => [
+      t,
+      segs.map((x) => ({ rows: x.rows, live: x.live, ...(x.summary === undefined ? {} : { summary: x.summary }) })),
+    ]),
+  ),
+});
 
 /** Dry run of a problem stage: which shards would run and why (a shard whose upstream changes runs too). */
 async function planStage(
