@@ -4,9 +4,11 @@
  * the shard of its problem (a hash of `problem_id`), as JSON lines written while reading. Each
  * problem gets a fingerprint of its raw rows; a shard whose fingerprints did not change keeps its
  * previous rows, so ingest (and everything after it) has nothing to do there. With worker threads
- * and several inputs, each input is read by a worker of its own.
- * Memory: one open file, a buffer of up to 320 KiB and one fingerprint list per shard (160 MiB in all at
- * most), a short hash per row and a bucket per problem id.
+ * and inputs of 16 MB or more in all, the workers read them, a JSONL input in byte ranges of
+ * about 64 MB, and the parts merge in input and part order: the rows, their order and the
+ * fingerprints of one thread reading everything.
+ * Memory, per reading thread: one open file, a buffer of up to 320 KiB and one fingerprint list
+ * per shard (160 MiB in all at most), a short hash per row and a bucket per problem id.
  */
 import { hash } from 'node:crypto';
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
