@@ -1,8 +1,9 @@
 /**
  * @module pipeline/engine/pool
  * Worker threads for CPU-bound stages: each takes a chain of stages on one shard at a time, so
- * both cores work on different shards; at the start of a run, each takes one input to read. Built code only (`dist/`): run from TypeScript sources (the
- * tests), chains run in the main thread instead.
+ * both cores work on different shards; at the start of a run, each reads inputs (or parts of
+ * them). Built code only (`dist/`): run from TypeScript sources (the tests), chains and reads run
+ * in the main thread instead.
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';

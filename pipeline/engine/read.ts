@@ -84,8 +84,9 @@ async function flush(b: Bucket): Promise<void> {
 }
 
 /**
- * Reads the inputs (every one, or only the one at index `only`) into new raw segment files of the
- * state folder `stateDir`, one per shard that gets rows; lists nothing (the caller writes the records).
+ * Reads the inputs (every one, or only the one at index `only`, or only its byte range `part`)
+ * into new raw segment files of the state folder `stateDir`, one per shard that gets rows; lists
+ * nothing (the caller writes the records).
  */
 export async function readPart(
   source: InputSource,
@@ -148,8 +149,9 @@ export async function readPart(
 
 /**
  * Reads all inputs into per-shard raw segments and writes the reader's records. With `readInput`
- * and several inputs, each input is read in a thread of its own (largest first) and the parts
- * merge in input order: the same rows, row order and fingerprints as one thread reading them all.
+ * and inputs of a quarter of a part or more in all, each input (a JSONL one in parts of about
+ * `partBytes`) is read by another thread, largest first, and the parts merge in input and part
+ * order: the same rows, row order and fingerprints as one thread reading them all.
  */
 export async function readInputs(
   source: InputSource,
@@ -230,7 +232,6 @@ export async function readInputs(
     }
     if (!segs.length && !prev) continue;
     changed.push(shard);
-    if (!opts.dryRun) superseded += prev?.tables.raw?.length ?? 0;
     if (opts.dryRun) {
       await drop();
       pending.set(shard, {
@@ -245,6 +246,7 @@ export async function readInputs(
       });
       continue;
     }
+    superseded += prev?.tables.raw?.length ?? 0;
     const refs: SegmentRef[] = segs.map((x) => ({
       file: x.file,
       rows: x.rows,

@@ -196,7 +196,6 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
         await write();
       },
     });
-    manifest.inputs = await digests;
     // The workers are done: their heaps go before publish needs memory.
     await pool?.close();
     pool = null;

@@ -198,15 +198,10 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     const gathering: Promise<void>[] = [];
     const gather = (r: JobResult) =>
       gathering.push(
-        new Promise<void>((done) =>
-          setImmediate(() => {
-            o.state
-              .record(r.stage, r.shard)
-              .then((rec) => gathered.get(r.stage)?.set(r.shard, rec ? totalsPart(rec) : null))
-              .catch(() => undefined)
-              .finally(done);
-          }),
-        ),
+        new Promise((next) => setImmediate(next))
+          .then(() => o.state.record(r.stage, r.shard))
+          .then((rec) => void gathered.get(r.stage)!.set(r.shard, rec ? totalsPart(rec) : null))
+          .catch(() => undefined),
       );
     let failure: Error | null = null;
     const io = g.kind === 'io';

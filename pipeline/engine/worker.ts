@@ -21,9 +21,11 @@ const stages = new Map(STAGES.filter((s): s is ProblemStage => s.kind === 'probl
 void workerData;
 // Off the critical path: while the main thread reads the inputs, or once this worker has read one.
 let warm = false;
-const warmOnce = () => {
-  if (!warm) ((warm = true), warmUp());
-};
+function warmOnce(): void {
+  if (warm) return;
+  warm = true;
+  warmUp();
+}
 const early = setImmediate(warmOnce);
 
 /** One RunState per state folder for the worker's life: its parsed records serve every job it is sent. */

@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../../schemas/config.ts';
+import { parseConfig, type Config } from '../../../schemas/config.ts';
 import { SOURCE } from '../../../stages/index.ts';
 import { nodeFiles } from '../../../pipeline/io/files.ts';
 import { RunState } from '../../../pipeline/io/state.ts';
-import { readInputs, readPart, type ReadResult } from '../../../pipeline/engine/read.ts';
+import { readInputs, readPart, type ReadRequest, type ReadResult } from '../../../pipeline/engine/read.ts';
 import { READ } from '../../../pipeline/engine/job.ts';
 import { shardIds } from '../../../pipeline/engine/shards.ts';
 
@@ -58,6 +58,18 @@ async function contents(state: RunState, count: number) {
   return out;
 }
 
+/** A read of `config`'s inputs into `state` whose "threads" are `readPart` calls here, each request noted in `asked`. */
+const threaded = (config: Config, state: RunState, partBytes: number, asked: ReadRequest[] = []) =>
+  readInputs(SOURCE, config, state, nodeFiles(), {
+    runId: 'r',
+    log: quiet,
+    partBytes,
+    readInput: (req) => {
+      asked.push(req);
+      return readPart(SOURCE, req.config, req.stateDir, nodeFiles(), quiet, req.only, req.part);
+    },
+  });
+
 const summary = (r: ReadResult) => ({ rows: r.rows, problems: r.problems, changed: r.changed, rejects: r.rejects });
 
 describe('reading inputs in threads of their own', () => {
@@ -67,20 +79,12 @@ describe('reading inputs in threads of their own', () => {
     const files = nodeFiles();
     const one = new RunState(join(dir, 'one'));
     const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
-    const asked: number[] = [];
+    const asked: ReadRequest[] = [];
     const split = new RunState(join(dir, 'split'));
-    const parallel = await readInputs(SOURCE, config, split, files, {
-      runId: 'r',
-      log: quiet,
-      // Parts larger than either input: one task for each (inputs under a quarter of it would be read here).
-      partBytes: 20_000,
-      readInput: (req) => {
-        asked.push(req.only);
-        return readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part);
-      },
-    });
+    // Parts larger than either input: one task for each (inputs under a quarter of it would be read here).
+    const parallel = await threaded(config, split, 20_000, asked);
     // Largest input first.
-    expect(asked).toEqual([1, 0]);
+    expect(asked.map((r) => r.only)).toEqual([1, 0]);
     expect(serial.rows).toBe(30 + 90);
     expect(serial.rejects.map((r) => [r.item, r.code])).toEqual([
       ['line 8', 'invalid_json'],
@@ -101,17 +105,10 @@ describe('reading inputs in threads of their own', () => {
     const files = nodeFiles();
     const one = new RunState(join(dir, 'one'));
     const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
-    const parts: string[] = [];
+    const asked: ReadRequest[] = [];
     const split = new RunState(join(dir, 'split'));
-    const parallel = await readInputs(SOURCE, config, split, files, {
-      runId: 'r',
-      log: quiet,
-      partBytes: 700,
-      readInput: (req) => {
-        parts.push(`${req.only}:${req.part?.index}/${req.part?.of}`);
-        return readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part);
-      },
-    });
+    const parallel = await threaded(config, split, 700, asked);
+    const parts = asked.map((req) => `${req.only}:${req.part?.index}/${req.part?.of}`);
     // Both inputs in parts (about 700 bytes each).
     expect(new Set(parts.map((p) => p.split(':')[0]))).toEqual(new Set(['0', '1']));
     expect(parts.length).toBeGreaterThan(6);
@@ -137,15 +134,9 @@ describe('reading inputs in threads of their own', () => {
   it('reads small inputs in this thread: a worker would take longer to start', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
     const config = await inputs(dir);
-    const asked: number[] = [];
-    const r = await readInputs(SOURCE, config, new RunState(join(dir, 'state')), nodeFiles(), {
-      runId: 'r',
-      log: quiet,
-      readInput: (req) => {
-        asked.push(req.only);
-        return readPart(SOURCE, req.config, req.stateDir, nodeFiles(), quiet, req.only, req.part);
-      },
-    });
+    const asked: ReadRequest[] = [];
+    // The default part size (64 MB): these inputs are far under a quarter of it.
+    const r = await threaded(config, new RunState(join(dir, 'state')), 64 << 20, asked);
     expect(asked).toEqual([]);
     expect(r.rows).toBe(120);
   });
@@ -156,12 +147,7 @@ describe('reading inputs in threads of their own', () => {
     const files = nodeFiles();
     const state = new RunState(join(dir, 'state'));
     await readInputs(SOURCE, config, state, files, { runId: 'r', log: quiet });
-    const again = await readInputs(SOURCE, config, state, files, {
-      runId: 'r2',
-      log: quiet,
-      partBytes: 500,
-      readInput: (req) => readPart(SOURCE, req.config, req.stateDir, files, quiet, req.only, req.part),
-    });
+    const again = await threaded(config, state, 500);
     expect(again.changed).toEqual([]);
     expect(again.rows).toBe(120);
   });
