@@ -122,6 +122,12 @@ export const configSchema = strict({
     /** Published snapshots kept (older ones are removed). */
     keep_snapshots: dflt(intMin(1), 7),
     /**
+     * Bytes of a JSONL input one worker reads at a time. Inputs of a quarter of this or more in
+     * all are read by the workers (a JSONL one in parts of about this size); smaller ones by the
+     * main thread, which reads them sooner than a worker starts.
+     */
+    read_part_bytes: dflt(intMin(256), 64 << 20),
+    /**
      * DuckDB's buffer pool. DuckDB reads Parquet inputs and writes the published parts, one part
      * (about `emit.rows_per_part` rows) sorted at a time; work past the limit spills to
      * `duckdb_temp_directory`. 512MB holds a part of 100k rows: measured on 1M imported paths, the

@@ -68,9 +68,6 @@ export interface ReadRequest {
 /** Reads one input, or part of it, in another thread with the stages' own source (an executor with workers offers it). */
 export type ReadInputIn = (req: ReadRequest) => Promise<ReadPart>;
 
-/** Bytes of an input one thread reads at a time, for inputs that can be read in parts. */
-const PART_BYTES = 64 << 20;
-
 /** Bytes of lines a shard's buffer holds before they are written: 64 KiB, less with many shards (32 MiB in all at most). */
 const blockFor = (shards: number) => Math.max(4096, Math.min(1 << 16, Math.floor((32 << 20) / shards)));
 
@@ -150,7 +147,7 @@ export async function readPart(
 /**
  * Reads all inputs into per-shard raw segments and writes the reader's records. With `readInput`
  * and inputs of a quarter of a part or more in all, each input (a JSONL one in parts of about
- * `partBytes`) is read by another thread, largest first, and the parts merge in input and part
+ * `engine.read_part_bytes`) is read by another thread, largest first, and the parts merge in input and part
  * order: the same rows, row order and fingerprints as one thread reading them all.
  */
 export async function readInputs(
@@ -163,8 +160,6 @@ export async function readInputs(
     log: Log;
     dryRun?: boolean;
     readInput?: ReadInputIn;
-    /** Bytes of a part of an input read in parts (tests make it small). */
-    partBytes?: number;
   },
 ): Promise<ReadResult> {
   const t0 = performance.now();
@@ -179,15 +174,14 @@ export async function readInputs(
     }
   });
   // Small inputs are read here: a worker takes longer to start than this thread to read them.
-  const large = sizes.reduce((k, b) => k + b, 0) >= (opts.partBytes ?? PART_BYTES) / 4;
+  const partBytes = config.engine.read_part_bytes;
+  const large = sizes.reduce((k, b) => k + b, 0) >= partBytes / 4;
   if (opts.readInput && large && (n > 1 || (source.partable?.(config, 0) ?? false))) {
     const read = opts.readInput;
-    // Large JSONL inputs in parts of about PART_BYTES; every task in input and part order.
+    // Large JSONL inputs in parts of about `engine.read_part_bytes`; every task in input and part order.
     const tasks: { only: number; part?: FilePart; bytes: number }[] = [];
     for (const [k, size] of sizes.entries()) {
-      const of = source.partable?.(config, k)
-        ? Math.min(64, Math.max(1, Math.round(size / (opts.partBytes ?? PART_BYTES))))
-        : 1;
+      const of = source.partable?.(config, k) ? Math.min(64, Math.max(1, Math.round(size / partBytes))) : 1;
       for (let index = 0; index < of; index++)
         tasks.push({ only: k, ...(of > 1 ? { part: { index, of } } : {}), bytes: size / of });
     }

@@ -297,7 +297,14 @@ const DEFAULTS: Omit<Config, 'name' | 'inputs'> = {
     rows_per_part: 100_000,
     cut_evidence: ['arithmetic', 'node'],
   },
-  engine: { shards: 64, workers: 0, keep_snapshots: 7, duckdb_memory_limit: '512MB', duckdb_temp_directory: null },
+  engine: {
+    shards: 64,
+    workers: 0,
+    keep_snapshots: 7,
+    read_part_bytes: 64 << 20,
+    duckdb_memory_limit: '512MB',
+    duckdb_temp_directory: null,
+  },
   ingest: { max_question_bytes: 65_536 },
 };
 const GENERATE_DEFAULTS = {

@@ -60,10 +60,9 @@ async function contents(state: RunState, count: number) {
 
 /** A read of `config`'s inputs into `state` whose "threads" are `readPart` calls here, each request noted in `asked`. */
 const threaded = (config: Config, state: RunState, partBytes: number, asked: ReadRequest[] = []) =>
-  readInputs(SOURCE, config, state, nodeFiles(), {
+  readInputs(SOURCE, { ...config, engine: { ...config.engine, read_part_bytes: partBytes } }, state, nodeFiles(), {
     runId: 'r',
     log: quiet,
-    partBytes,
     readInput: (req) => {
       asked.push(req);
       return readPart(SOURCE, req.config, req.stateDir, nodeFiles(), quiet, req.only, req.part);
