@@ -4,24 +4,31 @@
  * (JSON lines, one row per line, every row with its `problem_id`) listed by the stage's record
  * for that shard. A record also holds the fingerprint of every problem the stage computed, so a
  * re-run recomputes only the problems whose inputs or settings changed: it writes one new segment
- * for them and drops the old problems from the segments that held them. Files are written beside
- * their place and renamed into it, and a record is written only after its segments, so a killed
- * run leaves either the old record or the new one, never half of one.
+ * for them and drops the old problems from the segments that held them. A segment file is new
+ * under a name no record lists yet, and a record is written only after its segments. A record is
+ * overwritten in place and begins with a digest of the rest (`_sum`): a killed run leaves the old
+ * record, the new one, or one whose digest fails, which counts as absent (the shard re-runs);
+ * never half of one. (Renaming a temporary file over each record was measured at most of a
+ * worker's time on a re-run: ext4 flushes a file's data when it replaces another.)
  * Memory: reading a table of one shard holds that shard's rows (or only the problems asked for).
  */
 import {
+  closeSync,
   createReadStream,
   existsSync,
+  ftruncateSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readFileSync,
-  renameSync,
+  readSync,
   rmSync,
-  statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { mkdir, readdir, rename, rm, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { mapLimit } from '../../stages/lib/pool.ts';
 
@@ -112,18 +119,14 @@ export class RunState {
 
   /**
    * The record of a stage on a shard, or null; a record that cannot be read counts as absent (the
-   * shard re-runs). Records come through a cache of parsed records keyed by inode, size and mtime
-   * (an atomic write makes a new inode), so they are shared with later calls: read them, never change them.
+   * shard re-runs). Records come through a cache of parsed records keyed by the digest that heads
+   * the file (only those bytes are read when it is current), so they are shared with later calls:
+   * read them, never change them.
    */
   async record(stage: string, shard: string): Promise<ShardRecord | null> {
     const file = this.recordFile(stage, shard);
-    let id: string;
-    try {
-      const st = statSync(file, { bigint: true });
-      id = `${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch {
-      return null;
-    }
+    const id = recordId(file);
+    if (id === null) return null;
     const hit = this.parsed.get(file);
     if (hit?.id === id) return hit.rec;
     let text: string;
@@ -132,12 +135,10 @@ export class RunState {
     } catch {
       return null;
     }
-    let rec: ShardRecord;
-    try {
-      rec = JSON.parse(text) as ShardRecord;
-    } catch {
-      return null;
-    }
+    let rec = parseRecord(text);
+    // A digest that fails may be a write in progress in another process (a dry run beside a run): once more.
+    if (rec === undefined) rec = parseRecord(readText(file));
+    if (!rec) return null;
     if (hit) {
       this.parsedBytes -= hit.bytes;
       this.parsed.delete(file);
@@ -153,30 +154,45 @@ export class RunState {
   private readonly made = new Set<string>();
 
   /**
-   * Writes a state file beside its place and renames it in. Synchronously: these files are small
-   * and many, and each asynchronous call is a round trip through libuv's four threads, which the
-   * main thread and both workers share (measured: most of a worker's time on a re-run was that wait).
+   * State files are written synchronously: they are small and many, and each asynchronous call is
+   * a round trip through libuv's four threads, which the main thread and both workers share
+   * (measured: most of a worker's time on a re-run was that wait). This one writes a file under a
+   * name nothing reads yet (a new segment), making its folder once.
    */
-  private writeAtomic(file: string, text: string): void {
+  private writeNew(file: string, text: string): void {
     const dir = dirname(file);
     if (!this.made.has(dir)) {
       mkdirSync(dir, { recursive: true });
       this.made.add(dir);
     }
-    const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
     try {
-      writeFileSync(tmp, text);
+      writeFileSync(file, text, { flag: 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(dir, { recursive: true });
-      writeFileSync(tmp, text);
+      writeFileSync(file, text, { flag: 'wx' });
     }
-    renameSync(tmp, file);
   }
 
-  /** Writes a record atomically (after its segments). */
+  /** Writes a record (after its segments) in place, behind the digest that `record` checks. */
   async writeRecord(rec: ShardRecord): Promise<void> {
-    this.writeAtomic(this.recordFile(rec.stage, rec.shard), JSON.stringify(rec));
+    const file = this.recordFile(rec.stage, rec.shard);
+    const text = recordText(rec);
+    const dir = dirname(file);
+    if (!this.made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    overwrite(file, text);
+    const old = this.parsed.get(file);
+    if (old) {
+      this.parsedBytes -= old.bytes;
+      this.parsed.delete(file);
+    }
+    if (this.parsedBytes + text.length <= RECORD_CACHE_BYTES) {
+      this.parsed.set(file, { id: text.slice(0, SUM_HEAD.length + SUM_LEN), bytes: text.length, rec });
+      this.parsedBytes += text.length;
+    }
   }
 
   /** Removes a stage's record of a shard (the shard has no problems any more). */
@@ -195,7 +211,10 @@ export class RunState {
     const problems = [...new Set(rows.map((r) => r.problem_id))];
     const chunks: string[] = [];
     for (const r of rows) chunks.push(JSON.stringify(r));
-    this.writeAtomic(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
+    // A fresh name no record lists yet: written in place, without the rename of `writeAtomic`. A
+    // record lists the file only after this returns, and a killed write leaves an unlisted file
+    // that the garbage collection deletes.
+    this.writeNew(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
     return {
       file,
       rows: rows.length,
@@ -339,4 +358,97 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
     await fh.close();
   }
   await rename(tmp, file);
+}
+
+/** The digest that heads a record file: `{"_sum":"<32 hex>",` then the record's JSON from its second character. */
+const SUM_HEAD = '{"_sum":"';
+const SUM_LEN = 32;
+const digest = (body: string) => hash('sha256', body, 'hex').slice(0, SUM_LEN);
+
+/** A record's file text: its JSON, headed by the digest of that JSON. */
+export function recordText(rec: ShardRecord): string {
+  const body = JSON.stringify(rec);
+  return `${SUM_HEAD}${digest(body)}",${body.slice(1)}`;
+}
+
+/**
+ * A record from its file text: null when it cannot be read, undefined when its digest fails (a
+ * write cut short, or one in progress). Text without a digest is a record of an earlier version,
+ * written by renaming (never in place), read as it is.
+ */
+export function parseRecord(text: string): ShardRecord | null | undefined {
+  if (!text.startsWith(SUM_HEAD)) {
+    try {
+      return JSON.parse(text) as ShardRecord;
+    } catch {
+      return null;
+    }
+  }
+  const at = SUM_HEAD.length + SUM_LEN;
+  const body = `{${text.slice(at + 2)}`;
+  if (text.slice(at, at + 2) !== '",' || digest(body) !== text.slice(SUM_HEAD.length, at)) return undefined;
+  try {
+    return JSON.parse(body) as ShardRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What identifies a record file's content: its digest head, read alone; for a record of an
+ * earlier version (no digest), its inode, size and mtime. Null when there is no file.
+ */
+function recordId(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(SUM_HEAD.length + SUM_LEN);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const text = head.toString('utf8', 0, n);
+    if (n === head.length && text.startsWith(SUM_HEAD)) return text;
+    const st = fstatSync(fd, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const readText = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Overwrites a file in place: the new bytes from the start, then the file cut to their length.
+ * No truncation to zero first and no rename, the two cases where ext4 flushes the data at once.
+ */
+function overwrite(file: string, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    try {
+      fd = openSync(file, 'w');
+    } catch (e2) {
+      // The folder went (a test or a user removed the state while this process knew it).
+      if ((e2 as NodeJS.ErrnoException).code !== 'ENOENT') throw e2;
+      mkdirSync(dirname(file), { recursive: true });
+      fd = openSync(file, 'w');
+    }
+  }
+  try {
+    for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at, at);
+    if (fstatSync(fd).size !== buf.length) ftruncateSync(fd, buf.length);
+  } finally {
+    closeSync(fd);
+  }
 }

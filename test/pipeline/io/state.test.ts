@@ -1,9 +1,9 @@
-/** Tests of the run state's records: what `records` and `record` give back after another process or thread rewrote a record. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** Tests of the run state's records: what `records` and `record` give back after another process or thread rewrote a record, or a write was cut short. */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunState, type ShardRecord } from '../../../pipeline/io/state.ts';
+import { parseRecord, recordText, RunState, type ShardRecord } from '../../../pipeline/io/state.ts';
 
 const rec = (shard: string, fingerprint: string): ShardRecord => ({
   stage: 'align',
@@ -31,7 +31,7 @@ describe('RunState.records', () => {
     // Unchanged files: the same parsed objects.
     const again = await main.records('align');
     expect(again.get('s00')).toBe(first.get('s00'));
-    // Rewritten with the same size (an atomic write is a new file): the new content.
+    // Rewritten in place with the same size: the new content (the digest heading the file differs).
     await worker.writeRecord(rec('s00', 'c'));
     await worker.dropRecord('align', 's01');
     const after = await main.records('align');
@@ -42,5 +42,46 @@ describe('RunState.records', () => {
     await worker.writeRecord(rec('s00', 'd'));
     expect((await main.record('align', 's00'))?.fingerprint).toBe('d');
     expect(await main.record('align', 's01')).toBeNull();
+  });
+});
+
+describe('RunState record files', () => {
+  const file = (shard: string) => join(dir, 'records', 'align', `${shard}.json`);
+
+  it('an overwrite cut short (the new bytes over the old, or without its end) reads as absent, never as a mix', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
+    const state = new RunState(dir);
+    // Two records of the same shape and size: a prefix of one over the other is valid JSON.
+    const old = rec('s00', 'aaaaaaaa');
+    const next = rec('s00', 'bbbbbbbb');
+    await state.writeRecord(old);
+    const oldText = readFileSync(file('s00'), 'utf8');
+    const newText = recordText(next);
+    expect(newText.length).toBe(oldText.length);
+    const cut = newText.indexOf('bbbbbbbb') + 8;
+    const mix = newText.slice(0, cut) + oldText.slice(cut);
+    // Without the digest the mix would be taken for a record that neither run wrote.
+    expect(() => JSON.parse(mix)).not.toThrow();
+    writeFileSync(file('s00'), mix);
+    expect(await new RunState(dir).record('align', 's00')).toBeNull();
+    writeFileSync(file('s00'), newText.slice(0, cut));
+    expect(await new RunState(dir).record('align', 's00')).toBeNull();
+    // A whole new record reads, and its file is still JSON for any other reader.
+    writeFileSync(file('s00'), newText);
+    expect((await new RunState(dir).record('align', 's00'))?.fingerprint).toBe('bbbbbbbb');
+    expect(JSON.parse(readFileSync(file('s00'), 'utf8')).fingerprint).toBe('bbbbbbbb');
+  });
+
+  it('reads a record an earlier version wrote (plain JSON, no digest), and overwrites a longer one to its own length', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
+    const state = new RunState(dir);
+    mkdirSync(join(dir, 'records', 'align'), { recursive: true });
+    const legacy = { ...rec('s00', 'x'), stats: { pad: 'p'.repeat(500) } };
+    writeFileSync(file('s00'), JSON.stringify(legacy));
+    expect(await state.record('align', 's00')).toEqual(legacy);
+    await state.writeRecord(rec('s00', 'y'));
+    expect(readFileSync(file('s00'), 'utf8')).toBe(recordText(rec('s00', 'y')));
+    expect(parseRecord(readFileSync(file('s00'), 'utf8'))?.fingerprint).toBe('y');
+    expect((await new RunState(dir).record('align', 's00'))?.fingerprint).toBe('y');
   });
 });
