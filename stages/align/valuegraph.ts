@@ -87,6 +87,9 @@ const WORDS: Record<string, number[]> = {
 /** Unit and counting constants any solution may bring in without the question stating them. */
 export const CONSTANTS = [1, 2, 4, 7, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5, 0.25];
 
+/** The sizes of units in larger ones (days a week, months a year, minutes an hour, ...): a product of them is a unit conversion. */
+export const UNIT_SIZES = [7, 12, 24, 30, 52, 60, 100, 365, 1000];
+
 /**
  * Numbers of a question: digits, fractions `a/b` (also as their value), percents (also /100),
  * number words. Cached by question (every path of a problem asks): the list is shared, never change it.

@@ -102,6 +102,16 @@ describe('markValues', () => {
     ]);
   });
 
+  it('trusts a product of unit sizes as a conversion, not a product of a question number and a unit size', () => {
+    // 60 * 60 = 3600 seconds an hour leads to no gold value; 7 * 60 = 420 (7 is the question's) still has to.
+    expect(marks(['7 + 5 = 12', 'An hour is 60 * 60 = 3600 seconds.', '7 * 60 = 420'], 'leads')).toEqual([
+      '12:trusted',
+      '60:trusted',
+      '3600:trusted',
+      '420:suspect',
+    ]);
+  });
+
   it('reaches: also trusts a value that one operation with a question number (not its operand) turns into gold', () => {
     // 24 + 7 = 31 (F): 24 is a partial result under `reaches`, an unused detour under `leads`.
     // The constant 2, stated by no question, enters as a trusted value where it is first used.
