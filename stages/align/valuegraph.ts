@@ -145,7 +145,9 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
     for (const s of statedIn[step]!) {
-      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value)) continue;
+      // A unit constant in prose is known (100 as a percent base), never derived by chance from two values.
+      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value) || has(CONSTANTS, s.value))
+        continue;
       // The most recent pair of values one operation turns into it (latest member first).
       const recent = nodes.slice(-40);
       let pair: [number, number] | null = null;
@@ -153,7 +155,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
         for (let i = j - 1; i >= 0 && !pair; i--)
           if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
-      else if (!has(CONSTANTS, s.value)) add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
+      else add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }
     for (const c of comps) {
       const operands = c.operands.map((v) => {

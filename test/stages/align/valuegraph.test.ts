@@ -41,6 +41,13 @@ describe('buildValueGraph', () => {
     ]);
   });
 
+  it('reads a unit constant stated in prose as known, never as derived by chance from two values', () => {
+    // 100 is 20 * 5 by chance: "out of 100" is the percent base, not a value made from 20 and 5.
+    expect(view(['She has 20 pens and 5 cases.', 'That is 20 out of 100 pens.'])).toEqual([
+      { step: 0, value: 20, kind: 'stated', operands: [], correct: true },
+    ]);
+  });
+
   it('gives an operand that appears from nowhere a stated node at the first step that says it', () => {
     expect(view(['She counts 9 red pens.', 'So 9 + 5 = 14 pens.'])).toEqual([
       { step: 0, value: 9, kind: 'stated', operands: [], correct: true },
