@@ -5,7 +5,7 @@
  * same computations and stated numbers as alignment (`arith.ts`).
  */
 import { memoText } from '../lib/memo.ts';
-import { computations, normaliseMath, sameValue, statedNumbers } from './arith.ts';
+import { computations, normaliseMath, sameValue, statedNumbers, type Stated } from './arith.ts';
 
 /**
  * One value of a path. `given`: a number of the question (step -1); `computed`: the result of an
@@ -139,7 +139,10 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     for (let i = nodes.length - 1; i >= 0; i--) if (sameValue(nodes[i]!.value, v)) return nodes[i]!;
     return undefined;
   };
-  const statedIn = steps.map((s, i) => statedNumbers(s, i));
+  // Digits and cardinal words, in reading order (both indexed in the normalised text).
+  const statedIn = steps.map((s, i) =>
+    [...statedNumbers(s, i), ...wordNumbers(s, i)].sort((a, b) => a.index - b.index),
+  );
   steps.forEach((text, step) => {
     const comps = computations(text, step);
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
@@ -181,6 +184,23 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     }
   });
   return { nodes };
+}
+
+const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/**
+ * The quantities a step writes as a cardinal word ("three times a year"), as stated numbers: a
+ * misstated quantity is as often written in words as in digits. Compounds ("twenty-five") are left out.
+ */
+function wordNumbers(text: string, step: number): Stated[] {
+  const out: Stated[] = [];
+  for (const m of normaliseMath(text)
+    .toLowerCase()
+    .matchAll(/(?<![\w-])([a-z]+)(?![\w-])/g)) {
+    const k = CARDINALS.indexOf(m[1]!);
+    if (k >= 0) out.push({ step, value: k + 2, index: m.index });
+  }
+  return out;
 }
 
 /** Ids of a node's ancestors (itself excluded), through operand links. */

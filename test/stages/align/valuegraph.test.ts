@@ -41,6 +41,13 @@ describe('buildValueGraph', () => {
     ]);
   });
 
+  it('reads a quantity written as a cardinal word as stated (a misstated quantity in words), compounds left out', () => {
+    expect(view(['She finds six more pens, twenty-six in all.', 'So 7 + 5 + 6 = 18 pens.'])).toEqual([
+      { step: 0, value: 6, kind: 'stated', operands: [], correct: true },
+      { step: 1, value: 18, kind: 'computed', operands: [0, 1, 3], correct: true },
+    ]);
+  });
+
   it('reads a unit constant stated in prose as known, never as derived by chance from two values', () => {
     // 100 is 20 * 5 by chance: "out of 100" is the percent base, not a value made from 20 and 5.
     expect(view(['She has 20 pens and 5 cases.', 'That is 20 out of 100 pens.'])).toEqual([
