@@ -48,10 +48,10 @@ export function localise(
   // The text shows nothing: TRACE's node rule (where the FFS node was answered, or should have been).
   const step = ffsStepForFree(path, nodes, ffsNode);
   const answered = path.node_answers.some((a) => a.node_id === ffsNode && a.step === step && a.answer !== null);
-  return {
-    step,
-    evidence: miscalculates(path.steps[step], step) ? 'arithmetic' : answered && !node.is_final ? 'node' : 'final',
-  };
+  if (miscalculates(path.steps[step], step)) return { step, evidence: 'arithmetic' };
+  if (answered && !node.is_final) return { step, evidence: 'node' };
+  const question = nodes.find((n) => n.is_final)?.question ?? '';
+  return { step: setupStep(buildValueGraph(path.steps, question), path.steps, step), evidence: 'final' };
 }
 
 /**

@@ -105,6 +105,11 @@ describe('ffs_step and ffs_evidence of free paths', () => {
     expect([s.final_correct, s.ffs_node, s.ffs_step, s.ffs_evidence]).toEqual([false, 'F', 2, 'final']);
   });
 
+  it('with no number to follow, a step restating known numbers before the node rule step holds the error', () => {
+    const s = scoreFree(['7 + 5 = 12', '12 * 3 = 36', 'She gives 5 away.', 'She keeps 36 - 5 = 31, or so.'], 'none');
+    expect([s.final_correct, s.ffs_node, s.ffs_step, s.ffs_evidence]).toEqual([false, 'F', 2, 'final']);
+  });
+
   it('trusts the references (consensus when there is no gold), not only gold answers', () => {
     // No gold at all: Q1's consensus 12 and Q2's 36 are the references, 31 the final consensus.
     const bare = nodes.map((n) => ({ ...n, answer: null }));
