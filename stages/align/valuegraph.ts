@@ -147,10 +147,12 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     const comps = computations(text, step);
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
+    const norm = normaliseMath(text);
     for (const s of statedIn[step]!) {
-      // A unit constant in prose is known (100 as a percent base), never derived by chance from two values.
-      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value) || has(CONSTANTS, s.value))
-        continue;
+      // A unit constant in prose is known (100 as a percent base), never derived by chance from two
+      // values; stated as a result ("the count of O = 7") it is a quantity like any other.
+      const constant = has(CONSTANTS, s.value) && !/=\s*\$?\s*$/.test(norm.slice(0, s.index));
+      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value) || constant) continue;
       // The most recent pair of values one operation turns into it (latest member first).
       const recent = nodes.slice(-40);
       let pair: [number, number] | null = null;

@@ -53,6 +53,10 @@ describe('buildValueGraph', () => {
     expect(view(['She has 20 pens and 5 cases.', 'That is 20 out of 100 pens.'])).toEqual([
       { step: 0, value: 20, kind: 'stated', operands: [], correct: true },
     ]);
+    // Stated as a result, a constant is a quantity like any other (a misstated count).
+    expect(view(['Her pens in all = 24.'])).toEqual([
+      { step: 0, value: 24, kind: 'stated', operands: [], correct: true },
+    ]);
   });
 
   it('gives an operand that appears from nowhere a stated node at the first step that says it', () => {
