@@ -3,8 +3,10 @@
  * Where a wrong path's First Failure Step is (`ffs_step`) and what placed it (`ffs_evidence`),
  * TRACE.md "First Failure Step". A free path is read on its own value graph (stages/align): the
  * node references (gold, else consensus) and the question's numbers are trusted, and the step is
- * the earliest false computation, or value no reference explains computed from trusted values, or
- * the step holding the wrong final value; the ARS-node rule stands when the text shows none.
+ * the earliest false computation, or value no reference explains computed from trusted values (a
+ * false computation outranks such values before it), or the step holding the wrong final value (or
+ * the step just before that sets it up from known numbers); the ARS-node rule stands when the text
+ * shows none.
  */
 import type { ArsNode, FfsEvidence, PathRow } from '../../schemas/index.ts';
 import { computations, statedNumbers } from '../align/arith.ts';
