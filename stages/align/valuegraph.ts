@@ -124,8 +124,8 @@ export function oneOp(a: number, b: number): number[] {
  * constant (`CONSTANTS`) in prose is known unless stated as a result. Each operand is linked to
  * the latest earlier node with its value (a step's own earlier computations count), else to a
  * question number, else to a new `stated` node at the first step that states it (or at the
- * computation's step). Time
- * O(values²) per path; a derived value is searched over pairs of the last 40 values only.
+ * computation's step). Time O(values²) per path; a derived value is searched over pairs of the
+ * last 40 values only.
  */
 export function buildValueGraph(steps: readonly string[], question: string): ValueGraph {
   const nodes: ValueNode[] = [];
