@@ -200,6 +200,8 @@ function normaliseMathOnce(text: string): string {
     s = s.replace(/\\[a-zA-Z]+/g, ' ');
   }
   if (s.includes('{') || s.includes('}')) s = s.replace(/[{}]/g, ' ');
+  // A step's number in a heading or a reference ("Step 3:", "from step 2") is no quantity.
+  if (/step/i.test(s)) s = s.replace(/\bstep\s+\d+\b/gi, ' ');
   s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
   if (s.includes(',')) s = s.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
   // A result said in words: "1.08^5, which gives 1.469", "5 * 4 equals 20".

@@ -6,7 +6,7 @@
  * descent condition, as ProcessBench labels the first wrong step whether or not it propagates.
  */
 import { sameValue } from './arith.ts';
-import { ancestors, buildValueGraph, oneOp, type ValueGraph } from './valuegraph.ts';
+import { ancestors, buildValueGraph, oneOp, UNIT_SIZES, type ValueGraph, type ValueNode } from './valuegraph.ts';
 import { numericValue } from './units.ts';
 
 export type Mark = 'trusted' | 'suspect';
@@ -54,6 +54,7 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
     const ok = () => {
       if (n.kind === 'given' || has(golds, n.value)) return true;
       if (n.kind === 'stated' || !n.correct || n.operands.some((o) => marks[o] === 'suspect')) return false;
+      if (conversion(g, n)) return true;
       if (opts.consistent === 'always') return true;
       // Right arithmetic over two or more of the ARS's own answers is a sound step (90 + 180 = 270), wherever it leads.
       if (
@@ -66,6 +67,22 @@ export function markValues(g: ValueGraph, golds: readonly number[], opts: MarkOp
     marks.push(ok() ? 'trusted' : 'suspect');
   }
   return marks;
+}
+
+/**
+ * Whether a value is a product of unit sizes the path brings in itself, not the question's numbers
+ * (60 * 60 = 3600 seconds an hour): a unit conversion, right whatever quantities the ARS names.
+ */
+function conversion(g: ValueGraph, n: ValueNode): boolean {
+  if (n.kind !== 'computed' || n.operands.length < 2) return false;
+  const ops = n.operands.map((o) => g.nodes[o]!);
+  return (
+    ops.every((o) => o.kind === 'given' && o.step >= 0 && has(UNIT_SIZES, o.value)) &&
+    sameValue(
+      ops.reduce((a, o) => a * o.value, 1),
+      n.value,
+    )
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
  * same computations and stated numbers as alignment (`arith.ts`).
  */
 import { memoText } from '../lib/memo.ts';
-import { computations, normaliseMath, sameValue, statedNumbers } from './arith.ts';
+import { computations, normaliseMath, sameValue, statedNumbers, type Stated } from './arith.ts';
 
 /**
  * One value of a path. `given`: a number of the question (step -1); `computed`: the result of an
@@ -87,6 +87,9 @@ const WORDS: Record<string, number[]> = {
 /** Unit and counting constants any solution may bring in without the question stating them. */
 export const CONSTANTS = [1, 2, 4, 7, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5, 0.25];
 
+/** The sizes of units in larger ones (days a week, months a year, minutes an hour, ...): a product of them is a unit conversion. */
+export const UNIT_SIZES = [7, 12, 24, 30, 52, 60, 100, 365, 1000];
+
 /**
  * Numbers of a question: digits, fractions `a/b` (also as their value), percents (also /100),
  * number words. Cached by question (every path of a problem asks): the list is shared, never change it.
@@ -117,10 +120,12 @@ export function oneOp(a: number, b: number): number[] {
 }
 
 /**
- * Builds the value graph of a path. Each operand is linked to the latest earlier node with its
- * value (a step's own earlier computations count), else to a question number, else to a new
- * `stated` node at the first step that states it (or at the computation's step). Time
- * O(values²) per path; a derived value is searched over pairs of the last 40 values only.
+ * Builds the value graph of a path. A step's numbers are its digits and cardinal words; a unit
+ * constant (`CONSTANTS`) in prose is known unless stated as a result. Each operand is linked to
+ * the latest earlier node with its value (a step's own earlier computations count), else to a
+ * question number, else to a new `stated` node at the first step that states it (or at the
+ * computation's step). Time O(values²) per path; a derived value is searched over pairs of the
+ * last 40 values only.
  */
 export function buildValueGraph(steps: readonly string[], question: string): ValueGraph {
   const nodes: ValueNode[] = [];
@@ -136,13 +141,20 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     for (let i = nodes.length - 1; i >= 0; i--) if (sameValue(nodes[i]!.value, v)) return nodes[i]!;
     return undefined;
   };
-  const statedIn = steps.map((s, i) => statedNumbers(s, i));
+  // Digits and cardinal words, in reading order (both indexed in the normalised text).
+  const statedIn = steps.map((s, i) =>
+    [...statedNumbers(s, i), ...wordNumbers(s, i)].sort((a, b) => a.index - b.index),
+  );
   steps.forEach((text, step) => {
     const comps = computations(text, step);
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
+    const norm = normaliseMath(text);
     for (const s of statedIn[step]!) {
-      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value)) continue;
+      // A unit constant in prose is known (100 as a percent base), never derived by chance from two
+      // values; stated as a result ("the count of O = 7") it is a quantity like any other.
+      const constant = has(CONSTANTS, s.value) && !/=\s*\$?\s*$/.test(norm.slice(0, s.index));
+      if (s.value === 0 || s.value === 1 || has(inComps, s.value) || latest(s.value) || constant) continue;
       // The most recent pair of values one operation turns into it (latest member first).
       const recent = nodes.slice(-40);
       let pair: [number, number] | null = null;
@@ -150,7 +162,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
         for (let i = j - 1; i >= 0 && !pair; i--)
           if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
-      else if (!has(CONSTANTS, s.value)) add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
+      else add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }
     for (const c of comps) {
       const operands = c.operands.map((v) => {
@@ -176,6 +188,23 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     }
   });
   return { nodes };
+}
+
+const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/**
+ * The quantities a step writes as a cardinal word ("three times a year"), as stated numbers: a
+ * misstated quantity is as often written in words as in digits. Compounds ("twenty-five") are left out.
+ */
+function wordNumbers(text: string, step: number): Stated[] {
+  const out: Stated[] = [];
+  for (const m of normaliseMath(text)
+    .toLowerCase()
+    .matchAll(/(?<![\w-])([a-z]+)(?![\w-])/g)) {
+    const k = CARDINALS.indexOf(m[1]!);
+    if (k >= 0) out.push({ step, value: k + 2, index: m.index });
+  }
+  return out;
 }
 
 /** Ids of a node's ancestors (itself excluded), through operand links. */

@@ -97,6 +97,10 @@ describe('computations', () => {
       ],
     },
     {
+      text: 'Step 3: the guests are 300 (from step 2) + 10 (from step 3) = 310.',
+      want: [{ expr: '300+10', stated: 310, actual: 310, correct: true }],
+    },
+    {
       text: 'After a year it is $52,500 + ($52,500 * 0.05) = $55,625.',
       want: [{ expr: '52500+(52500*0.05)', stated: 55625, actual: 55125, correct: false }],
     },

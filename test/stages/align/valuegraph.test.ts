@@ -41,6 +41,24 @@ describe('buildValueGraph', () => {
     ]);
   });
 
+  it('reads a quantity written as a cardinal word as stated (a misstated quantity in words), compounds left out', () => {
+    expect(view(['She finds six more pens, twenty-six in all.', 'So 7 + 5 + 6 = 18 pens.'])).toEqual([
+      { step: 0, value: 6, kind: 'stated', operands: [], correct: true },
+      { step: 1, value: 18, kind: 'computed', operands: [0, 1, 3], correct: true },
+    ]);
+  });
+
+  it('reads a unit constant stated in prose as known, never as derived by chance from two values', () => {
+    // 100 is 20 * 5 by chance: "out of 100" is the percent base, not a value made from 20 and 5.
+    expect(view(['She has 20 pens and 5 cases.', 'That is 20 out of 100 pens.'])).toEqual([
+      { step: 0, value: 20, kind: 'stated', operands: [], correct: true },
+    ]);
+    // Stated as a result, a constant is a quantity like any other (a misstated count).
+    expect(view(['Her pens in all = 24.'])).toEqual([
+      { step: 0, value: 24, kind: 'stated', operands: [], correct: true },
+    ]);
+  });
+
   it('gives an operand that appears from nowhere a stated node at the first step that says it', () => {
     expect(view(['She counts 9 red pens.', 'So 9 + 5 = 14 pens.'])).toEqual([
       { step: 0, value: 9, kind: 'stated', operands: [], correct: true },
@@ -99,6 +117,16 @@ describe('markValues', () => {
       '17:trusted',
       '12:trusted',
       '36:trusted',
+    ]);
+  });
+
+  it('trusts a product of unit sizes as a conversion, not a product of a question number and a unit size', () => {
+    // 60 * 60 = 3600 seconds an hour leads to no gold value; 7 * 60 = 420 (7 is the question's) still has to.
+    expect(marks(['7 + 5 = 12', 'An hour is 60 * 60 = 3600 seconds.', '7 * 60 = 420'], 'leads')).toEqual([
+      '12:trusted',
+      '60:trusted',
+      '3600:trusted',
+      '420:suspect',
     ]);
   });
 

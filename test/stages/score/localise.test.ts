@@ -80,6 +80,21 @@ describe('ffs_step and ffs_evidence of free paths', () => {
       steps: ['7 + 5 = 13', '13 * 3 = 39', '39 - 5 = 34'],
       want: [0, 'arithmetic'],
     },
+    {
+      why: 'a false computation outranks an earlier value no reference explains (another route, not an error for certain)',
+      steps: ['Red doubled: 7 * 2 = 14.', '7 + 5 = 12', '12 * 3 = 38', '38 - 5 = 33'],
+      want: [2, 'arithmetic'],
+    },
+    {
+      why: 'a step that restates known numbers into a relation before the step evaluating the wrong final value holds it',
+      steps: ['7 + 5 = 12', '12 * 3 = 36', 'Giving 5 away leaves 36 + 5 pens.', 'That is 41.'],
+      want: [2, 'final'],
+    },
+    {
+      why: 'a step that computes before the wrong final value does not take it',
+      steps: ['7 + 5 = 12', '12 * 3 = 36', 'Giving 5 away: 36 + 5 = 41.', 'That is 41 pens.'],
+      want: [2, 'final'],
+    },
   ])('$why: $want', ({ steps, want }) => {
     const s = scoreFree(steps);
     expect([s.ffs_step, s.ffs_evidence]).toEqual(want);
@@ -87,6 +102,11 @@ describe('ffs_step and ffs_evidence of free paths', () => {
 
   it('with no number to follow, TRACE node rule: the step where the FFS node should have been answered', () => {
     const s = scoreFree(['7 + 5 = 12', '12 * 3 = 36', 'She has many pens left.'], 'many');
+    expect([s.final_correct, s.ffs_node, s.ffs_step, s.ffs_evidence]).toEqual([false, 'F', 2, 'final']);
+  });
+
+  it('with no number to follow, a step restating known numbers before the node rule step holds the error', () => {
+    const s = scoreFree(['7 + 5 = 12', '12 * 3 = 36', 'She gives 5 away.', 'She keeps 36 - 5 = 31, or so.'], 'none');
     expect([s.final_correct, s.ffs_node, s.ffs_step, s.ffs_evidence]).toEqual([false, 'F', 2, 'final']);
   });
 
