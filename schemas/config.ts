@@ -102,6 +102,12 @@ export const configSchema = strict({
     enabled: dflt(t.bool(), true),
     target_precision: dflt(numIn(0, 1), 0.95),
     min_domain_paths: dflt(intMin(1), 200),
+    /**
+     * Where no grid point meets target_precision: `closest` takes the grid point whose Wilson lower
+     * bound of precision is highest (the labels' best attempt at the target); `configured` keeps
+     * the configured thresholds, which the labels did not choose.
+     */
+    unmet: dflt(t.enum(['closest', 'configured'] as const), 'closest'),
   }),
   emit: section({
     sft_per_problem: dflt(intMin(0), 2),

@@ -18,7 +18,7 @@ import {
   type DomainCounts,
   type Labeled,
 } from './counts.ts';
-import { bestPoint, countAt, type GridPoint } from './search.ts';
+import { bestPoint, closestPoint, countAt, type GridPoint } from './search.ts';
 
 export {
   DEFAULT_GRID,
@@ -50,7 +50,12 @@ export interface DomainCalibration {
   auroc_gc: number | null;
   auroc_fa: number | null;
   auroc_mean: number | null;
-  source: 'domain' | 'global' | 'default';
+  /**
+   * `domain`, `global`: calibrated there and met the target. `closest`: no point met it; the
+   * thresholds are the grid point whose precision lower bound is highest (`calibrate.unmet`).
+   * `default`: no point met it; the configured thresholds stand.
+   */
+  source: 'domain' | 'global' | 'closest' | 'default';
   met_target: boolean;
 }
 
@@ -106,10 +111,14 @@ function entry(
   target: number,
   minReliable: number,
   fixed?: GridPoint,
+  unmet: 'configured' | 'closest' = 'configured',
 ): DomainCalibration {
   const fallback = counts.thresholds;
   const best = fixed ? null : bestPoint(counts, d, target, minReliable);
-  const at: GridPoint = fixed ?? best ?? { tau_pc: fallback.tau_pc, tau_gc: fallback.tau_gc, tau_fa: fallback.tau_fa };
+  const closest = fixed || best || unmet !== 'closest' ? null : closestPoint(counts, d, minReliable);
+  const at: GridPoint = fixed ??
+    best ??
+    closest ?? { tau_pc: fallback.tau_pc, tau_gc: fallback.tau_gc, tau_fa: fallback.tau_fa };
   const e = countAt(counts, d, at);
   const met = best !== null;
   const { gold, given, consensus, none } = d.labels;
@@ -124,7 +133,7 @@ function entry(
     n_reliable: e.n_reliable,
     labels: { gold, given, consensus, none },
     ...aurocsOf(d),
-    source: met ? source : 'default',
+    source: met ? source : closest ? 'closest' : 'default',
     met_target: met,
   };
 }
@@ -137,19 +146,24 @@ export function calibrateFromCounts(counts: CalibrationCounts, opts: CalibrateOp
   const target = opts.targetPrecision ?? 0.95;
   const minDomain = opts.minDomainPaths ?? 200;
   const minReliable = opts.minReliable ?? 10;
+  const unmet = opts.unmet ?? 'configured';
   const cal = Object.values(counts.sets.calibration);
   const useCal = cal.some((d) => d.n_labeled > 0);
   const set = useCal ? counts.sets.calibration : counts.sets.data;
   const fb = counts.thresholds;
   const notes: string[] = [];
-  const global = entry(counts, sumDomains(Object.values(set)), 'global', target, minReliable);
+  const global = entry(counts, sumDomains(Object.values(set)), 'global', target, minReliable, undefined, unmet);
   const { gold, given, consensus } = global.labels;
   notes.push(
     `calibrated on ${gold} gold and ${given} given labels of ${useCal ? 'the calibration inputs' : 'the labeled paths'}; ${consensus} consensus-labeled paths never calibrate`,
   );
   if (!global.met_target)
     notes.push(
-      `global: no (tau_pc, tau_gc, tau_fa) on the grid has a Wilson lower bound of precision >= ${target} with at least ${minReliable} reliable paths; configured ${fb.tau_pc}/${fb.tau_gc}/${fb.tau_fa} kept`,
+      `global: no (tau_pc, tau_gc, tau_fa) on the grid has a Wilson lower bound of precision >= ${target} with at least ${minReliable} reliable paths; ${
+        global.source === 'closest'
+          ? `the one whose lower bound is highest (${f3(global.precision_ci[0])}), ${global.tau_pc}/${global.tau_gc}/${global.tau_fa}, taken (calibrate.unmet closest)`
+          : `configured ${fb.tau_pc}/${fb.tau_gc}/${fb.tau_fa} kept`
+      }`,
     );
   const domains: Record<string, DomainCalibration> = {};
   const names = [...new Set([...Object.keys(counts.sets.data), ...Object.keys(counts.sets.calibration)])].sort();
@@ -159,15 +173,17 @@ export function calibrateFromCounts(counts: CalibrationCounts, opts: CalibrateOp
       const g = { tau_pc: global.tau_pc, tau_gc: global.tau_gc, tau_fa: global.tau_fa };
       domains[domain] = {
         ...entry(counts, d, 'global', target, minReliable, g),
-        source: global.met_target ? 'global' : 'default',
+        source: global.met_target ? 'global' : global.source,
         met_target: global.met_target,
       };
       notes.push(`${domain}: ${d.n_labeled} labeled paths < ${minDomain}, global thresholds used`);
       continue;
     }
-    domains[domain] = entry(counts, d, 'domain', target, minReliable);
+    domains[domain] = entry(counts, d, 'domain', target, minReliable, undefined, unmet);
     if (!domains[domain].met_target)
-      notes.push(`${domain}: no grid point meets the target; configured thresholds kept`);
+      notes.push(
+        `${domain}: no grid point meets the target; ${domains[domain].source === 'closest' ? 'the one whose precision lower bound is highest taken' : 'configured thresholds kept'}`,
+      );
   }
   return {
     target_precision: target,
@@ -185,10 +201,17 @@ export function calibrate(scored: readonly Labeled[], opts: CalibrateOptions = {
   return calibrateFromCounts(calibrationCounts(scored, opts), opts);
 }
 
-/** Thresholds in force per domain: the calibrated highs where calibration met its target, else `base`; the lows stay `base`'s. */
+/**
+ * Thresholds in force per domain: the calibrated highs where calibration met its target or took the
+ * closest point (`source` closest), else `base`; the lows stay `base`'s.
+ */
 export function thresholdsFor(cal: Pick<Calibration, 'global' | 'domains'>, base: Thresholds = DEFAULT_THRESHOLDS) {
   return (domain: string): Thresholds => {
     const c = cal.domains[domain] ?? cal.global;
-    return c.met_target ? { ...base, tau_pc: c.tau_pc, tau_gc: c.tau_gc, tau_fa: c.tau_fa ?? base.tau_fa } : base;
+    return c.met_target || c.source === 'closest'
+      ? { ...base, tau_pc: c.tau_pc, tau_gc: c.tau_gc, tau_fa: c.tau_fa ?? base.tau_fa }
+      : base;
   };
 }
+
+const f3 = (x: number) => x.toFixed(3);

@@ -51,6 +51,11 @@ export interface CalibrateOptions {
   minDomainPaths?: number;
   /** A grid point must make at least this many paths reliable to count (default 10). */
   minReliable?: number;
+  /**
+   * Where no grid point meets the target: keep the configured thresholds (`configured`, the
+   * default here), or take the grid point whose precision lower bound is highest (`closest`).
+   */
+  unmet?: 'configured' | 'closest';
 }
 
 /** Default grid for every threshold: 0, 0.05, ..., 1. */

@@ -27,7 +27,7 @@ const f3 = (x: number | null | undefined) => (x === null || x === undefined ? '-
 /** One line a person reads for a domain's calibration. */
 function line(c: DomainCalibration): string {
   const ci = (x: readonly number[] | undefined) => (x ? ` [${x.map(f3).join(', ')}]` : '');
-  return `${c.source} tau_pc ${f3(c.tau_pc)} tau_gc ${f3(c.tau_gc)} tau_fa ${f3(c.tau_fa)}; precision ${f3(c.precision)}${ci(c.precision_ci)} coverage ${f3(c.coverage)}${ci(c.coverage_ci)}; AUROC pc ${f3(c.auroc_pc)} gc ${f3(c.auroc_gc)} fa ${f3(c.auroc_fa)} mean ${f3(c.auroc_mean)}; labels gold ${c.labels?.gold ?? 0} given ${c.labels?.given ?? 0}${c.met_target ? '' : ' (target not met: configured thresholds kept)'}`;
+  return `${c.source} tau_pc ${f3(c.tau_pc)} tau_gc ${f3(c.tau_gc)} tau_fa ${f3(c.tau_fa)}; precision ${f3(c.precision)}${ci(c.precision_ci)} coverage ${f3(c.coverage)}${ci(c.coverage_ci)}; AUROC pc ${f3(c.auroc_pc)} gc ${f3(c.auroc_gc)} fa ${f3(c.auroc_fa)} mean ${f3(c.auroc_mean)}; labels gold ${c.labels?.gold ?? 0} given ${c.labels?.given ?? 0}${c.met_target ? '' : c.source === 'closest' ? ' (target not met: the point with the highest precision lower bound taken)' : ' (target not met: configured thresholds kept)'}`;
 }
 
 export const calibrateStage: RunStage = {
@@ -45,6 +45,7 @@ export const calibrateStage: RunStage = {
       targetPrecision: c.target_precision,
       minDomainPaths: c.min_domain_paths,
       thresholds: config.thresholds,
+      unmet: c.unmet,
     };
     const cal = counts ? calibrateFromCounts(counts, opts) : (await import('./calibrate.ts')).calibrate([], opts);
     const result: CalibrationResult = { enabled: c.enabled, ...cal };

@@ -79,6 +79,32 @@ export function bestPoint(
   return best && { tau_pc: best.tau_pc, tau_gc: best.tau_gc, tau_fa: best.tau_fa };
 }
 
+/**
+ * Where no grid point meets the target: the one whose Wilson lower bound of precision is highest,
+ * with at least `minReliable` reliable paths (ties go to more reliable-correct paths, then to the
+ * stricter thresholds). The point the labels show to come closest to the target; null when no
+ * point has `minReliable` paths.
+ */
+export function closestPoint(counts: CalibrationCounts, d: DomainCounts, minReliable: number): GridPoint | null {
+  const at = suffixSums(counts, d);
+  let best: (GridPoint & { hit: number; lower: number }) | null = null;
+  for (const [i, tau_pc] of counts.grid.entries())
+    for (const [j, tau_gc] of counts.grid.entries())
+      for (const [l, tau_fa] of counts.fa_grid.entries()) {
+        const { n_reliable, hit } = at(i, j, l);
+        if (n_reliable < minReliable) continue;
+        const lower = wilson(hit, n_reliable)[0];
+        const better =
+          !best ||
+          lower > best.lower ||
+          (lower === best.lower &&
+            (hit > best.hit ||
+              (hit === best.hit && tau_pc + tau_gc + tau_fa > best.tau_pc + best.tau_gc + best.tau_fa)));
+        if (better) best = { tau_pc, tau_gc, tau_fa, hit, lower };
+      }
+  return best && { tau_pc: best.tau_pc, tau_gc: best.tau_gc, tau_fa: best.tau_fa };
+}
+
 /** Reliable and reliable-correct paths of a domain at one grid point (which must be on the counts' grids). */
 export function countAt(counts: CalibrationCounts, d: DomainCounts, p: GridPoint): { n_reliable: number; hit: number } {
   const i = counts.grid.indexOf(p.tau_pc);

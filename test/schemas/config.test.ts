@@ -289,7 +289,7 @@ const DEFAULTS: Omit<Config, 'name' | 'inputs'> = {
   generate: null,
   rectify: null,
   thresholds: { tau_pc: 0.8, tau_gc: 0.6, tau_fa: 0.25, tau_pc_low: 0.5, tau_gc_low: 0.3 },
-  calibrate: { enabled: true, target_precision: 0.95, min_domain_paths: 200 },
+  calibrate: { enabled: true, target_precision: 0.95, min_domain_paths: 200, unmet: 'closest' },
   emit: {
     sft_per_problem: 2,
     pairs_per_problem: 4,

@@ -164,6 +164,25 @@ describe('calibrate', () => {
     expect(cal.domains.math).toMatchObject({ source: 'domain', tau_pc: 0.8, tau_gc: 0.8, met_target: true });
   });
 
+  it('with unmet closest, takes the grid point whose precision lower bound is highest when none reaches the target', () => {
+    // Loose configured thresholds let 20 wrong paths at PC 0.8 in; no point reaches 0.95 with 10
+    // correct and 2 wrong at PC 1, but PC 1 comes closest (10 of 12, lower bound 0.552).
+    const rows = [...many(10, r(1, 1, true)), ...many(2, r(1, 1, false)), ...many(20, r(0.8, 1, false))];
+    const th = { ...TH, tau_pc: 0.7, tau_gc: 0.45, tau_fa: 0.3 };
+    const opts = { grid: [0, 0.5, 0.8, 1], thresholds: th };
+    const kept = calibrate(rows, opts);
+    expect(kept.global).toMatchObject({ source: 'default', met_target: false, tau_pc: 0.7, n_reliable: 32 });
+    const cal = calibrate(rows, { ...opts, unmet: 'closest' });
+    expect(cal.global).toMatchObject({ source: 'closest', met_target: false, tau_pc: 1, n_reliable: 12 });
+    expect(cal.global.precision_ci[0]).toBeCloseTo(0.552, 3);
+    expect(cal.domains.math).toMatchObject({ source: 'closest', tau_pc: 1 });
+    expect(thresholdsFor(cal, th)('math')).toMatchObject({ tau_pc: 1, tau_pc_low: th.tau_pc_low });
+    expect(thresholdsFor(kept, th)('math')).toEqual(th);
+    expect(cal.notes[1]).toContain('the one whose lower bound is highest (0.552), 1/');
+    // Too few paths for any point: the configured thresholds stand whatever `unmet` says.
+    expect(calibrate(rows.slice(0, 5), { ...opts, unmet: 'closest' }).global.source).toBe('default');
+  });
+
   it('keeps the configured thresholds and says so when no grid point reaches the target', () => {
     const noisy = [...many(10, r(1, 1, true)), ...many(10, r(1, 1, false))];
     const th = { ...TH, tau_pc: 0.7, tau_gc: 0.45, tau_fa: 0.3 };
