@@ -134,6 +134,13 @@ export const configSchema = strict({
      */
     read_part_bytes: dflt(intMin(256), 64 << 20),
     /**
+     * Problems a group of CPU stages must compute for the worker threads to start: a group with
+     * fewer (a nightly re-run of a few new problems) runs in the main thread, since starting the
+     * workers takes about half a second of both cores. Once started, the workers take every later
+     * group. 0: always start them.
+     */
+    thread_min_problems: dflt(intMin(0), 500),
+    /**
      * DuckDB's buffer pool. DuckDB reads Parquet inputs and writes the published parts, one part
      * (about `emit.rows_per_part` rows) sorted at a time; work past the limit spills to
      * `duckdb_temp_directory`. 512MB holds a part of 100k rows: measured on 1M imported paths, the

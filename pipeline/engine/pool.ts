@@ -59,12 +59,16 @@ export class WorkerPool {
 
   /** A pool of `n` workers, or null when there is no built worker to start (then the caller runs chains itself). */
   static create(n: number, log: (line: string) => void): WorkerPool | null {
-    if (n <= 0) return null;
+    const file = WorkerPool.file();
+    return n > 0 && file ? new WorkerPool(file, n, log) : null;
+  }
+
+  /** The built worker's file, or null (run from TypeScript sources). */
+  static file(): string | null {
     const here = fileURLToPath(import.meta.url);
     if (!here.endsWith('.js')) return null;
     const file = here.replace(/pool\.js$/, 'worker.js');
-    if (!existsSync(file)) return null;
-    return new WorkerPool(file, n, log);
+    return existsSync(file) ? file : null;
   }
 
   get size(): number {
@@ -103,5 +107,44 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Worker threads started on first use: a run whose CPU work is small (a nightly re-run of a few
+ * new problems) never pays their start, which the main thread's own work would wait on.
+ */
+export class LazyPool {
+  private pool: WorkerPool | null = null;
+
+  constructor(
+    private readonly n: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Whether there are built workers to start (run from TypeScript sources, there are none). */
+  get available(): boolean {
+    return this.n > 0 && WorkerPool.file() !== null;
+  }
+
+  get started(): boolean {
+    return this.pool !== null;
+  }
+
+  get size(): number {
+    return this.available ? this.n : 0;
+  }
+
+  /** The pool, started now if it was not. */
+  get(): WorkerPool {
+    this.pool ??= WorkerPool.create(this.n, this.log);
+    if (!this.pool) throw new Error('no built worker to start (run from TypeScript sources)');
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    await p?.close();
   }
 }

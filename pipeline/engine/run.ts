@@ -6,7 +6,7 @@
  * hashes, code version, model, per-stage counts and timings, the snapshot, status and why.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +24,7 @@ import { RunState, writeAtomic } from '../io/state.ts';
 import { nodeFiles } from '../io/files.ts';
 import { acquireLock } from './lock.ts';
 import { RunPorts } from './ports.ts';
-import { WorkerPool } from './pool.ts';
+import { LazyPool } from './pool.ts';
 import { LocalExecutor, runEngine, type StageSummary } from './runner.ts';
 import type { ReadResult } from './read.ts';
 import { cleanSnapshots, nextSnapshot, publish, type SnapshotInfo } from './publish.ts';
@@ -68,6 +68,9 @@ export const SIMULATION_NOTE =
   'SIMULATION: the model endpoint of this run was the bundled tracepipe simulator (tracepipe sim serve), not a model. Its paths and every dataset built from them are synthetic, for demos and tests.';
 
 /** Codes of rejects that are failed requests (not replies the pipeline could not use). */
+/** Input bytes from which a first run starts its worker threads before reading (about a thousand problems). */
+const FIRST_RUN_THREAD_BYTES = 1 << 20;
+
 const REQUEST_FAILURE = /^(http_\d+|http_error|timeout|connection|malformed_response)$/;
 
 /** Runs (or resumes, or plans) the pipeline for a config. Only `main` handles errors and exits. */
@@ -133,7 +136,18 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   const ports = new RunPorts(config, { runDir, abort, drain, log, ...(opts.env ? { env: opts.env } : {}) });
   const workers = config.engine.workers > 0 ? config.engine.workers : availableParallelism();
   const queued = opts.queue !== undefined && !opts.dryRun;
-  let pool = opts.dryRun || queued ? null : WorkerPool.create(workers, log);
+  const pool = opts.dryRun || queued ? null : new LazyPool(workers, log);
+  // A first run over a megabyte of inputs or more (about a thousand problems, all of them new)
+  // will want the workers: they start now, loading while this thread reads.
+  if (pool?.available && !existsSync(join(stateDir, 'records', 'read'))) {
+    const bytes = config.inputs.reduce((n, i) => n + (existsSync(i.path) ? statSync(i.path).size : 0), 0);
+    if (bytes >= FIRST_RUN_THREAD_BYTES) {
+      pool.get();
+      log(
+        `engine: ${pool.size} worker threads start (a first run over ${(bytes / (1 << 20)).toFixed(1)} MB of inputs)`,
+      );
+    }
+  }
   let queue: QueueExecutor | null = null;
   try {
     await rm(join(stateDir, '.scratch'), { recursive: true, force: true });
@@ -198,7 +212,6 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     });
     // The workers are done: their heaps go before publish needs memory.
     await pool?.close();
-    pool = null;
     manifest.read = engine.read;
     result.read = engine.read;
     result.stages = engine.stages;

@@ -26,7 +26,7 @@ import { readInputs, type ReadInputIn, type ReadResult } from './read.ts';
 import { fingerprint, shardIds } from './shards.ts';
 import { runChain, type ChainRequest } from './chain.ts';
 import { nodeFiles } from '../io/files.ts';
-import type { WorkerPool } from './pool.ts';
+import type { LazyPool } from './pool.ts';
 
 /** IO jobs kept in flight at once: several shards feed the model queue, so it never runs dry at a shard's end. */
 const IO_SHARDS_AT_ONCE = 8;
@@ -46,6 +46,12 @@ export interface Executor {
   finished(stage: string): void;
   /** Reads one input in a thread of its own (executors with worker threads, reading with the stages' own source). */
   readInput?: ReadInputIn;
+  /**
+   * Before a group of CPU stages: `work` counts the problems it will compute (at most `min` of
+   * them are counted). An executor whose worker threads have not started starts them for `min`
+   * or more, and runs a smaller group in this thread.
+   */
+  prepare?(work: () => Promise<number>, min: number, group: string): Promise<void>;
 }
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
@@ -189,6 +195,11 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     if (o.dryRun) {
       for (const st of stages) await done(await planStage(o, st, shards, writers, globals, dirty, read.pending));
       continue;
+    }
+    if (g.kind === 'chain' && o.executor.prepare) {
+      const min = o.config.engine.thread_min_problems;
+      const group = stages.map((st) => st.name).join('+');
+      await o.executor.prepare(() => plannedWork(o, stages, shards, writers, globals, min), min, group);
     }
     const results = new Map<string, JobResult[]>();
     for (const st of stages) results.set(st.name, []);
@@ -355,6 +366,33 @@ const totalsPart = (r: ShardRecord): TotalsPart => ({
   ),
 });
 
+/**
+ * The problems a group of stages will compute (changed or removed), as far as the records show
+ * now: the most of any one stage (a later stage's count misses what the earlier ones will change),
+ * counted up to `min`.
+ */
+async function plannedWork(
+  o: EngineOptions,
+  stages: readonly ProblemStage[],
+  shards: readonly string[],
+  writers: ReturnType<typeof writersOf>,
+  globals: Record<string, unknown>,
+  min: number,
+): Promise<number> {
+  let most = 0;
+  const env = { state: o.state, config: o.config, runId: o.runId, globals, writers, force: o.force ?? false };
+  for (const st of stages) {
+    let n = 0;
+    for (const shard of shards) {
+      const plan = await planJob({ ...env, ports: noPorts(o.log) }, st, shard);
+      n += plan.changed.length + plan.removed.length;
+      if (n >= min) return n;
+    }
+    most = Math.max(most, n);
+  }
+  return most;
+}
+
 /** Dry run of a problem stage: which shards would run and why (a shard whose upstream changes runs too). */
 async function planStage(
   o: EngineOptions,
@@ -511,27 +549,52 @@ async function runRunStage(
   };
 }
 
-/** The local executor: CPU chains on the worker pool (or in this thread), model stages in this thread with the run's ports. */
+/**
+ * The local executor: CPU chains on the worker threads (started when a group has enough work, see
+ * `prepare`) or in this thread, model stages in this thread with the run's ports.
+ */
 export class LocalExecutor implements Executor {
   constructor(
     private readonly o: {
       stages: readonly StageDef[];
       state: RunState;
       ports: PortFactory;
-      pool: WorkerPool | null;
+      pool: LazyPool | null;
       log: Log;
       /** The run reads with the stages' own source (the one the workers load): inputs may be read on the workers. */
       ownSource?: boolean;
     },
   ) {
     const pool = o.pool;
-    if (pool && o.ownSource) this.readInput = (req) => pool.read(req);
+    if (pool?.available && o.ownSource)
+      this.readInput = (req) => {
+        if (!pool.started) o.log(`engine: ${pool.size} worker threads start to read the inputs`);
+        return pool.get().read(req);
+      };
   }
 
   readonly readInput?: ReadInputIn;
 
+  /** Whether the current group's chains go to the worker threads. */
+  private threaded = false;
+
+  async prepare(work: () => Promise<number>, min: number, group: string): Promise<void> {
+    const pool = this.o.pool;
+    if (!pool?.available) this.threaded = false;
+    else if (pool.started) this.threaded = true;
+    else {
+      const n = min === 0 ? 0 : await work();
+      this.threaded = n >= min;
+      if (this.threaded)
+        this.o.log(
+          `engine: ${pool.size} worker threads start for ${group}` +
+            (min === 0 ? ' (engine.thread_min_problems: 0)' : ` (${min} or more problems to compute)`),
+        );
+    }
+  }
+
   slots(kind: 'cpu' | 'io'): number {
-    return kind === 'io' ? IO_SHARDS_AT_ONCE : Math.max(1, this.o.pool?.size ?? 1);
+    return kind === 'io' ? IO_SHARDS_AT_ONCE : this.threaded ? Math.max(1, this.o.pool!.size) : 1;
   }
 
   finished(stage: string): void {
@@ -546,7 +609,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: ShardJob): Promise<JobResult[]> {
     if (!job.io) {
-      if (this.o.pool) return this.o.pool.run(job);
+      if (this.threaded) return this.o.pool!.get().run(job);
       return runChain(job, {
         stages: new Map(job.stages.map((n) => [n, this.stage(n)])),
         state: this.o.state,

@@ -302,6 +302,7 @@ const DEFAULTS: Omit<Config, 'name' | 'inputs'> = {
     workers: 0,
     keep_snapshots: 7,
     read_part_bytes: 64 << 20,
+    thread_min_problems: 500,
     duckdb_memory_limit: '512MB',
     duckdb_temp_directory: null,
   },

@@ -2,7 +2,8 @@
  * Inputs read by the worker threads in byte ranges publish what the main thread reading them whole
  * publishes: the built CLI in child processes, the simulator in its own, two problem files and a
  * paths-jsonl file whose paths take their default ids (counted per problem in file order, however
- * the file is cut).
+ * the file is cut). Chains computed in the main thread (too little work for the workers to start)
+ * publish what the workers publish.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -99,5 +100,29 @@ describe('inputs read on the workers in byte ranges', () => {
     const want = problems.flatMap((p) => [0, 1, 2].map((k) => `${p}/${k}`)).sort();
     expect(await importedIds(join(dir, 'runs', 'parts'))).toEqual(want);
     expect(await importedIds(join(dir, 'runs', 'whole'))).toEqual(want);
+  }, 300_000);
+});
+
+describe('worker threads start only for enough work', () => {
+  it('a small run computes in the main thread, and publishes the rows of the workers computing it', async () => {
+    const small = await tracepipe(['run', '--config', await config('main-thread', {})]);
+    expect(small.code, small.stderr).toBe(0);
+    // 60 problems, fewer than engine.thread_min_problems (500 by default): no worker starts.
+    expect(small.stderr).not.toMatch(/worker threads start/);
+    const threads = await tracepipe(['run', '--config', await config('threads', { thread_min_problems: 0 })]);
+    expect(threads.code, threads.stderr).toBe(0);
+    expect(threads.stderr).toMatch(
+      /engine: \d+ worker threads start for ingest\+decompose \(engine\.thread_min_problems: 0\)/,
+    );
+    const a = await allPublishedRows(join(dir, 'runs', 'main-thread'));
+    const b = await allPublishedRows(join(dir, 'runs', 'threads'));
+    for (const d of DATASETS) {
+      expect(a[d]!.length, d).toBeGreaterThan(0);
+      expect(b[d], d).toEqual(a[d]);
+    }
+    // Enough work for the threshold: they start for the first group that has it.
+    const some = await tracepipe(['run', '--config', await config('threshold', { thread_min_problems: 40 })]);
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stderr).toMatch(/worker threads start for ingest\+decompose \(40 or more problems to compute\)/);
   }, 300_000);
 });
