@@ -96,6 +96,24 @@ export class WorkerPool {
     return this.send<ReadPart>({ read });
   }
 
+  /**
+   * Collects every worker's garbage, once all of them are idle (between groups of stages): what a
+   * group's shards left in a worker's heap is gone before the next group fills it.
+   */
+  async collect(): Promise<void> {
+    const workers = await Promise.all(this.all.map(() => this.acquire()));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const id = this.next++;
+            this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+            w.postMessage({ id, release: true });
+          }),
+      ),
+    );
+  }
+
   private async send<T>(msg: object): Promise<T> {
     const w = await this.acquire();
     const id = this.next++;

@@ -30,6 +30,12 @@ import type { LazyPool } from './pool.ts';
 
 /** IO jobs kept in flight at once: several shards feed the model queue, so it never runs dry at a shard's end. */
 const IO_SHARDS_AT_ONCE = 8;
+/**
+ * Problems a model stage's shards in flight hold at most when shards have few of them each (a
+ * re-run's new problems, one or two a shard): more shards go at once, up to every shard, so the
+ * server gets as many requests at once as from full shards.
+ */
+const IO_PROBLEMS_AT_ONCE = 256;
 
 /** One job: a chain of stages on a shard; `io` marks a stage that calls a model (it runs where the model clients are). */
 export interface ShardJob extends ChainRequest {
@@ -52,6 +58,8 @@ export interface Executor {
    * or more, and runs a smaller group in this thread.
    */
   prepare?(work: () => Promise<number>, min: number, group: string): Promise<void>;
+  /** After a group of CPU stages: its threads' garbage can go (they are idle until the next group). */
+  settle?(): Promise<void>;
 }
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
@@ -164,7 +172,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   }
   // Dry run: shards whose upstream would change are counted as running too.
   const dirty = new Set(read.changed);
-  for (const g of groups(o.stages, o.config)) {
+  const all = groups(o.stages, o.config);
+  for (const [gi, g] of all.entries()) {
     const members = g.kind === 'chain' ? g.stages : [g.stage];
     if (o.only && !members.some((m) => m.name === o.only)) {
       // Not run now: its last results still feed the stages that run (the report counts every stage).
@@ -199,7 +208,11 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     if (g.kind === 'chain' && o.executor.prepare) {
       const min = o.config.engine.thread_min_problems;
       const group = stages.map((st) => st.name).join('+');
-      await o.executor.prepare(() => plannedWork(o, stages, shards, writers, globals, min), min, group);
+      await o.executor.prepare(
+        async () => (await plannedWork(o, stages, shards, writers, globals, min)).problems,
+        min,
+        group,
+      );
     }
     const results = new Map<string, JobResult[]>();
     for (const st of stages) results.set(st.name, []);
@@ -216,9 +229,15 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       );
     let failure: Error | null = null;
     const io = g.kind === 'io';
+    let width = o.executor.slots(io ? 'io' : 'cpu');
+    if (io) {
+      const work = await plannedWork(o, stages, shards, writers, globals, Infinity);
+      const perShard = work.problems / Math.max(1, work.shards);
+      width = Math.max(width, Math.floor(IO_PROBLEMS_AT_ONCE / Math.max(1, perShard)));
+    }
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(o.executor.slots(io ? 'io' : 'cpu'), shards.length)) }, async () => {
+      Array.from({ length: Math.max(1, Math.min(width, shards.length)) }, async () => {
         while (next < shards.length && !o.signal.aborted && !failure) {
           const shard = shards[next++]!;
           const job: ShardJob = {
@@ -245,6 +264,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       }),
     );
     await Promise.all(gathering);
+    // The workers' garbage goes before a later chain fills their heaps (after the last, they stop).
+    if (g.kind === 'chain' && all.slice(gi + 1).some((x) => x.kind === 'chain')) await o.executor.settle?.();
     const seconds = (performance.now() - t0) / 1000;
     if (g.kind === 'io') o.executor.finished(g.stage.name);
     for (const st of stages) {
@@ -367,9 +388,9 @@ const totalsPart = (r: ShardRecord): TotalsPart => ({
 });
 
 /**
- * The problems a group of stages will compute (changed or removed), as far as the records show
- * now: the most of any one stage (a later stage's count misses what the earlier ones will change),
- * counted up to `min`.
+ * The problems a group of stages will compute (changed or removed) and the shards that hold them,
+ * as far as the records show now: the stage with the most (a later stage's count misses what the
+ * earlier ones will change), counted up to `min` problems.
  */
 async function plannedWork(
   o: EngineOptions,
@@ -378,17 +399,19 @@ async function plannedWork(
   writers: ReturnType<typeof writersOf>,
   globals: Record<string, unknown>,
   min: number,
-): Promise<number> {
-  let most = 0;
+): Promise<{ problems: number; shards: number }> {
+  let most = { problems: 0, shards: 0 };
   const env = { state: o.state, config: o.config, runId: o.runId, globals, writers, force: o.force ?? false };
   for (const st of stages) {
-    let n = 0;
+    const n = { problems: 0, shards: 0 };
     for (const shard of shards) {
       const plan = await planJob({ ...env, ports: noPorts(o.log) }, st, shard);
-      n += plan.changed.length + plan.removed.length;
-      if (n >= min) return n;
+      const k = plan.changed.length + plan.removed.length;
+      n.problems += k;
+      if (k > 0) n.shards++;
+      if (n.problems >= min) return n;
     }
-    most = Math.max(most, n);
+    if (n.problems > most.problems) most = n;
   }
   return most;
 }
@@ -591,6 +614,10 @@ export class LocalExecutor implements Executor {
             (min === 0 ? ' (engine.thread_min_problems: 0)' : ` (${min} or more problems to compute)`),
         );
     }
+  }
+
+  async settle(): Promise<void> {
+    if (this.threaded && this.o.pool?.started) await this.o.pool.get().collect();
   }
 
   slots(kind: 'cpu' | 'io'): number {

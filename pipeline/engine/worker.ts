@@ -36,9 +36,15 @@ function stateFor(dir: string): RunState {
   return state;
 }
 
-port.on('message', (msg: { id: number; req?: ChainRequest; read?: ReadRequest }) => {
+port.on('message', (msg: { id: number; req?: ChainRequest; read?: ReadRequest; release?: boolean }) => {
   const { id, req, read } = msg;
   const log = (line: string) => port.postMessage({ type: 'log', line });
+  if (msg.release) {
+    // Between groups of stages: the last group's garbage goes before the next fills the heap.
+    releaseHeap();
+    port.postMessage({ type: 'done', id, results: [] });
+    return;
+  }
   if (read) clearImmediate(early);
   const work = read
     ? readPart(SOURCE, read.config, read.stateDir, files, log, read.only, read.part).then((part) => {
