@@ -58,8 +58,12 @@ export interface Executor {
    * or more, and runs a smaller group in this thread.
    */
   prepare?(work: () => Promise<number>, min: number, group: string): Promise<void>;
-  /** After a group of CPU stages: its threads' garbage can go (they are idle until the next group). */
-  settle?(): Promise<void>;
+  /**
+   * After a group of CPU stages: its threads' garbage can go (they are idle until the next
+   * group); after the `last` one, the threads themselves (the run stages after it, the report,
+   * need the memory).
+   */
+  settle?(last: boolean): Promise<void>;
 }
 
 /** Builds the ports of a stage's job on a shard (model clients on the shard's cache), and releases them. */
@@ -264,8 +268,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       }),
     );
     await Promise.all(gathering);
-    // The workers' garbage goes before a later chain fills their heaps (after the last, they stop).
-    if (g.kind === 'chain' && all.slice(gi + 1).some((x) => x.kind === 'chain')) await o.executor.settle?.();
+    // The workers' garbage goes before a later chain fills their heaps; after the last, they stop.
+    if (g.kind === 'chain' && !failure) await o.executor.settle?.(!all.slice(gi + 1).some((x) => x.kind === 'chain'));
     const seconds = (performance.now() - t0) / 1000;
     if (g.kind === 'io') o.executor.finished(g.stage.name);
     for (const st of stages) {
@@ -616,8 +620,11 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  async settle(): Promise<void> {
-    if (this.threaded && this.o.pool?.started) await this.o.pool.get().collect();
+  async settle(last: boolean): Promise<void> {
+    const pool = this.o.pool;
+    if (!pool?.started) return;
+    if (last) await pool.close();
+    else if (this.threaded) await pool.get().collect();
   }
 
   slots(kind: 'cpu' | 'io'): number {
