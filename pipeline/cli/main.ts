@@ -3,14 +3,17 @@
  * @module pipeline/cli/main
  * `tracepipe`: the command line. The only place that catches, prints, cleans up and exits.
  */
+// Only what `--help` and `--version` need is imported here: each command's handler loads its
+// code (the engine, the stages, the simulator, the model client, DuckDB) when it runs.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError } from '../../schemas/config.ts';
-import { STAGES } from '../../stages/index.ts';
-import { simServe, simServeOptions } from '../../sim/cli.ts';
+import { ConfigError } from '../../schemas/errors.ts';
+import { STAGE_CATALOG, type StageEntry } from '../../stages/catalog.ts';
+import { simServeOptions } from '../../sim/serve-options.ts';
 import { RunBusyError } from '../engine/lock.ts';
 import { createLog } from './log.ts';
-import { configOpt, report, runCommand, type RunArgs } from './commands/run.ts';
+import { configOpt } from './commands/options.ts';
+import type { RunArgs } from './commands/run.ts';
 import { evalCommands, jsonOpt } from './commands/evals.ts';
 import { workerCommand, workerOptions, type WorkerArgs } from './commands/worker.ts';
 
@@ -47,8 +50,11 @@ const runLike = () => {
 const log = createLog();
 const ctx = { log, drain: drain.signal, abort: abort.signal };
 
+/** `tracepipe run` (or one stage): the engine is loaded here, when a run-like command runs. */
+const runCommand = async (a: RunArgs) => (await import('./commands/run.ts')).runCommand(a, ctx);
+
 export function buildCli(argv: string[]): Argv {
-  const describeStage = (s: (typeof STAGES)[number]) =>
+  const describeStage = (s: StageEntry) =>
     s.kind === 'problem'
       ? `${s.describe} (reads ${s.reads.join(', ')}; writes ${s.writes.join(', ')})`
       : `${s.describe} (merges ${s.needs.join(', ')} of every shard)`;
@@ -65,14 +71,14 @@ export function buildCli(argv: string[]): Argv {
           ...configOpt,
           force: { type: 'boolean', default: false, describe: 're-run every stage on every problem' },
         }),
-      (a) => (runLike(), runCommand(a as RunArgs, ctx)),
+      (a) => (runLike(), runCommand(a as RunArgs)),
     );
-  for (const stage of STAGES.filter((s) => s.command !== false)) {
+  for (const stage of STAGE_CATALOG.filter((s) => s.command !== false)) {
     cli = cli.command(
       stage.name,
       describeStage(stage),
       (y) => y.options(configOpt),
-      (a) => (runLike(), runCommand({ ...(a as RunArgs), only: stage.name }, ctx)),
+      (a) => (runLike(), runCommand({ ...(a as RunArgs), only: stage.name })),
     );
   }
   return cli
@@ -97,7 +103,7 @@ export function buildCli(argv: string[]): Argv {
           .options({ config: { type: 'string', describe: 'or: the run config' } }),
       async (a) => {
         runLike();
-        if (a.config) return runCommand({ config: a.config, only: 'report' }, ctx);
+        if (a.config) return runCommand({ config: a.config, only: 'report' });
         if (!a.run) throw new ConfigError('report needs a run folder (tracepipe report runs/<name>) or --config');
         const { reportRun } = await import('./commands/report.ts');
         const r = await reportRun(a.run, { log });
@@ -141,6 +147,7 @@ export function buildCli(argv: string[]): Argv {
             'serve /v1/chat/completions on 127.0.0.1. SIMULATION, not a model: synth problems are answered from their formulas with injected errors; with --problems, any other problem gets RANDOM answers (labelled so)',
             (yy) => yy.options(simServeOptions),
             async (a) => {
+              const { simServe } = await import('../../sim/cli.ts');
               await simServe(a as never, drain.signal);
             },
           )
@@ -159,7 +166,7 @@ export function buildCli(argv: string[]): Argv {
         }),
       async (a) => {
         runLike();
-        const { demo } = await import('./commands/demo.ts');
+        const [{ demo }, { report }] = await Promise.all([import('./commands/demo.ts'), import('./commands/run.ts')]);
         const result = await demo({
           n: a.n,
           k: a.k,

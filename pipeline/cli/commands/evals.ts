@@ -3,7 +3,7 @@
  * `tracepipe eval <name>`: each reads its files, logs to stderr, and returns one summary object.
  */
 import type { Argv } from 'yargs';
-import { ConfigError } from '../../../schemas/config.ts';
+import { ConfigError } from '../../../schemas/errors.ts';
 
 export const jsonOpt = {
   json: { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' },
