@@ -3,7 +3,7 @@
  * Run state in DuckDB (`runs/<name>/state.duckdb`) and Parquet publishing. The only module
  * that touches the database; stages get rows in and hand rows back.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -54,6 +54,8 @@ export class Store {
       options.temp_directory = limits.tempDirectory;
     }
     if (limits.threads) options.threads = String(limits.threads);
+    // Loaded by the first store a process opens (about 80 ms): commands and runs that open none never load it.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(file, options);
     const conn = await instance.connect();
     const dir =

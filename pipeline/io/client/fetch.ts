@@ -5,8 +5,13 @@
  * loop busy enough to delay replies; this reads each reply whole (they are small JSON documents)
  * and hands the SDK a standard `Response`. Bodies other than strings and bytes go to the global fetch.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+
+// Taken as CommonJS modules: an ESM `import` of node:http builds its ESM facade by reading every
+// export, and one of them (a lazy getter) loads Node's undici at once, about 100 ms on the main thread.
+const http = process.getBuiltinModule('node:http') as typeof Http;
+const https = process.getBuiltinModule('node:https') as typeof Https;
 
 export interface LeanFetch {
   fetch: typeof globalThis.fetch;

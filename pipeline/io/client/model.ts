@@ -6,7 +6,7 @@
  * Two ways to stop: `drain` lets requests already sent finish (and be cached) and starts no
  * other; `signal` also cancels the ones in flight. The API key goes to the SDK and nowhere else.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { createHash } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ModelCounters, ModelPort, SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
@@ -15,7 +15,7 @@ import { Accounting, estimateTokens } from './accounting.ts';
 import { cacheKey, type CacheEntry, type ReplyCache } from './cache.ts';
 import { Limiter } from './limits.ts';
 import { leanFetch, type LeanFetch } from './fetch.ts';
-import { backoffMs, classify, rateLimitWaitMs, sleep, type Failure } from './retry.ts';
+import { backoffMs, classify, loadSdk, rateLimitWaitMs, sleep, type Failure } from './retry.ts';
 
 export type { SampleOutcome, SampleRequest } from '../../../stages/lib/ports.ts';
 
@@ -68,7 +68,10 @@ export class ModelClient implements ModelPort {
   readonly model: string;
   readonly accounting: Accounting;
   readonly limiter: Limiter;
-  private readonly sdk: OpenAI;
+  /** The SDK client, made by the first request (a client that only answers from the cache never loads `openai`). */
+  private sdk: OpenAI | null = null;
+  private sdkLoading: Promise<OpenAI> | null = null;
+  private readonly sdkOptions: ConstructorParameters<typeof OpenAI>[0];
   private readonly secret: string;
   private readonly http: LeanFetch;
   private readonly ownLimiter: boolean;
@@ -87,7 +90,7 @@ export class ModelClient implements ModelPort {
     this.secret = apiKey(endpoint, deps.env ?? process.env);
     const log = (level: string) => (msg: string) => this.log(`openai ${level}: ${msg}`);
     this.http = leanFetch();
-    this.sdk = new OpenAI({
+    this.sdkOptions = {
       apiKey: this.secret,
       baseURL: endpoint.base_url,
       maxRetries: 0,
@@ -95,7 +98,7 @@ export class ModelClient implements ModelPort {
       fetch: this.http.fetch,
       logLevel: 'warn',
       logger: { error: log('error'), warn: log('warn'), info: () => {}, debug: () => {} },
-    });
+    };
     this.limiter = deps.limiter ?? new Limiter({ concurrency: gen.concurrency, rpm: gen.rpm, tpm: gen.tpm });
     this.accounting = new Accounting(gen.prices[endpoint.model] ?? null, gen.max_budget, deps.budget ?? null);
     this.ownLimiter = deps.limiter === undefined;
@@ -302,6 +305,8 @@ export class ModelClient implements ModelPort {
     n: number,
   ): Promise<SendResult> {
     const signal = this.deps.signal;
+    const sdk =
+      this.sdk ?? (await (this.sdkLoading ??= loadSdk().then((m) => (this.sdk = new m.default(this.sdkOptions)))));
     if (this.halt?.aborted) return { ok: false, stopped: 'abort' };
     // Requests queued before the server refused n must not ask again.
     if (n > 1 && this.stats.n_refused)
@@ -318,7 +323,7 @@ export class ModelClient implements ModelPort {
     if (reservation === null) return { ok: false, stopped: 'budget' };
     this.stats.requests++;
     try {
-      const { data, response } = await this.sdk.chat.completions
+      const { data, response } = await sdk.chat.completions
         .create(body, { signal: signal ?? null, timeout: this.gen.timeout_ms, maxRetries: 0 })
         .withResponse();
       this.limiter.observe(response.headers, est);

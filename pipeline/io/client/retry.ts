@@ -3,7 +3,13 @@
  * The retry policy the client owns (the SDK's own retries are off): which failures are worth
  * another try, how long to wait (exponential backoff with full jitter), and Retry-After.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+type Sdk = typeof import('openai');
+
+/** The `openai` module, loaded by the first request (about 80 ms): a run that sends none never loads it. */
+let sdk: Promise<Sdk> | null = null;
+/** Its error classes, once loaded: an error of the SDK can only come after that. */
+let errors: Sdk | null = null;
+export const loadSdk = (): Promise<Sdk> => (sdk ??= import('openai').then((m) => (errors = m)));
 
 /**
  * `rate_limit` and `unreachable` (nothing listens: a server restarting) cool the whole queue down
@@ -23,6 +29,8 @@ export interface Failure {
 /** Classifies an error thrown by one SDK call; `usedN` marks a request that asked for n > 1. */
 export function classify(err: unknown, usedN: boolean, aborted: boolean): Failure {
   const message = err instanceof Error ? err.message : String(err);
+  if (!errors) return aborted ? { kind: 'abort', code: 'aborted', message, retryAfterMs: null } : plain(err, message);
+  const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = errors;
   if (aborted || err instanceof APIUserAbortError)
     return { kind: 'abort', code: 'aborted', message, retryAfterMs: null };
   if (err instanceof APIConnectionTimeoutError) return { kind: 'retry', code: 'timeout', message, retryAfterMs: null };
@@ -42,7 +50,11 @@ export function classify(err: unknown, usedN: boolean, aborted: boolean): Failur
       return { kind: 'retry', code: `http_${status}`, message, retryAfterMs };
     return { kind: 'fatal', code: `http_${status || 'error'}`, message, retryAfterMs: null };
   }
-  // A body that is not JSON, or a socket cut while reading it, surfaces as a plain error.
+  return plain(err, message);
+}
+
+/** A failure that is not the SDK's: a body that is not JSON, or a socket cut while reading it. */
+function plain(err: unknown, message: string): Failure {
   if (err instanceof SyntaxError) return { kind: 'retry', code: 'malformed_response', message, retryAfterMs: null };
   return { kind: 'retry', code: 'connection', message, retryAfterMs: null };
 }

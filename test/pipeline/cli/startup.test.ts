@@ -75,6 +75,28 @@ describe('startup', () => {
     },
   );
 
+  it('a dry run loads no model client, DuckDB or chart library (it calls no model, publishes nothing, draws nothing)', async () => {
+    const problems = join(dir, 'problems.jsonl');
+    expect((await loaded(['synth', '--out', problems, '--n', '5'])).code).toBe(0);
+    const config = join(dir, 'dry.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        name: 'dry',
+        runs_dir: join(dir, 'runs'),
+        inputs: [{ path: problems }],
+        model: { base_url: 'http://127.0.0.1:9/v1', model: 'sim' },
+        generate: { k: 2 },
+      }),
+    );
+    const r = await loaded(['run', '--config', config, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"status":"planned"');
+    expect(r.modules.some((m) => m.includes('/dist/pipeline/engine/run.js'))).toBe(true);
+    const lazy = ['/node_modules/openai/', '/node_modules/@duckdb/', '/node_modules/vega', '/node_modules/bullmq/'];
+    expect(r.modules.filter((m) => lazy.some((h) => m.includes(h)))).toEqual([]);
+  });
+
   it('--help still lists every command with its description', async () => {
     const r = await loaded(['--help']);
     const flat = r.stdout.replace(/\s+/g, ' ');

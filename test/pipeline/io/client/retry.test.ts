@@ -1,13 +1,17 @@
 /** The retry policy: which error replies refuse `n` (real servers' bodies), and the wait after a 429. */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { APIConnectionError, APIError } from 'openai';
 import {
   classify,
+  loadSdk,
   rateLimitWaitMs,
   refusesN,
   retryAfter,
   MAX_COOLDOWN_MS,
 } from '../../../../pipeline/io/client/retry.ts';
+
+// The client loads the SDK with its first request; SDK errors exist only after that.
+beforeAll(() => loadSdk());
 
 /** An SDK error as the client builds it from a reply: the body's `error` object, or the whole body when it has none. */
 const reply = (status: number, body: Record<string, unknown>) => {
