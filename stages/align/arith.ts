@@ -175,10 +175,18 @@ function tokensText(toks: Tok[]): string {
 }
 
 /** Rewrites LaTeX and prose arithmetic into plain `a * b = c` text; `<<...>>` annotations are removed. */
-export const normaliseMath = memoText(normaliseMathOnce, 100_000);
+export function normaliseMath(text: string): string {
+  // Plain arithmetic (a `<<...>>` annotation's sides, mostly) is already normal: no rule below can
+  // match a text of digits, operators, parentheses, `%`, `$` and spaces alone.
+  return PLAIN_MATH.test(text) ? text : normaliseCached(text);
+}
+
+const PLAIN_MATH = /^[\d.+\-*/^()%$=\s]*$/;
+const normaliseCached = memoText(normaliseMathOnce, 100_000);
 
 const UNICODE_OPS = /[×∙·÷−–]/;
 const RESULT_WORDS = /gives|equals/i;
+const OPERATOR = /[+\-*/=]/;
 
 function normaliseMathOnce(text: string): string {
   // Each rewrite runs only when its text can be there (most steps have no LaTeX, no unicode
@@ -202,7 +210,7 @@ function normaliseMathOnce(text: string): string {
   if (s.includes('{') || s.includes('}')) s = s.replace(/[{}]/g, ' ');
   // A step's number in a heading or a reference ("Step 3:", "from step 2") is no quantity.
   if (/step/i.test(s)) s = s.replace(/\bstep\s+\d+\b/gi, ' ');
-  s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
+  if (s.includes('x') || s.includes('X')) s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
   if (s.includes(',')) s = s.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
   // A result said in words: "1.08^5, which gives 1.469", "5 * 4 equals 20".
   if (RESULT_WORDS.test(s))
@@ -210,7 +218,7 @@ function normaliseMathOnce(text: string): string {
   // Prose between numbers and operators: "3 hours * $35/hour", "$105 (lost income) - $90".
   if (s.includes('/')) s = s.replace(/\/\s*[a-zA-Z]+(?![\s\d]*[=(\d$])/g, ' ');
   if (s.includes('(')) s = s.replace(/\(\s*[a-zA-Z][a-zA-Z' ]*\)/g, ' ');
-  s = s.replace(/(\d%?)\s+(?:[a-zA-Z']+\s+){1,2}(?=[+\-*/=]\s*[$(\d])/g, '$1 ');
+  if (OPERATOR.test(s)) s = s.replace(/(\d%?)\s+(?:[a-zA-Z']+\s+){1,2}(?=[+\-*/=]\s*[$(\d])/g, '$1 ');
   return s;
 }
 
@@ -256,12 +264,14 @@ const stepComputations = memoText((stepText: string): readonly Computation[] => 
       correct,
     });
   };
-  for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
-    const lhs = expressionSuffix(normaliseMath(m[1]!));
-    const rhs = NUMBER_AT_START.exec(normaliseMath(m[2]!).replace(/(\d),(?=\d{3})/g, '$1'));
-    if (lhs && rhs) push(lhs, rhs[1]!, rhs[2] === '%');
-  }
+  if (stepText.includes('<<'))
+    for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
+      const lhs = expressionSuffix(normaliseMath(m[1]!));
+      const rhs = NUMBER_AT_START.exec(normaliseMath(m[2]!).replace(/(\d),(?=\d{3})/g, '$1'));
+      if (lhs && rhs) push(lhs, rhs[1]!, rhs[2] === '%');
+    }
   const text = normaliseMath(stepText);
+  if (!text.includes('=')) return out;
   for (const run of text.matchAll(/[\d.()+\-*/^%=\s$]*=[\d.()+\-*/^%=\s$]*/g)) {
     const parts = run[0].split('=');
     for (let i = 0; i + 1 < parts.length; i++) {
