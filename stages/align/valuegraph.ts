@@ -105,9 +105,20 @@ function numbersOf(question: string): number[] {
     if (m[2] !== undefined) out.push(Number(m[2]), a / Number(m[2]));
     if (m[3] !== undefined) out.push(a / 100);
   }
-  for (const m of question.toLowerCase().matchAll(/[a-z]+/g)) out.push(...(WORDS[m[0]] ?? []));
+  for (const m of question.toLowerCase().matchAll(WORD_RUN)) out.push(...(WORDS[m[0]] ?? []));
   return out;
 }
+
+/**
+ * The letter runs of a lowercased text that `WORDS[run]` can answer, whole (not inside a longer
+ * run): the same runs, in the same order, that `/[a-z]+/g` yields with an entry, without matching
+ * every word. `constructor` is the one lowercase run an object's prototype answers; it is kept so
+ * the lookup sees exactly what it saw when every run was looked up.
+ */
+const WORD_RUN = new RegExp(
+  `(?<![a-z])(?:${[...Object.keys(WORDS), 'constructor'].sort((a, b) => b.length - a.length).join('|')})(?![a-z])`,
+  'g',
+);
 
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
 
@@ -142,9 +153,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     return undefined;
   };
   // Digits and cardinal words, in reading order (both indexed in the normalised text).
-  const statedIn = steps.map((s, i) =>
-    [...statedNumbers(s, i), ...wordNumbers(s, i)].sort((a, b) => a.index - b.index),
-  );
+  const statedIn = steps.map(numbersInStep);
   steps.forEach((text, step) => {
     const comps = computations(text, step);
     const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
@@ -168,14 +177,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       const operands = c.operands.map((v) => {
         const src = latest(v);
         if (src) return src.id;
-        const first = statedIn.findIndex(
-          (xs, k) =>
-            k <= step &&
-            has(
-              xs.map((x) => x.value),
-              v,
-            ),
-        );
+        const first = statedIn.findIndex((xs, k) => k <= step && xs.some((x) => sameValue(x.value, v)));
         return add({
           step: first >= 0 ? first : step,
           value: v,
@@ -190,7 +192,21 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
   return { nodes };
 }
 
+/**
+ * A step's digits and cardinal words as stated numbers (step 0: only value and index are read),
+ * in reading order. Cached by text for the shard: the list is shared, never change it.
+ */
+const numbersInStep: (text: string) => readonly Stated[] = memoText((text: string) =>
+  [...statedNumbers(text, 0), ...wordNumbers(text, 0)].sort((a, b) => a.index - b.index),
+);
+
 const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/**
+ * A cardinal as a whole word: the runs `/(?<![\w-])([a-z]+)(?![\w-])/g` yields that are in
+ * `CARDINALS`, without matching every word.
+ */
+const CARDINAL_WORD = new RegExp(`(?<![\\w-])(${CARDINALS.join('|')})(?![\\w-])`, 'g');
 
 /**
  * The quantities a step writes as a cardinal word ("three times a year"), as stated numbers: a
@@ -198,9 +214,7 @@ const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nin
  */
 function wordNumbers(text: string, step: number): Stated[] {
   const out: Stated[] = [];
-  for (const m of normaliseMath(text)
-    .toLowerCase()
-    .matchAll(/(?<![\w-])([a-z]+)(?![\w-])/g)) {
+  for (const m of normaliseMath(text).toLowerCase().matchAll(CARDINAL_WORD)) {
     const k = CARDINALS.indexOf(m[1]!);
     if (k >= 0) out.push({ step, value: k + 2, index: m.index });
   }
