@@ -27,21 +27,3 @@ export function memoText<T>(f: (text: string) => T, max = 200_000): (text: strin
 export function clearTextMemos(): void {
   for (const c of all) c.clear();
 }
-
-/**
- * A bounded cache of values computed from a key the caller builds (for pure functions of more than
- * one string): `cached(key, compute)` returns the value stored under `key`, else stores `compute()`.
- * The key must determine the value; the value is never mutated. Cleared with the text memos.
- */
-export function memoKeyed<T>(max = 200_000): (key: string, compute: () => T) => T {
-  const cache = new Map<string, T>();
-  all.push(cache);
-  return (key, compute) => {
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
-    const v = compute();
-    if (cache.size >= max) cache.clear();
-    cache.set(key, v);
-    return v;
-  };
-}

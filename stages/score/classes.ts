@@ -4,7 +4,6 @@
  */
 import { equivalent, equivalenceKey } from '../lib/equivalence/index.ts';
 import type { AnswerSpec } from '../../schemas/index.ts';
-import { memoKeyed } from '../lib/memo.ts';
 
 export interface Classes {
   /** Class index per path (null for a null answer). */
@@ -22,7 +21,6 @@ export function classify(answers: readonly (string | null)[], spec: AnswerSpec, 
   const reps: string[] = [];
   const byKey = new Map<string, number>();
   const byText = new Map<string, number>();
-  const sk = specKey(spec);
   for (const a of answers) {
     if (a === null) {
       classOf.push(null);
@@ -35,7 +33,7 @@ export function classify(answers: readonly (string | null)[], spec: AnswerSpec, 
       classOf.push(same);
       continue;
     }
-    const key = keyOf(a, spec, sk);
+    const key = equivalenceKey(a, spec);
     let c = key !== null ? byKey.get(key) : undefined;
     if (c === undefined) c = reps.findIndex((r) => eq(r, a));
     if (c === -1) {
@@ -67,45 +65,15 @@ export function consensus(c: Classes): number | null {
 /** `eq(reference, answer)` under a spec: true only when the engine says equal ("unknown" is not equal). Order matters for unit policies. */
 export function makeEq(spec: AnswerSpec): (x: string | null, y: string | null) => boolean {
   const memo = new Map<string, boolean>();
-  const sk = specKey(spec);
   return (x, y) => {
     if (x === null || y === null) return false;
     if (x === y) return true;
     const k = `${x}\u0000${y}`;
     let r = memo.get(k);
     if (r === undefined) {
-      r =
-        sk === null
-          ? equivalent(x, y, spec).equal === true
-          : verdicts(`${sk}\u0000${x.length}:${x}${y}`, () => equivalent(x, y, spec).equal === true);
+      r = equivalent(x, y, spec).equal === true;
       memo.set(k, r);
     }
     return r;
   };
-}
-
-/**
- * A text naming a spec for the shard caches below, or null (not cached) for a spec it would not
- * tell apart: one with a field besides `kind`, `tolerance` and `unit` (all a comparison reads of an
- * `AnswerSpec`), a kind that is not a string, or a tolerance that is not a finite number. A missing
- * tolerance or unit is read as null by every comparison, so it shares null's key.
- */
-function specKey(spec: AnswerSpec): string | null {
-  for (const k in spec) if (k !== 'kind' && k !== 'tolerance' && k !== 'unit') return null;
-  const tol = spec.tolerance as unknown;
-  const unit = spec.unit as unknown;
-  if (typeof spec.kind !== 'string') return null;
-  if (tol !== null && tol !== undefined && !(typeof tol === 'number' && Number.isFinite(tol))) return null;
-  if (unit !== null && unit !== undefined && typeof unit !== 'string') return null;
-  return JSON.stringify([spec.kind, tol ?? null, unit ?? null]);
-}
-
-/** `eq` verdicts across the problems of a shard (the same answer strings are compared again and again). */
-const verdicts = memoKeyed<boolean>();
-/** `equivalenceKey` across the problems of a shard. */
-const keys = memoKeyed<string | null>();
-
-/** `equivalenceKey(answer, spec)`, cached for the shard by spec and answer. */
-function keyOf(answer: string, spec: AnswerSpec, sk: string | null): string | null {
-  return sk === null ? equivalenceKey(answer, spec) : keys(`${sk}\u0000${answer}`, () => equivalenceKey(answer, spec));
 }
