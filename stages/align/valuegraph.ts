@@ -5,7 +5,7 @@
  * same computations and stated numbers as alignment (`arith.ts`).
  */
 import { memoText } from '../lib/memo.ts';
-import { computations, normaliseMath, sameValue, statedNumbers, type Stated } from './arith.ts';
+import { computations, normaliseMath, sameValue, statedNumbersOf, type Stated } from './arith.ts';
 
 /**
  * One value of a path. `given`: a number of the question (step -1); `computed`: the result of an
@@ -130,6 +130,18 @@ export function oneOp(a: number, b: number): number[] {
   return out;
 }
 
+/** `has(oneOp(a, b), v)` without building the list (it runs for every pair of recent values). */
+function oneOpGives(a: number, b: number, v: number): boolean {
+  return (
+    sameValue(a + b, v) ||
+    sameValue(a * b, v) ||
+    sameValue(a - b, v) ||
+    sameValue(b - a, v) ||
+    (b !== 0 && sameValue(a / b, v)) ||
+    (a !== 0 && sameValue(b / a, v))
+  );
+}
+
 /**
  * Builds the value graph of a path. A step's numbers are its digits and cardinal words; a unit
  * constant (`CONSTANTS`) in prose is known unless stated as a result. Each operand is linked to
@@ -169,7 +181,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       let pair: [number, number] | null = null;
       for (let j = recent.length - 1; j > 0 && !pair; j--)
         for (let i = j - 1; i >= 0 && !pair; i--)
-          if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
+          if (oneOpGives(recent[i]!.value, recent[j]!.value, s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
       else add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }
@@ -194,11 +206,10 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
 
 /**
  * A step's digits and cardinal words as stated numbers (step 0: only value and index are read),
- * in reading order. Cached by text for the shard: the list is shared, never change it.
+ * in reading order.
  */
-const numbersInStep: (text: string) => readonly Stated[] = memoText((text: string) =>
-  [...statedNumbers(text, 0), ...wordNumbers(text, 0)].sort((a, b) => a.index - b.index),
-);
+const numbersInStep = (text: string): readonly Stated[] =>
+  [...statedNumbersOf(text), ...wordNumbers(text, 0)].sort((a, b) => a.index - b.index);
 
 const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
 
@@ -207,6 +218,8 @@ const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nin
  * `CARDINALS`, without matching every word.
  */
 const CARDINAL_WORD = new RegExp(`(?<![\\w-])(${CARDINALS.join('|')})(?![\\w-])`, 'g');
+const CARDINAL_WORD_ANY_CASE = new RegExp(CARDINAL_WORD.source, 'gi');
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * The quantities a step writes as a cardinal word ("three times a year"), as stated numbers: a
@@ -214,8 +227,11 @@ const CARDINAL_WORD = new RegExp(`(?<![\\w-])(${CARDINALS.join('|')})(?![\\w-])`
  */
 function wordNumbers(text: string, step: number): Stated[] {
   const out: Stated[] = [];
-  for (const m of normaliseMath(text).toLowerCase().matchAll(CARDINAL_WORD)) {
-    const k = CARDINALS.indexOf(m[1]!);
+  const norm = normaliseMath(text);
+  // An ASCII text lowercases letter for letter: its cardinals are found in it, case ignored, at the same places.
+  const ascii = !NON_ASCII.test(norm);
+  for (const m of (ascii ? norm : norm.toLowerCase()).matchAll(ascii ? CARDINAL_WORD_ANY_CASE : CARDINAL_WORD)) {
+    const k = CARDINALS.indexOf(ascii ? m[1]!.toLowerCase() : m[1]!);
     if (k >= 0) out.push({ step, value: k + 2, index: m.index });
   }
   return out;
