@@ -37,22 +37,48 @@ export interface Computation {
 
 type Tok = { k: 'num'; v: number } | { k: 'op'; v: string } | { k: 'pct' } | { k: 'lp' } | { k: 'rp' } | { k: 'bad' };
 
+/**
+ * The tokens of `s`, scanned by hand as the sticky pattern
+ * `\s*(?:(\d+(?:\.\d+)?|\.\d+)|([+\-*\/^])|(%)|(\()|(\))|(\$)|(\S))` reads them: spaces skipped, a
+ * number (digits with an optional fraction, or a bare fraction), an operator, `%`, a parenthesis,
+ * a currency sign (dropped), else any other character as `bad`; trailing spaces end the scan.
+ */
 function tokenize(s: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+(?:\.\d+)?|\.\d+)|([+\-*/^])|(%)|(\()|(\))|(\$)|(\S))/y;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < s.length && (m = re.exec(s))) {
-    if (m[1] !== undefined) out.push({ k: 'num', v: Number(m[1]) });
-    else if (m[2] !== undefined) out.push({ k: 'op', v: m[2] });
-    else if (m[3] !== undefined) out.push({ k: 'pct' });
-    else if (m[4] !== undefined) out.push({ k: 'lp' });
-    else if (m[5] !== undefined) out.push({ k: 'rp' });
-    else if (m[6] !== undefined)
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const c = s.charCodeAt(i);
+    if (isDigit(c) || (c === 46 && i + 1 < n && isDigit(s.charCodeAt(i + 1)))) {
+      const start = i;
+      while (i < n && isDigit(s.charCodeAt(i))) i++;
+      // `5.` is the number 5 followed by a bad `.`; `.5` and `5.25` are numbers.
+      if (i < n && s.charCodeAt(i) === 46 && i + 1 < n && isDigit(s.charCodeAt(i + 1))) {
+        i++;
+        while (i < n && isDigit(s.charCodeAt(i))) i++;
+      }
+      out.push({ k: 'num', v: Number(s.slice(start, i)) });
+      continue;
+    }
+    i++;
+    if (c === 43 || c === 45 || c === 42 || c === 47 || c === 94) out.push({ k: 'op', v: s[i - 1]! });
+    else if (c === 37) out.push({ k: 'pct' });
+    else if (c === 40) out.push({ k: 'lp' });
+    else if (c === 41) out.push({ k: 'rp' });
+    else if (c === 36)
       continue; // currency sign: not arithmetic
-    else if (m[7] !== undefined) out.push({ k: 'bad' });
+    else out.push({ k: 'bad' });
   }
   return out;
 }
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** `\s` of a pattern: ASCII spaces, and the Unicode ones the pattern knows. */
+const isSpace = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || (c >= 128 && SPACE.test(String.fromCharCode(c))) || c === 160;
+const SPACE = /\s/;
 
 /** Parses tokens[from..] completely as an expression; null when they do not form one. */
 function parseTokens(toks: Tok[], from: number): Expr | null {
@@ -144,21 +170,31 @@ export function evaluate(expr: string): Expr | null {
   return toks.length ? parseTokens(toks, 0) : null;
 }
 
+/** An expression read from the tail of a text: its tokens from `from` on (`tokensText` writes them). */
+interface Suffix {
+  toks: Tok[];
+  from: number;
+  expr: Expr;
+}
+
 /** The longest tail of `s` that is an expression with at least one operator. */
-function expressionSuffix(s: string): { text: string; expr: Expr } | null {
+function expressionSuffix(s: string): Suffix | null {
   const toks = tokenize(s);
   for (let from = 0; from < toks.length; from++) {
     const t = toks[from]!;
     if (t.k !== 'num' && t.k !== 'lp' && !(t.k === 'op' && t.v === '-')) continue;
     const e = parseTokens(toks, from);
-    if (e && e.ops.length > 0) return { text: tokensText(toks.slice(from)), expr: e };
+    if (e && e.ops.length > 0) return { toks, from, expr: e };
   }
   return null;
 }
 
-function tokensText(toks: Tok[]): string {
-  return toks
-    .map((t) =>
+/** The text of tokens `from..`, operands as numbers (`1.50` is `1.5`). */
+function tokensText(toks: Tok[], from: number): string {
+  let out = '';
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    out +=
       t.k === 'num'
         ? String(t.v)
         : t.k === 'op'
@@ -169,9 +205,9 @@ function tokensText(toks: Tok[]): string {
               ? '('
               : t.k === 'rp'
                 ? ')'
-                : '?',
-    )
-    .join('');
+                : '?';
+  }
+  return out;
 }
 
 /** Rewrites LaTeX and prose arithmetic into plain `a * b = c` text; `<<...>>` annotations are removed. */
@@ -235,32 +271,57 @@ export function statedMatches(actual: number, stated: number, statedText: string
 
 const NUMBER_AT_START = /^\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(%?)/;
 
-/** Every `lhs = number` of one step, from annotations and from the text. */
+/**
+ * Every `lhs = number` of one step, from annotations and from the text. The list is cached for the
+ * shard with the step it was first asked for (a text is nearly always asked for at one step): it
+ * is shared, never change it or its computations.
+ */
 export function computations(stepText: string, step: number): Computation[] {
-  return stepComputations(stepText).map((c) => ({ ...c, step }));
+  return atStep(stepComputations(stepText), step);
 }
 
-const stepComputations = memoText((stepText: string): readonly Computation[] => {
+/** A text's readings (step 0) and the same placed at one step, made when first asked for. */
+interface Readings<T extends { step: number }> {
+  base: readonly T[];
+  step: number;
+  placed: T[] | null;
+}
+
+function atStep<T extends { step: number }>(r: Readings<T>, step: number): T[] {
+  if (r.placed !== null && r.step === step) return r.placed;
+  const placed = r.base.map((c) => ({ ...c, step }));
+  if (r.placed === null) {
+    r.placed = placed;
+    r.step = step;
+  }
+  return placed;
+}
+
+const readings = <T extends { step: number }>(base: readonly T[]): Readings<T> => ({ base, step: 0, placed: null });
+
+const stepComputations = memoText((stepText: string) => readings(computationsOf(stepText)));
+
+function computationsOf(stepText: string): readonly Computation[] {
   const step = 0;
   const out: Computation[] = [];
   const seen = new Set<string>();
-  const push = (lhs: { text: string; expr: Expr }, statedText: string, pct: boolean) => {
+  const push = (lhs: Suffix, statedText: string, pct: boolean) => {
     const stated = Number(statedText);
-    const candidates = pct ? [stated, stated / 100] : [stated];
-    const correct =
-      candidates.some((c) => statedMatches(lhs.expr.value, c, statedText)) ||
-      (pct && statedMatches(lhs.expr.value * 100, stated, statedText));
     const key = `${lhs.expr.operands.join(',')}|${lhs.expr.ops.join('')}|${stated}`;
     if (seen.has(key)) return;
     seen.add(key);
+    const actual = lhs.expr.value;
+    const correct =
+      statedMatches(actual, stated, statedText) ||
+      (pct && (statedMatches(actual, stated / 100, statedText) || statedMatches(actual * 100, stated, statedText)));
     out.push({
       step,
-      expr: lhs.text,
+      expr: tokensText(lhs.toks, lhs.from),
       operands: lhs.expr.operands,
       ops: lhs.expr.ops,
       tree: lhs.expr.tree,
       stated,
-      actual: lhs.expr.value,
+      actual,
       correct,
     });
   };
@@ -291,7 +352,7 @@ const stepComputations = memoText((stepText: string): readonly Computation[] => 
     }
   }
   return out;
-});
+}
 
 /** A number a step states, with where it stands in the step. */
 export interface Stated {
@@ -300,17 +361,25 @@ export interface Stated {
   index: number;
 }
 
-/** All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading order. */
+/**
+ * All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading
+ * order. Cached for the shard like `computations`: the list is shared, never change it.
+ */
 export function statedNumbers(stepText: string, step: number): Stated[] {
-  return stepNumbers(stepText).map((s) => ({ ...s, step }));
+  return atStep(stepNumbers(stepText), step);
 }
 
-const stepNumbers = memoText((stepText: string): readonly Stated[] => {
+/** `statedNumbers(stepText, 0)`, for readers of values and places only (no copy is placed at a step). */
+export function statedNumbersOf(stepText: string): readonly Stated[] {
+  return stepNumbers(stepText).base;
+}
+
+const stepNumbers = memoText((stepText: string) => {
   const text = normaliseMath(stepText);
   const out: Stated[] = [];
   for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g))
     out.push({ step: 0, value: Number(m[0]), index: m.index });
-  return out;
+  return readings(out);
 });
 
 /** Misstated arithmetic in a solution: steps where `lhs = stated` but `lhs` evaluates to something else. */
