@@ -63,16 +63,45 @@ function tokenize(s: string): Tok[] {
       continue;
     }
     i++;
-    if (c === 43 || c === 45 || c === 42 || c === 47 || c === 94) out.push({ k: 'op', v: s[i - 1]! });
-    else if (c === 37) out.push({ k: 'pct' });
-    else if (c === 40) out.push({ k: 'lp' });
-    else if (c === 41) out.push({ k: 'rp' });
-    else if (c === 36)
-      continue; // currency sign: not arithmetic
-    else out.push({ k: 'bad' });
+    if (c === 36) continue; // currency sign: not arithmetic
+    out.push(symbolToken(c));
   }
   return out;
 }
+
+/** The token of a character that is not a digit, space or `$` (shared: a token is never changed). */
+function symbolToken(c: number): Tok {
+  switch (c) {
+    case 43:
+      return PLUS;
+    case 45:
+      return MINUS;
+    case 42:
+      return TIMES;
+    case 47:
+      return DIVIDE;
+    case 94:
+      return POWER;
+    case 37:
+      return PCT;
+    case 40:
+      return LP;
+    case 41:
+      return RP;
+    default:
+      return BAD;
+  }
+}
+
+const PLUS: Tok = { k: 'op', v: '+' };
+const MINUS: Tok = { k: 'op', v: '-' };
+const TIMES: Tok = { k: 'op', v: '*' };
+const DIVIDE: Tok = { k: 'op', v: '/' };
+const POWER: Tok = { k: 'op', v: '^' };
+const PCT: Tok = { k: 'pct' };
+const LP: Tok = { k: 'lp' };
+const RP: Tok = { k: 'rp' };
+const BAD: Tok = { k: 'bad' };
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 /** `\s` of a pattern: ASCII spaces, and the Unicode ones the pattern knows. */
@@ -333,8 +362,8 @@ function computationsOf(stepText: string): readonly Computation[] {
     }
   const text = normaliseMath(stepText);
   if (!text.includes('=')) return out;
-  for (const run of text.matchAll(/[\d.()+\-*/^%=\s$]*=[\d.()+\-*/^%=\s$]*/g)) {
-    const parts = run[0].split('=');
+  for (const run of equationRuns(text)) {
+    const parts = run.split('=');
     for (let i = 0; i + 1 < parts.length; i++) {
       const lhs = expressionSuffix(parts[i]!);
       if (!lhs) continue;
@@ -353,6 +382,42 @@ function computationsOf(stepText: string): readonly Computation[] {
   }
   return out;
 }
+
+/**
+ * The matches of `/[\d.()+\-*\/^%=\s$]*=[\d.()+\-*\/^%=\s$]*\/g` in `text`, found from its `=` signs:
+ * each is a whole run of those characters that holds an `=`.
+ */
+function equationRuns(text: string): string[] {
+  const out: string[] = [];
+  const n = text.length;
+  let from = 0;
+  for (;;) {
+    const eq = text.indexOf('=', from);
+    if (eq < 0) return out;
+    let a = eq;
+    while (a > from && isRunChar(text.charCodeAt(a - 1))) a--;
+    let b = eq + 1;
+    while (b < n && isRunChar(text.charCodeAt(b))) b++;
+    out.push(text.slice(a, b));
+    from = b;
+  }
+}
+
+/** A character of `[\d.()+\-*\/^%=\s$]`. */
+const isRunChar = (c: number) =>
+  isDigit(c) ||
+  c === 46 ||
+  c === 40 ||
+  c === 41 ||
+  c === 43 ||
+  c === 45 ||
+  c === 42 ||
+  c === 47 ||
+  c === 94 ||
+  c === 37 ||
+  c === 61 ||
+  c === 36 ||
+  isSpace(c);
 
 /** A number a step states, with where it stands in the step. */
 export interface Stated {
