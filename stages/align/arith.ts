@@ -111,86 +111,97 @@ const SPACE = /\s/;
 
 /** Parses tokens[from..] completely as an expression; null when they do not form one. */
 function parseTokens(toks: Tok[], from: number): Expr | null {
-  let i = from;
-  const operands: number[] = [];
-  const ops: string[] = [];
-  const peek = () => toks[i];
-  const node = (op: Tree['op'], value: number, ...args: Tree[]): Tree => ({ op, value, args });
-  function primary(): Tree | null {
-    const t = peek();
+  const p = new Parser(toks, from);
+  const tree = p.sum();
+  if (tree === null || p.i !== toks.length || !Number.isFinite(tree.value)) return null;
+  return { value: tree.value, operands: p.operands, ops: p.ops, tree };
+}
+
+const node = (op: Tree['op'], value: number, args: Tree[]): Tree => ({ op, value, args });
+
+/** Recursive descent over tokens: sum of products of powers of primaries (one parser per attempt). */
+class Parser {
+  readonly operands: number[] = [];
+  readonly ops: string[] = [];
+  constructor(
+    private readonly toks: Tok[],
+    public i: number,
+  ) {}
+  private peek(): Tok | undefined {
+    return this.toks[this.i];
+  }
+  primary(): Tree | null {
+    const t = this.peek();
     if (!t) return null;
     if (t.k === 'num') {
-      i++;
-      operands.push(t.v);
-      if (peek()?.k === 'pct') {
-        i++;
-        return node(null, t.v / 100);
+      this.i++;
+      this.operands.push(t.v);
+      if (this.peek()?.k === 'pct') {
+        this.i++;
+        return node(null, t.v / 100, []);
       }
-      return node(null, t.v);
+      return node(null, t.v, []);
     }
     if (t.k === 'lp') {
-      i++;
-      const v = sum();
-      if (v === null || peek()?.k !== 'rp') return null;
-      i++;
+      this.i++;
+      const v = this.sum();
+      if (v === null || this.peek()?.k !== 'rp') return null;
+      this.i++;
       return v;
     }
     if (t.k === 'op' && t.v === '-') {
-      i++;
-      const v = primary();
-      return v === null ? null : node('neg', -v.value, v);
+      this.i++;
+      const v = this.primary();
+      return v === null ? null : node('neg', -v.value, [v]);
     }
     return null;
   }
-  function power(): Tree | null {
-    const b = primary();
+  power(): Tree | null {
+    const b = this.primary();
     if (b === null) return null;
-    const t = peek();
+    const t = this.peek();
     if (t?.k === 'op' && t.v === '^') {
-      i++;
-      ops.push('^');
-      const e = power();
-      return e === null ? null : node('^', b.value ** e.value, b, e);
+      this.i++;
+      this.ops.push('^');
+      const e = this.power();
+      return e === null ? null : node('^', b.value ** e.value, [b, e]);
     }
     return b;
   }
-  function product(): Tree | null {
-    let v = power();
+  product(): Tree | null {
+    let v = this.power();
     while (v !== null) {
-      const t = peek();
+      const t = this.peek();
       if (t?.k === 'op' && (t.v === '*' || t.v === '/')) {
-        i++;
-        ops.push(t.v);
-        const r = power();
+        this.i++;
+        this.ops.push(t.v);
+        const r = this.power();
         if (r === null) return null;
-        v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, v, r);
+        v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, [v, r]);
       } else if (t?.k === 'lp') {
         // implicit product: 2(3+4)
-        ops.push('*');
-        const r = power();
+        this.ops.push('*');
+        const r = this.power();
         if (r === null) return null;
-        v = node('*', v.value * r.value, v, r);
+        v = node('*', v.value * r.value, [v, r]);
       } else break;
     }
     return v;
   }
-  function sum(): Tree | null {
-    let v = product();
+  sum(): Tree | null {
+    let v = this.product();
     while (v !== null) {
-      const t = peek();
+      const t = this.peek();
       if (t?.k === 'op' && (t.v === '+' || t.v === '-')) {
-        i++;
-        ops.push(t.v);
-        const r = product();
+        this.i++;
+        this.ops.push(t.v);
+        const r = this.product();
         if (r === null) return null;
-        v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, v, r);
+        v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, [v, r]);
       } else break;
     }
     return v;
   }
-  const tree = sum();
-  if (tree === null || i !== toks.length || !Number.isFinite(tree.value)) return null;
-  return { value: tree.value, operands, ops, tree };
 }
 
 /** Evaluates an arithmetic expression (`+ - * / ^`, parentheses, `%`, `$`); null when it is not one. */
