@@ -168,7 +168,12 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
   const statedIn = steps.map(numbersInStep);
   steps.forEach((text, step) => {
     const comps = computations(text, step);
-    const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
+    // Each computation's operands, then its stated value (a loop: flatMap over spreads is most of this loop's time).
+    const inComps: number[] = [];
+    for (const c of comps) {
+      for (const o of c.operands) inComps.push(o);
+      inComps.push(c.stated);
+    }
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
     const norm = normaliseMath(text);
     for (const s of statedIn[step]!) {
@@ -208,8 +213,12 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
  * A step's digits and cardinal words as stated numbers (step 0: only value and index are read),
  * in reading order.
  */
-const numbersInStep = (text: string): readonly Stated[] =>
-  [...statedNumbersOf(text), ...wordNumbers(text, 0)].sort((a, b) => a.index - b.index);
+function numbersInStep(text: string): readonly Stated[] {
+  const digits = statedNumbersOf(text);
+  const words = wordNumbers(text, 0);
+  if (!words.length) return digits;
+  return [...digits, ...words].sort((a, b) => a.index - b.index);
+}
 
 const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
 
