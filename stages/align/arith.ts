@@ -37,105 +37,171 @@ export interface Computation {
 
 type Tok = { k: 'num'; v: number } | { k: 'op'; v: string } | { k: 'pct' } | { k: 'lp' } | { k: 'rp' } | { k: 'bad' };
 
+/**
+ * The tokens of `s`, scanned by hand as the sticky pattern
+ * `\s*(?:(\d+(?:\.\d+)?|\.\d+)|([+\-*\/^])|(%)|(\()|(\))|(\$)|(\S))` reads them: spaces skipped, a
+ * number (digits with an optional fraction, or a bare fraction), an operator, `%`, a parenthesis,
+ * a currency sign (dropped), else any other character as `bad`; trailing spaces end the scan.
+ */
 function tokenize(s: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+(?:\.\d+)?|\.\d+)|([+\-*/^])|(%)|(\()|(\))|(\$)|(\S))/y;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < s.length && (m = re.exec(s))) {
-    if (m[1] !== undefined) out.push({ k: 'num', v: Number(m[1]) });
-    else if (m[2] !== undefined) out.push({ k: 'op', v: m[2] });
-    else if (m[3] !== undefined) out.push({ k: 'pct' });
-    else if (m[4] !== undefined) out.push({ k: 'lp' });
-    else if (m[5] !== undefined) out.push({ k: 'rp' });
-    else if (m[6] !== undefined)
-      continue; // currency sign: not arithmetic
-    else if (m[7] !== undefined) out.push({ k: 'bad' });
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const c = s.charCodeAt(i);
+    if (isDigit(c) || (c === 46 && i + 1 < n && isDigit(s.charCodeAt(i + 1)))) {
+      const start = i;
+      while (i < n && isDigit(s.charCodeAt(i))) i++;
+      // `5.` is the number 5 followed by a bad `.`; `.5` and `5.25` are numbers.
+      if (i < n && s.charCodeAt(i) === 46 && i + 1 < n && isDigit(s.charCodeAt(i + 1))) {
+        i++;
+        while (i < n && isDigit(s.charCodeAt(i))) i++;
+      }
+      out.push({ k: 'num', v: Number(s.slice(start, i)) });
+      continue;
+    }
+    i++;
+    if (c === 36) continue; // currency sign: not arithmetic
+    out.push(symbolToken(c));
   }
   return out;
 }
 
+/** The token of a character that is not a digit, space or `$` (shared: a token is never changed). */
+function symbolToken(c: number): Tok {
+  switch (c) {
+    case 43:
+      return PLUS;
+    case 45:
+      return MINUS;
+    case 42:
+      return TIMES;
+    case 47:
+      return DIVIDE;
+    case 94:
+      return POWER;
+    case 37:
+      return PCT;
+    case 40:
+      return LP;
+    case 41:
+      return RP;
+    default:
+      return BAD;
+  }
+}
+
+const PLUS: Tok = { k: 'op', v: '+' };
+const MINUS: Tok = { k: 'op', v: '-' };
+const TIMES: Tok = { k: 'op', v: '*' };
+const DIVIDE: Tok = { k: 'op', v: '/' };
+const POWER: Tok = { k: 'op', v: '^' };
+const PCT: Tok = { k: 'pct' };
+const LP: Tok = { k: 'lp' };
+const RP: Tok = { k: 'rp' };
+const BAD: Tok = { k: 'bad' };
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** `\s` of a pattern: ASCII spaces, and the Unicode ones the pattern knows. */
+const isSpace = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || (c >= 128 && SPACE.test(String.fromCharCode(c))) || c === 160;
+const SPACE = /\s/;
+
 /** Parses tokens[from..] completely as an expression; null when they do not form one. */
 function parseTokens(toks: Tok[], from: number): Expr | null {
-  let i = from;
-  const operands: number[] = [];
-  const ops: string[] = [];
-  const peek = () => toks[i];
-  const node = (op: Tree['op'], value: number, ...args: Tree[]): Tree => ({ op, value, args });
-  function primary(): Tree | null {
-    const t = peek();
+  const p = new Parser(toks, from);
+  const tree = p.sum();
+  if (tree === null || p.i !== toks.length || !Number.isFinite(tree.value)) return null;
+  return { value: tree.value, operands: p.operands, ops: p.ops, tree };
+}
+
+const node = (op: Tree['op'], value: number, args: Tree[]): Tree => ({ op, value, args });
+
+/** Recursive descent over tokens: sum of products of powers of primaries (one parser per attempt). */
+class Parser {
+  readonly operands: number[] = [];
+  readonly ops: string[] = [];
+  constructor(
+    private readonly toks: Tok[],
+    public i: number,
+  ) {}
+  private peek(): Tok | undefined {
+    return this.toks[this.i];
+  }
+  primary(): Tree | null {
+    const t = this.peek();
     if (!t) return null;
     if (t.k === 'num') {
-      i++;
-      operands.push(t.v);
-      if (peek()?.k === 'pct') {
-        i++;
-        return node(null, t.v / 100);
+      this.i++;
+      this.operands.push(t.v);
+      if (this.peek()?.k === 'pct') {
+        this.i++;
+        return node(null, t.v / 100, []);
       }
-      return node(null, t.v);
+      return node(null, t.v, []);
     }
     if (t.k === 'lp') {
-      i++;
-      const v = sum();
-      if (v === null || peek()?.k !== 'rp') return null;
-      i++;
+      this.i++;
+      const v = this.sum();
+      if (v === null || this.peek()?.k !== 'rp') return null;
+      this.i++;
       return v;
     }
     if (t.k === 'op' && t.v === '-') {
-      i++;
-      const v = primary();
-      return v === null ? null : node('neg', -v.value, v);
+      this.i++;
+      const v = this.primary();
+      return v === null ? null : node('neg', -v.value, [v]);
     }
     return null;
   }
-  function power(): Tree | null {
-    const b = primary();
+  power(): Tree | null {
+    const b = this.primary();
     if (b === null) return null;
-    const t = peek();
+    const t = this.peek();
     if (t?.k === 'op' && t.v === '^') {
-      i++;
-      ops.push('^');
-      const e = power();
-      return e === null ? null : node('^', b.value ** e.value, b, e);
+      this.i++;
+      this.ops.push('^');
+      const e = this.power();
+      return e === null ? null : node('^', b.value ** e.value, [b, e]);
     }
     return b;
   }
-  function product(): Tree | null {
-    let v = power();
+  product(): Tree | null {
+    let v = this.power();
     while (v !== null) {
-      const t = peek();
+      const t = this.peek();
       if (t?.k === 'op' && (t.v === '*' || t.v === '/')) {
-        i++;
-        ops.push(t.v);
-        const r = power();
+        this.i++;
+        this.ops.push(t.v);
+        const r = this.power();
         if (r === null) return null;
-        v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, v, r);
+        v = node(t.v, t.v === '*' ? v.value * r.value : v.value / r.value, [v, r]);
       } else if (t?.k === 'lp') {
         // implicit product: 2(3+4)
-        ops.push('*');
-        const r = power();
+        this.ops.push('*');
+        const r = this.power();
         if (r === null) return null;
-        v = node('*', v.value * r.value, v, r);
+        v = node('*', v.value * r.value, [v, r]);
       } else break;
     }
     return v;
   }
-  function sum(): Tree | null {
-    let v = product();
+  sum(): Tree | null {
+    let v = this.product();
     while (v !== null) {
-      const t = peek();
+      const t = this.peek();
       if (t?.k === 'op' && (t.v === '+' || t.v === '-')) {
-        i++;
-        ops.push(t.v);
-        const r = product();
+        this.i++;
+        this.ops.push(t.v);
+        const r = this.product();
         if (r === null) return null;
-        v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, v, r);
+        v = node(t.v, t.v === '+' ? v.value + r.value : v.value - r.value, [v, r]);
       } else break;
     }
     return v;
   }
-  const tree = sum();
-  if (tree === null || i !== toks.length || !Number.isFinite(tree.value)) return null;
-  return { value: tree.value, operands, ops, tree };
 }
 
 /** Evaluates an arithmetic expression (`+ - * / ^`, parentheses, `%`, `$`); null when it is not one. */
@@ -144,21 +210,31 @@ export function evaluate(expr: string): Expr | null {
   return toks.length ? parseTokens(toks, 0) : null;
 }
 
+/** An expression read from the tail of a text: its tokens from `from` on (`tokensText` writes them). */
+interface Suffix {
+  toks: Tok[];
+  from: number;
+  expr: Expr;
+}
+
 /** The longest tail of `s` that is an expression with at least one operator. */
-function expressionSuffix(s: string): { text: string; expr: Expr } | null {
+function expressionSuffix(s: string): Suffix | null {
   const toks = tokenize(s);
   for (let from = 0; from < toks.length; from++) {
     const t = toks[from]!;
     if (t.k !== 'num' && t.k !== 'lp' && !(t.k === 'op' && t.v === '-')) continue;
     const e = parseTokens(toks, from);
-    if (e && e.ops.length > 0) return { text: tokensText(toks.slice(from)), expr: e };
+    if (e && e.ops.length > 0) return { toks, from, expr: e };
   }
   return null;
 }
 
-function tokensText(toks: Tok[]): string {
-  return toks
-    .map((t) =>
+/** The text of tokens `from..`, operands as numbers (`1.50` is `1.5`). */
+function tokensText(toks: Tok[], from: number): string {
+  let out = '';
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    out +=
       t.k === 'num'
         ? String(t.v)
         : t.k === 'op'
@@ -169,16 +245,24 @@ function tokensText(toks: Tok[]): string {
               ? '('
               : t.k === 'rp'
                 ? ')'
-                : '?',
-    )
-    .join('');
+                : '?';
+  }
+  return out;
 }
 
 /** Rewrites LaTeX and prose arithmetic into plain `a * b = c` text; `<<...>>` annotations are removed. */
-export const normaliseMath = memoText(normaliseMathOnce, 100_000);
+export function normaliseMath(text: string): string {
+  // Plain arithmetic (a `<<...>>` annotation's sides, mostly) is already normal: no rule below can
+  // match a text of digits, operators, parentheses, `%`, `$` and spaces alone.
+  return PLAIN_MATH.test(text) ? text : normaliseCached(text);
+}
+
+const PLAIN_MATH = /^[\d.+\-*/^()%$=\s]*$/;
+const normaliseCached = memoText(normaliseMathOnce, 100_000);
 
 const UNICODE_OPS = /[×∙·÷−–]/;
 const RESULT_WORDS = /gives|equals/i;
+const OPERATOR = /[+\-*/=]/;
 
 function normaliseMathOnce(text: string): string {
   // Each rewrite runs only when its text can be there (most steps have no LaTeX, no unicode
@@ -202,7 +286,7 @@ function normaliseMathOnce(text: string): string {
   if (s.includes('{') || s.includes('}')) s = s.replace(/[{}]/g, ' ');
   // A step's number in a heading or a reference ("Step 3:", "from step 2") is no quantity.
   if (/step/i.test(s)) s = s.replace(/\bstep\s+\d+\b/gi, ' ');
-  s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
+  if (s.includes('x') || s.includes('X')) s = s.replace(/(\d)\s*[xX]\s*(?=[$(\d])/g, '$1 * ');
   if (s.includes(',')) s = s.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
   // A result said in words: "1.08^5, which gives 1.469", "5 * 4 equals 20".
   if (RESULT_WORDS.test(s))
@@ -210,7 +294,7 @@ function normaliseMathOnce(text: string): string {
   // Prose between numbers and operators: "3 hours * $35/hour", "$105 (lost income) - $90".
   if (s.includes('/')) s = s.replace(/\/\s*[a-zA-Z]+(?![\s\d]*[=(\d$])/g, ' ');
   if (s.includes('(')) s = s.replace(/\(\s*[a-zA-Z][a-zA-Z' ]*\)/g, ' ');
-  s = s.replace(/(\d%?)\s+(?:[a-zA-Z']+\s+){1,2}(?=[+\-*/=]\s*[$(\d])/g, '$1 ');
+  if (OPERATOR.test(s)) s = s.replace(/(\d%?)\s+(?:[a-zA-Z']+\s+){1,2}(?=[+\-*/=]\s*[$(\d])/g, '$1 ');
   return s;
 }
 
@@ -227,43 +311,70 @@ export function statedMatches(actual: number, stated: number, statedText: string
 
 const NUMBER_AT_START = /^\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(%?)/;
 
-/** Every `lhs = number` of one step, from annotations and from the text. */
+/**
+ * Every `lhs = number` of one step, from annotations and from the text. The list is cached for the
+ * shard with the step it was first asked for (a text is nearly always asked for at one step): it
+ * is shared, never change it or its computations.
+ */
 export function computations(stepText: string, step: number): Computation[] {
-  return stepComputations(stepText).map((c) => ({ ...c, step }));
+  return atStep(stepComputations(stepText), step);
 }
 
-const stepComputations = memoText((stepText: string): readonly Computation[] => {
+/** A text's readings (step 0) and the same placed at one step, made when first asked for. */
+interface Readings<T extends { step: number }> {
+  base: readonly T[];
+  step: number;
+  placed: T[] | null;
+}
+
+function atStep<T extends { step: number }>(r: Readings<T>, step: number): T[] {
+  if (r.placed !== null && r.step === step) return r.placed;
+  const placed = r.base.map((c) => ({ ...c, step }));
+  if (r.placed === null) {
+    r.placed = placed;
+    r.step = step;
+  }
+  return placed;
+}
+
+const readings = <T extends { step: number }>(base: readonly T[]): Readings<T> => ({ base, step: 0, placed: null });
+
+const stepComputations = memoText((stepText: string) => readings(computationsOf(stepText)));
+
+function computationsOf(stepText: string): readonly Computation[] {
   const step = 0;
   const out: Computation[] = [];
   const seen = new Set<string>();
-  const push = (lhs: { text: string; expr: Expr }, statedText: string, pct: boolean) => {
+  const push = (lhs: Suffix, statedText: string, pct: boolean) => {
     const stated = Number(statedText);
-    const candidates = pct ? [stated, stated / 100] : [stated];
-    const correct =
-      candidates.some((c) => statedMatches(lhs.expr.value, c, statedText)) ||
-      (pct && statedMatches(lhs.expr.value * 100, stated, statedText));
     const key = `${lhs.expr.operands.join(',')}|${lhs.expr.ops.join('')}|${stated}`;
     if (seen.has(key)) return;
     seen.add(key);
+    const actual = lhs.expr.value;
+    const correct =
+      statedMatches(actual, stated, statedText) ||
+      (pct && (statedMatches(actual, stated / 100, statedText) || statedMatches(actual * 100, stated, statedText)));
     out.push({
       step,
-      expr: lhs.text,
+      expr: tokensText(lhs.toks, lhs.from),
       operands: lhs.expr.operands,
       ops: lhs.expr.ops,
       tree: lhs.expr.tree,
       stated,
-      actual: lhs.expr.value,
+      actual,
       correct,
     });
   };
-  for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
-    const lhs = expressionSuffix(normaliseMath(m[1]!));
-    const rhs = NUMBER_AT_START.exec(normaliseMath(m[2]!).replace(/(\d),(?=\d{3})/g, '$1'));
-    if (lhs && rhs) push(lhs, rhs[1]!, rhs[2] === '%');
-  }
+  if (stepText.includes('<<'))
+    for (const m of stepText.matchAll(/<<([^<>=]*)=([^<>]*)>>/g)) {
+      const lhs = expressionSuffix(normaliseMath(m[1]!));
+      const rhs = NUMBER_AT_START.exec(normaliseMath(m[2]!).replace(/(\d),(?=\d{3})/g, '$1'));
+      if (lhs && rhs) push(lhs, rhs[1]!, rhs[2] === '%');
+    }
   const text = normaliseMath(stepText);
-  for (const run of text.matchAll(/[\d.()+\-*/^%=\s$]*=[\d.()+\-*/^%=\s$]*/g)) {
-    const parts = run[0].split('=');
+  if (!text.includes('=')) return out;
+  for (const run of equationRuns(text)) {
+    const parts = run.split('=');
     for (let i = 0; i + 1 < parts.length; i++) {
       const lhs = expressionSuffix(parts[i]!);
       if (!lhs) continue;
@@ -281,7 +392,43 @@ const stepComputations = memoText((stepText: string): readonly Computation[] => 
     }
   }
   return out;
-});
+}
+
+/**
+ * The matches of `/[\d.()+\-*\/^%=\s$]*=[\d.()+\-*\/^%=\s$]*\/g` in `text`, found from its `=` signs:
+ * each is a whole run of those characters that holds an `=`.
+ */
+function equationRuns(text: string): string[] {
+  const out: string[] = [];
+  const n = text.length;
+  let from = 0;
+  for (;;) {
+    const eq = text.indexOf('=', from);
+    if (eq < 0) return out;
+    let a = eq;
+    while (a > from && isRunChar(text.charCodeAt(a - 1))) a--;
+    let b = eq + 1;
+    while (b < n && isRunChar(text.charCodeAt(b))) b++;
+    out.push(text.slice(a, b));
+    from = b;
+  }
+}
+
+/** A character of `[\d.()+\-*\/^%=\s$]`. */
+const isRunChar = (c: number) =>
+  isDigit(c) ||
+  c === 46 ||
+  c === 40 ||
+  c === 41 ||
+  c === 43 ||
+  c === 45 ||
+  c === 42 ||
+  c === 47 ||
+  c === 94 ||
+  c === 37 ||
+  c === 61 ||
+  c === 36 ||
+  isSpace(c);
 
 /** A number a step states, with where it stands in the step. */
 export interface Stated {
@@ -290,17 +437,25 @@ export interface Stated {
   index: number;
 }
 
-/** All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading order. */
+/**
+ * All numbers stated in a step (after annotations are dropped and LaTeX normalised), in reading
+ * order. Cached for the shard like `computations`: the list is shared, never change it.
+ */
 export function statedNumbers(stepText: string, step: number): Stated[] {
-  return stepNumbers(stepText).map((s) => ({ ...s, step }));
+  return atStep(stepNumbers(stepText), step);
 }
 
-const stepNumbers = memoText((stepText: string): readonly Stated[] => {
+/** `statedNumbers(stepText, 0)`, for readers of values and places only (no copy is placed at a step). */
+export function statedNumbersOf(stepText: string): readonly Stated[] {
+  return stepNumbers(stepText).base;
+}
+
+const stepNumbers = memoText((stepText: string) => {
   const text = normaliseMath(stepText);
   const out: Stated[] = [];
   for (const m of text.matchAll(/(?<![\w.])-?\d+(?:\.\d+)?/g))
     out.push({ step: 0, value: Number(m[0]), index: m.index });
-  return out;
+  return readings(out);
 });
 
 /** Misstated arithmetic in a solution: steps where `lhs = stated` but `lhs` evaluates to something else. */

@@ -41,7 +41,7 @@ export function carriedValues(
     seen.add(i);
     const c = comps[i]!;
     if (!c.correct) continue;
-    for (const v of facts.implied[i] ?? []) if (!has(values, v)) values.push(v);
+    for (const v of facts.impliedOf(i)) if (!has(values, v)) values.push(v);
     for (const o of c.operands) {
       if (!has(values, o)) values.push(o);
       // The latest earlier computation that states this operand produced it.
@@ -77,7 +77,7 @@ export function keepCarried(
   const direct = new Set(finalParents);
   const fc = carried.finalComp;
   const at = facts.comps.indexOf(fc);
-  const last = fc.correct ? [...fc.operands, ...(facts.implied[at] ?? []), ...(facts.leaves[at] ?? [])] : [];
+  const last = fc.correct ? [...fc.operands, ...facts.impliedOf(at), ...facts.leavesOf(at)] : [];
   return answers.map((a) => {
     if (a.answer === null) return a;
     const v = numericValue(a.answer);

@@ -6,43 +6,99 @@
  */
 import type { ArsNode, NodeAnswer } from '../../schemas/index.ts';
 import { answerText, numericValue } from './units.ts';
-import { computations, normaliseMath, sameValue, statedNumbers, type Computation, type Stated } from './arith.ts';
+import {
+  computations,
+  normaliseMath,
+  sameValue,
+  statedNumbers,
+  type Computation,
+  type Stated,
+  type Tree,
+} from './arith.ts';
+import { memoText } from '../lib/memo.ts';
 import { expanders, impliedValues, leafValues, restsOn } from './implied.ts';
 import { goldValues } from './rootcause.ts';
 
-/** What alignment reads from a path once: its computations and stated numbers, step by step. */
+/**
+ * What alignment reads from a path once: its computations and stated numbers, step by step. The
+ * per-computation readings are worked out when first asked for (`impliedOf`, `leavesOf`,
+ * `restsOf`; most are never needed) and kept; `implied`, `leaves` and `rests` list them all.
+ */
 export interface PathFacts {
   comps: Computation[];
   stated: Stated[];
-  /** Numbers given in the problem text (the `F` node's question). */
+  /** Numbers given in the problem text (the `F` node's question). Shared by the paths of a problem: never change it. */
   given: number[];
   steps: number;
   /** The text of every step (units are read from it). */
   texts: readonly string[];
   /** Per computation (same order as `comps`): the values it implies without stating them (`impliedValues`). */
-  implied: number[][];
+  readonly implied: number[][];
   /** Per computation: its terms (or factors) with earlier same-kind results written out (`leafValues`). */
-  leaves: number[][];
+  readonly leaves: number[][];
   /** Per computation: the values it rests on, back through earlier computations (`restsOn`). */
-  rests: number[][];
+  readonly rests: number[][];
+  /** `implied[i]`, computed once when first asked for. */
+  impliedOf(i: number): number[];
+  /** `leaves[i]`, computed once when first asked for. */
+  leavesOf(i: number): number[];
+  /** `rests[i]`, computed once when first asked for. */
+  restsOf(i: number): number[];
+}
+
+class Facts implements PathFacts {
+  private readonly expand: ((v: number) => Tree | null)[];
+  private readonly impliedAt: (number[] | undefined)[];
+  private readonly leavesAt: (number[] | undefined)[];
+  private readonly restsAt: (number[] | undefined)[];
+  constructor(
+    readonly comps: Computation[],
+    readonly stated: Stated[],
+    readonly given: number[],
+    readonly steps: number,
+    readonly texts: readonly string[],
+  ) {
+    this.expand = expanders(comps, given);
+    this.impliedAt = new Array<number[] | undefined>(comps.length);
+    this.leavesAt = new Array<number[] | undefined>(comps.length);
+    this.restsAt = new Array<number[] | undefined>(comps.length);
+  }
+  impliedOf(i: number): number[] {
+    return (this.impliedAt[i] ??= impliedValues(this.comps[i]!.tree, this.expand[i]));
+  }
+  leavesOf(i: number): number[] {
+    return (this.leavesAt[i] ??= leafValues(this.comps[i]!.tree, this.expand[i]));
+  }
+  restsOf(i: number): number[] {
+    return (this.restsAt[i] ??= restsOn(this.comps, i));
+  }
+  get implied(): number[][] {
+    return this.comps.map((_, i) => this.impliedOf(i));
+  }
+  get leaves(): number[][] {
+    return this.comps.map((_, i) => this.leavesOf(i));
+  }
+  get rests(): number[][] {
+    return this.comps.map((_, i) => this.restsOf(i));
+  }
 }
 
 /** Reads the computations and numbers of every step. */
 export function pathFacts(steps: readonly string[], question: string): PathFacts {
-  const comps = steps.flatMap((s, i) => computations(s, i));
-  const given = [...normaliseMath(question).matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
-  const expand = expanders(comps, given);
-  return {
-    comps,
-    stated: steps.flatMap((s, i) => statedNumbers(s, i)),
-    given,
-    steps: steps.length,
-    texts: steps,
-    implied: comps.map((c, i) => impliedValues(c.tree, expand[i])),
-    leaves: comps.map((c, i) => leafValues(c.tree, expand[i])),
-    rests: comps.map((_, i) => restsOn(comps, i)),
-  };
+  // Loops, not flatMap (which was most of this function's own time): the same lists in the same order.
+  const comps: Computation[] = [];
+  const stated: Stated[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    for (const c of computations(steps[i]!, i)) comps.push(c);
+    for (const x of statedNumbers(steps[i]!, i)) stated.push(x);
+  }
+  return new Facts(comps, stated, givenNumbers(question), steps.length, steps);
 }
+
+/** The numbers of a question as alignment reads them, cached for the shard (every path of a problem asks). */
+const givenNumbers = memoText((question: string): number[] =>
+  [...normaliseMath(question).matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Number(m[0])),
+);
 
 const fmt = (n: number) => String(Number(n.toPrecision(12)));
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
@@ -74,11 +130,16 @@ export function alignNodes(
   );
   const used = new Set<Computation>();
   const index = new Map(facts.comps.map((c, i) => [c, i]));
-  const implied = (c: Computation) => facts.implied[index.get(c)!] ?? [];
-  const rests = (c: Computation) => facts.rests[index.get(c)!] ?? [];
+  const implied = (c: Computation) => facts.impliedOf(index.get(c)!);
+  const rests = (c: Computation) => facts.restsOf(index.get(c)!);
   const got = new Map<string, { value: number; step: number }>();
   const answers: NodeAnswer[] = [];
   const rules: MatchRule[] = [];
+  /** Whether a node answered so far has value `o`. */
+  const gotValue = (o: number) => {
+    for (const v of got.values()) if (sameValue(v.value, o)) return true;
+    return false;
+  };
   const take = (n: ArsNode, value: number | null, step: number | null, rule: MatchRule) => {
     if (value !== null && step !== null) got.set(n.node_id, { value, step });
     const text = step === null ? undefined : facts.texts[step];
@@ -174,7 +235,7 @@ export function alignNodes(
           !used.has(c) &&
           c.step >= prev &&
           c.operands.some((o) => has(facts.given, o)) &&
-          c.operands.every((o) => has(facts.given, o) || ![...got.values()].some((v) => sameValue(v.value, o))) &&
+          c.operands.every((o) => has(facts.given, o) || !gotValue(o)) &&
           !has(allGold, c.stated),
       );
       if (c) {

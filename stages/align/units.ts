@@ -8,11 +8,13 @@ import type { AnswerSpec } from '../../schemas/index.ts';
 import { parseNumber } from '../lib/equivalence/index.ts';
 import { parseUnit, plainUnit, readQuantity } from '../lib/equivalence/units.ts';
 import { sameValue } from './arith.ts';
+import { memoText } from '../lib/memo.ts';
 
-/** The number an answer holds: a plain number, or the number of a quantity as written (`6.67 m/s` → 6.67). */
-export function numericValue(answer: string): number | null {
-  return parseNumber(answer) ?? readQuantity(answer)?.num.value ?? null;
-}
+/** The number an answer holds: a plain number, or the number of a quantity as written (`6.67 m/s` → 6.67). Cached for the shard. */
+export const numericValue: (answer: string) => number | null = memoText(
+  (answer: string) => parseNumber(answer) ?? readQuantity(answer)?.num.value ?? null,
+  50_000,
+);
 
 const fmt = (n: number) => String(Number(n.toPrecision(12)));
 

@@ -5,7 +5,7 @@
  * same computations and stated numbers as alignment (`arith.ts`).
  */
 import { memoText } from '../lib/memo.ts';
-import { computations, normaliseMath, sameValue, statedNumbers, type Stated } from './arith.ts';
+import { computations, normaliseMath, sameValue, statedNumbersOf, type Stated } from './arith.ts';
 
 /**
  * One value of a path. `given`: a number of the question (step -1); `computed`: the result of an
@@ -105,9 +105,20 @@ function numbersOf(question: string): number[] {
     if (m[2] !== undefined) out.push(Number(m[2]), a / Number(m[2]));
     if (m[3] !== undefined) out.push(a / 100);
   }
-  for (const m of question.toLowerCase().matchAll(/[a-z]+/g)) out.push(...(WORDS[m[0]] ?? []));
+  for (const m of question.toLowerCase().matchAll(WORD_RUN)) out.push(...(WORDS[m[0]] ?? []));
   return out;
 }
+
+/**
+ * The letter runs of a lowercased text that `WORDS[run]` can answer, whole (not inside a longer
+ * run): the same runs, in the same order, that `/[a-z]+/g` yields with an entry, without matching
+ * every word. `constructor` is the one lowercase run an object's prototype answers; it is kept so
+ * the lookup sees exactly what it saw when every run was looked up.
+ */
+const WORD_RUN = new RegExp(
+  `(?<![a-z])(?:${[...Object.keys(WORDS), 'constructor'].sort((a, b) => b.length - a.length).join('|')})(?![a-z])`,
+  'g',
+);
 
 const has = (xs: readonly number[], v: number) => xs.some((x) => sameValue(x, v));
 
@@ -117,6 +128,18 @@ export function oneOp(a: number, b: number): number[] {
   if (b !== 0) out.push(a / b);
   if (a !== 0) out.push(b / a);
   return out;
+}
+
+/** `has(oneOp(a, b), v)` without building the list (it runs for every pair of recent values). */
+function oneOpGives(a: number, b: number, v: number): boolean {
+  return (
+    sameValue(a + b, v) ||
+    sameValue(a * b, v) ||
+    sameValue(a - b, v) ||
+    sameValue(b - a, v) ||
+    (b !== 0 && sameValue(a / b, v)) ||
+    (a !== 0 && sameValue(b / a, v))
+  );
 }
 
 /**
@@ -142,12 +165,15 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
     return undefined;
   };
   // Digits and cardinal words, in reading order (both indexed in the normalised text).
-  const statedIn = steps.map((s, i) =>
-    [...statedNumbers(s, i), ...wordNumbers(s, i)].sort((a, b) => a.index - b.index),
-  );
+  const statedIn = steps.map(numbersInStep);
   steps.forEach((text, step) => {
     const comps = computations(text, step);
-    const inComps = comps.flatMap((c) => [...c.operands, c.stated]);
+    // Each computation's operands, then its stated value (a loop: flatMap over spreads is most of this loop's time).
+    const inComps: number[] = [];
+    for (const c of comps) {
+      for (const o of c.operands) inComps.push(o);
+      inComps.push(c.stated);
+    }
     // Numbers the step states outside its computations: restated, derived in prose, or introduced.
     const norm = normaliseMath(text);
     for (const s of statedIn[step]!) {
@@ -160,7 +186,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       let pair: [number, number] | null = null;
       for (let j = recent.length - 1; j > 0 && !pair; j--)
         for (let i = j - 1; i >= 0 && !pair; i--)
-          if (has(oneOp(recent[i]!.value, recent[j]!.value), s.value)) pair = [recent[i]!.id, recent[j]!.id];
+          if (oneOpGives(recent[i]!.value, recent[j]!.value, s.value)) pair = [recent[i]!.id, recent[j]!.id];
       if (pair) add({ step, value: s.value, kind: 'derived', operands: pair, correct: true });
       else add({ step, value: s.value, kind: 'stated', operands: [], correct: true });
     }
@@ -168,14 +194,7 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
       const operands = c.operands.map((v) => {
         const src = latest(v);
         if (src) return src.id;
-        const first = statedIn.findIndex(
-          (xs, k) =>
-            k <= step &&
-            has(
-              xs.map((x) => x.value),
-              v,
-            ),
-        );
+        const first = statedIn.findIndex((xs, k) => k <= step && xs.some((x) => sameValue(x.value, v)));
         return add({
           step: first >= 0 ? first : step,
           value: v,
@@ -190,7 +209,26 @@ export function buildValueGraph(steps: readonly string[], question: string): Val
   return { nodes };
 }
 
+/**
+ * A step's digits and cardinal words as stated numbers (step 0: only value and index are read),
+ * in reading order.
+ */
+function numbersInStep(text: string): readonly Stated[] {
+  const digits = statedNumbersOf(text);
+  const words = wordNumbers(text, 0);
+  if (!words.length) return digits;
+  return [...digits, ...words].sort((a, b) => a.index - b.index);
+}
+
 const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/**
+ * A cardinal as a whole word: the runs `/(?<![\w-])([a-z]+)(?![\w-])/g` yields that are in
+ * `CARDINALS`, without matching every word.
+ */
+const CARDINAL_WORD = new RegExp(`(?<![\\w-])(${CARDINALS.join('|')})(?![\\w-])`, 'g');
+const CARDINAL_WORD_ANY_CASE = new RegExp(CARDINAL_WORD.source, 'gi');
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * The quantities a step writes as a cardinal word ("three times a year"), as stated numbers: a
@@ -198,10 +236,11 @@ const CARDINALS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nin
  */
 function wordNumbers(text: string, step: number): Stated[] {
   const out: Stated[] = [];
-  for (const m of normaliseMath(text)
-    .toLowerCase()
-    .matchAll(/(?<![\w-])([a-z]+)(?![\w-])/g)) {
-    const k = CARDINALS.indexOf(m[1]!);
+  const norm = normaliseMath(text);
+  // An ASCII text lowercases letter for letter: its cardinals are found in it, case ignored, at the same places.
+  const ascii = !NON_ASCII.test(norm);
+  for (const m of (ascii ? norm : norm.toLowerCase()).matchAll(ascii ? CARDINAL_WORD_ANY_CASE : CARDINAL_WORD)) {
+    const k = CARDINALS.indexOf(ascii ? m[1]!.toLowerCase() : m[1]!);
     if (k >= 0) out.push({ step, value: k + 2, index: m.index });
   }
   return out;

@@ -1,6 +1,7 @@
 /** @module stages/lib/equivalence/numbers  Reading written numbers and comparing them, exactly or within a relative tolerance. */
 import { cleanLatex } from './normalize.ts';
 import { type Rat, fromDecimal, div, add, relClose, ratEq, toNumber, rat } from './rational.ts';
+import { memoText } from '../memo.ts';
 
 /** A number as written: its value, exact rational when known, and how it was written. */
 export interface Num {
@@ -64,8 +65,18 @@ function fraction(
   return { value: toNumber(r), exact: r, percent, exactForm: true, decimals: 0, sig: 0 };
 }
 
-/** Reads a number as written (see `parseNumber`), keeping how it was written; null when it is not one. */
+/**
+ * Reads a number as written (see `parseNumber`), keeping how it was written; null when it is not
+ * one. Cached for the shard (the same answers are read again and again): the result is shared,
+ * never change it.
+ */
 export function readNumber(input: string): Num | null {
+  return input.length > 400 ? readNumberOnce(input) : readCached(input);
+}
+
+const readCached = memoText(readNumberOnce, 50_000);
+
+function readNumberOnce(input: string): Num | null {
   let s = input.trim();
   if (s.length > 200) return null;
   if (/[\\{]|[^\x20-\x7e]/.test(s)) s = cleanLatex(s);
