@@ -113,6 +113,7 @@ export const configSchema = strict({
     sft_per_problem: dflt(intMin(0), 2),
     pairs_per_problem: dflt(intMin(0), 4),
     keep_after_ffs: dflt(t.bool(), false),
+    /** Rows of a published Parquet part at most; a part also stops at 32 MB of its rows' JSON (large rows: step pairs). */
     rows_per_part: dflt(intMin(1), 100_000),
     /** Which FFS evidence may cut step pairs and stepwise rows (TRACE.md `ffs_evidence`). */
     cut_evidence: dflt(setOf(t.enum(FFS_EVIDENCE), 1), ['arithmetic', 'node'] as (typeof FFS_EVIDENCE)[number][]),
@@ -142,7 +143,7 @@ export const configSchema = strict({
     thread_min_problems: dflt(intMin(0), 500),
     /**
      * DuckDB's buffer pool. DuckDB reads Parquet inputs and writes the published parts, one part
-     * (about `emit.rows_per_part` rows) sorted at a time; work past the limit spills to
+     * (about `emit.rows_per_part` rows, 32 MB of JSON at most) sorted at a time; work past the limit spills to
      * `duckdb_temp_directory`. 512MB holds a part of 100k rows: measured on 1M imported paths, the
      * run's peak RSS is 1,343 MiB with it against 1,530 MiB with 2GB, in the same time. DuckDB's own
      * default (80% of RAM) would claim memory the V8 heap and the model server then cannot get.

@@ -15,7 +15,7 @@
  * lists and one fingerprint per problem.
  */
 import { releaseHeap } from './heap.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -80,6 +80,13 @@ const SNAPSHOTS = 'snapshots';
 
 /** The largest state row publish reads (16 MiB, DuckDB's default). */
 const MAX_ROW_BYTES = 16 << 20;
+/**
+ * JSON bytes of state rows a published part holds at most, besides `emit.rows_per_part` rows:
+ * DuckDB sorts one part at a time and holds more than its memory limit for large rows (at 1M
+ * paths, parts of 96k step pairs, 138 MB of JSON, took the run's peak RSS to 1.55-1.70 GB; parts
+ * of 32 MB, 1.09-1.20 GB in the same publish time).
+ */
+const PART_BYTES = 32 << 20;
 
 /** The snapshot `latest` names, or null. */
 export async function latestSnapshot(runDir: string): Promise<SnapshotInfo | null> {
@@ -134,7 +141,7 @@ async function segmentFiles(
 }
 
 /** One shard's segments of a table, and how many live rows they hold. */
-type ShardSegments = { shard: string; rows: number; files: SegmentFiles; problems: string[] };
+export type ShardSegments = { shard: string; rows: number; bytes: number; files: SegmentFiles; problems: string[] };
 
 /**
  * Per table, each shard's segments (in shard order) for several tables of one writer, in one pass
@@ -153,6 +160,7 @@ async function segmentIndex(
       const files: SegmentFiles = { full: [], partial: [] };
       const ids: string[] = [];
       let rows = 0;
+      let bytes = 0;
       for (const seg of rec.tables[table] ?? []) {
         const file = state.segmentPath(dirName ?? table, rec.shard, seg);
         // A segment lists the problems that have rows in it.
@@ -160,23 +168,29 @@ async function segmentIndex(
         if (problems.length === 0) continue;
         for (const p of problems) ids.push(p);
         rows += Math.round((seg.live * problems.length) / seg.problems.length);
+        bytes += Math.round((fileSize(file) * problems.length) / Math.max(1, seg.written));
         if (problems.length === seg.written) files.full.push(file);
         else files.partial.push({ file, problems });
       }
-      if (files.full.length || files.partial.length) out[table]!.push({ shard: rec.shard, rows, files, problems: ids });
+      if (files.full.length || files.partial.length)
+        out[table]!.push({ shard: rec.shard, rows, bytes, files, problems: ids });
     }
   }
   return out;
 }
 
 /** Consecutive shards grouped into parts of about `rows` live rows each (a shard is never split). */
-function partsOf(shards: readonly ShardSegments[], rows: number): (SegmentFiles & { problems: string[] })[] {
-  const parts: (SegmentFiles & { problems: string[] })[] = [];
-  let cur: (SegmentFiles & { problems: string[] }) | null = null;
+export function partsOf(
+  shards: readonly ShardSegments[],
+  rows: number,
+  bytes = PART_BYTES,
+): (SegmentFiles & { problems: string[]; bytes: number })[] {
+  const parts: (SegmentFiles & { problems: string[]; bytes: number })[] = [];
+  let cur: (SegmentFiles & { problems: string[]; bytes: number }) | null = null;
   let n = 0;
   for (const s of shards) {
-    if (!cur || n >= rows) {
-      cur = { full: [], partial: [], problems: [] };
+    if (!cur || n >= rows || cur.bytes >= bytes) {
+      cur = { full: [], partial: [], problems: [], bytes: 0 };
       parts.push(cur);
       n = 0;
     }
@@ -184,9 +198,19 @@ function partsOf(shards: readonly ShardSegments[], rows: number): (SegmentFiles 
     cur.partial.push(...s.files.partial);
     for (const p of s.problems) cur.problems.push(p);
     n += s.rows;
+    cur.bytes += s.bytes;
   }
   return parts;
 }
+
+/** Bytes of a state file (0 when it is gone). */
+const fileSize = (file: string) => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
 
 /** A SELECT over the live rows of JSON-lines segments, typed by a table declaration. */
 async function liveRows(
@@ -313,6 +337,7 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       PARTS_VERSION,
       textOnly,
       perPart,
+      PART_BYTES,
       input.datasets.map((d) => [d.name, (STATE_TABLES[d.name] as unknown as Table<Shape>).shape]),
     ]);
     // Parts are reused only from a parent written the same way.
@@ -337,22 +362,23 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       const same = (p: string) => now[p] !== undefined && now[p] === then[p];
       const old = reuse?.datasets[d.name] ?? [];
       let kept = old.filter((part) => part.rows > 0 && idsOf(part).every(same));
-      const small = kept.filter((part) => part.rows < perPart / 2);
+      const small = kept.filter((part) => part.rows < perPart / 2 && (part.bytes ?? 0) < PART_BYTES / 2);
       if (small.length >= MAX_SMALL_PARTS) kept = kept.filter((part) => !small.includes(part));
       const dropped = old.filter((part) => !kept.includes(part));
       // Rows to write: new and changed problems, and the unchanged ones of parts not kept.
       const write = new Set(Object.keys(now).filter((p) => !same(p)));
       for (const part of dropped) for (const p of idsOf(part)) if (now[p] !== undefined) write.add(p);
       const segs = (await segmentIndex(input.state, d.writer, [d.name], undefined, write))[d.name]!;
-      // One part per group of consecutive shards (about emit.rows_per_part rows), sorted within
-      // the part: the order is fixed by the rows alone, and a sort never holds more than one part.
+      // One part per group of consecutive shards (about emit.rows_per_part rows, or PART_BYTES of
+      // JSON when rows are large), sorted within the part: the order is fixed by the rows alone,
+      // and a sort never holds more than one part.
       const sources: string[] = [];
-      const held: string[][] = [];
+      const held: { problems: string[]; bytes: number }[] = [];
       for (const [i, part] of partsOf(segs, perPart).entries()) {
         const select = await liveRows(store, table, part, `${d.name}_${i}`);
         if (!select) continue;
         sources.push(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM (${select}) ORDER BY ${order.join(', ')}`);
-        held.push(part.problems);
+        held.push(part);
       }
       if (sources.length === 0 && kept.length === 0)
         sources.push(`SELECT ${cols.map((c) => `CAST(NULL AS ${table.shape[c]!.sql}) AS "${c}"`).join(', ')} LIMIT 0`);
@@ -364,7 +390,12 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
       const made: PartInfo[] = [];
       for (const [i, f] of written.entries()) {
         const n = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(f)})`);
-        made.push({ file: f.slice(dir.length + 1), rows: n[0]!.n, problems: (held[i] ?? []).sort().join('\n') });
+        made.push({
+          file: f.slice(dir.length + 1),
+          rows: n[0]!.n,
+          bytes: held[i]?.bytes ?? 0,
+          problems: (held[i]?.problems ?? []).sort().join('\n'),
+        });
       }
       wroteRows += made.reduce((k, part) => k + part.rows, 0);
       const parts = [...kept, ...made].sort((a, b) => partNumber(a.file) - partNumber(b.file));
@@ -423,6 +454,8 @@ export async function publish(input: PublishInput, now = new Date()): Promise<Sn
 interface PartInfo {
   file: string;
   rows: number;
+  /** JSON bytes of the state rows it was written from (PART_BYTES bounds them); absent in parts of earlier versions. */
+  bytes?: number;
   /** Its problem ids, one a line (one string: a million-path run holds a few, not a million). */
   problems: string;
 }

@@ -58,6 +58,8 @@ export interface Executor {
    * or more, and runs a smaller group in this thread.
    */
   prepare?(work: () => Promise<number>, min: number, group: string): Promise<void>;
+  /** Whether CPU groups run on threads of their own now (the main thread waits on them). */
+  readonly threads?: boolean;
   /**
    * After a group of CPU stages: its threads' garbage can go (they are idle until the next
    * group); after the `last` one, the threads themselves (the run stages after it, the report,
@@ -169,8 +171,14 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   // The reader's garbage goes before the workers fill their heaps.
   releaseHeap();
   let superseded = read.superseded;
-  // Run stages load their libraries now, while this thread mostly waits on the workers.
-  if (!o.dryRun) for (const s of o.stages) if (s.kind === 'run' && s.warm) void s.warm().catch(() => undefined);
+  // Stages load their libraries once this thread will mostly wait: on a model stage's requests
+  // (and then the problem stages this thread computes too), or on the worker threads.
+  let warmed = o.dryRun ?? false;
+  const warm = (problemStages: boolean) => {
+    if (warmed) return;
+    warmed = true;
+    for (const s of o.stages) if (s.warm && (s.kind === 'run' || problemStages)) void s.warm().catch(() => undefined);
+  };
   if (o.only && !o.stages.some((s) => s.name === o.only)) {
     throw new Error(`no stage named ${o.only}; stages are ${o.stages.map((s) => s.name).join(', ')}`);
   }
@@ -218,6 +226,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
         group,
       );
     }
+    if (g.kind === 'io') warm(!(o.executor.threads ?? false));
+    else if (o.executor.threads) warm(false);
     const results = new Map<string, JobResult[]>();
     for (const st of stages) results.set(st.name, []);
     // Each finished shard's records are read for the totals while the workers run the next shards
@@ -618,6 +628,10 @@ export class LocalExecutor implements Executor {
             (min === 0 ? ' (engine.thread_min_problems: 0)' : ` (${min} or more problems to compute)`),
         );
     }
+  }
+
+  get threads(): boolean {
+    return this.threaded;
   }
 
   async settle(last: boolean): Promise<void> {

@@ -6,6 +6,7 @@
 import type { ArsNode, PathRow } from '../../schemas/index.ts';
 import type { AlignedRow, StateReject } from '../../schemas/state.ts';
 import { rowsOf, type ProblemStage } from '../lib/stage.ts';
+import { warmUp } from '../lib/equivalence/index.ts';
 
 const alignedRow = (p: PathRow, by: AlignedRow['aligned_by']): AlignedRow => ({
   problem_id: p.problem_id,
@@ -30,6 +31,8 @@ export const alignStage: ProblemStage = {
   reads: ['ars_nodes', 'imported_paths', 'paths'],
   writes: ['aligned'],
   cpu: true,
+  // The unit and LaTeX engines, built once in a thread (about 0.1 s), in a later turn of its event loop.
+  warm: () => new Promise<void>((done) => setImmediate(() => done(warmUp()))),
   models: (c) => (c.align.mode === 'extractor' ? ['extractor'] : []),
   config: (c) =>
     c.align.mode === 'numeric'

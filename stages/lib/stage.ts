@@ -70,6 +70,12 @@ export interface ProblemStage {
   items?: readonly StateTableName[];
   /** Work the engine may run in worker threads (no shared state) whenever `models` names none under the config. */
   cpu: boolean;
+  /**
+   * Builds what `run` needs in the thread that will run it (engines its code builds on first
+   * use), called once while the main thread waits (on a model stage's requests) when the stage
+   * will run in the main thread; a failure here is ignored (`run` meets it again).
+   */
+  warm?(): Promise<unknown>;
   /** Models the stage needs under this config (none: it never asks). */
   models?(config: Config): readonly ModelRole[];
   /** False when, under this config, the stage writes nothing by design (generate without a model): it is handed bundles without rows; default true. */
@@ -138,8 +144,8 @@ export interface RunStage {
   /** Returns its result (kept in the state, handed to later stages as a global) and files to publish. */
   run(input: RunInput): Promise<{ result: unknown; files: Record<string, string>; stats: Record<string, unknown> }>;
   /**
-   * Loads what `run` will need (libraries), called once the inputs are read, while the main
-   * thread waits on the worker threads; a failure here is ignored (`run` meets it again).
+   * Loads what `run` will need (libraries), called once while the main thread waits (on the
+   * worker threads, or on a model stage's requests); a failure here is ignored (`run` meets it again).
    */
   warm?(): Promise<unknown>;
 }
