@@ -105,18 +105,20 @@ function numbersOf(question: string): number[] {
     if (m[2] !== undefined) out.push(Number(m[2]), a / Number(m[2]));
     if (m[3] !== undefined) out.push(a / 100);
   }
-  for (const m of question.toLowerCase().matchAll(WORD_RUN)) out.push(...(WORDS[m[0]] ?? []));
+  for (const m of question.toLowerCase().matchAll(WORD_RUN)) if (Object.hasOwn(WORDS, m[0])) out.push(...WORDS[m[0]]!);
   return out;
 }
 
 /**
- * The letter runs of a lowercased text that `WORDS[run]` can answer, whole (not inside a longer
- * run): the same runs, in the same order, that `/[a-z]+/g` yields with an entry, without matching
- * every word. `constructor` is the one lowercase run an object's prototype answers; it is kept so
- * the lookup sees exactly what it saw when every run was looked up.
+ * The letter runs of a lowercased text that `WORDS` has, whole (not inside a longer run): the
+ * same runs, in the same order, that `/[a-z]+/g` yields with an entry, without matching every
+ * word. (A run such as `constructor` is no entry: the lookup asks `Object.hasOwn`, never the
+ * object's prototype.)
  */
 const WORD_RUN = new RegExp(
-  `(?<![a-z])(?:${[...Object.keys(WORDS), 'constructor'].sort((a, b) => b.length - a.length).join('|')})(?![a-z])`,
+  `(?<![a-z])(?:${Object.keys(WORDS)
+    .sort((a, b) => b.length - a.length)
+    .join('|')})(?![a-z])`,
   'g',
 );
 

@@ -16,6 +16,8 @@ describe('questionNumbers', () => {
     [Q, [7, 5, 5, 3]],
     ['She sold 2/5 of 4000 gallons at 20% off.', [2, 5, 0.4, 4000, 20, 0.2]],
     ['A dozen eggs and half a loaf, twice a week.', [12, 0.5, 2, 2]],
+    // Words an object's prototype answers are no number words (they used to throw).
+    ['The constructor built two houses; toString and valueOf are not numbers.', [2]],
   ])('%s', (q, want) => {
     expect(questionNumbers(q)).toEqual(want);
   });
