@@ -1,8 +1,11 @@
-import { describe, it, expect } from 'vitest';
+import { beforeAll, describe, it, expect } from 'vitest';
 import { Limiter } from '../../pipeline/io/client/limits.ts';
-import { backoffMs, parseDuration, retryAfter, classify } from '../../pipeline/io/client/retry.ts';
+import { backoffMs, parseDuration, retryAfter, classify, loadSdk } from '../../pipeline/io/client/retry.ts';
 import { Accounting, estimateTokens } from '../../pipeline/io/client/accounting.ts';
 import { APIConnectionTimeoutError, APIError } from 'openai';
+
+// The client loads openai with its first request; `classify` knows its error classes from then on.
+beforeAll(() => loadSdk());
 
 const startTimes = async (lim: Limiter, n: number, est = 1) => {
   const t0 = Date.now();
