@@ -60,22 +60,18 @@ export function bestPoint(
   target: number,
   minReliable: number,
 ): GridPoint | null {
-  const at = suffixSums(counts, d);
   let best: (GridPoint & { hit: number; precision: number }) | null = null;
-  for (const [i, tau_pc] of counts.grid.entries())
-    for (const [j, tau_gc] of counts.grid.entries())
-      for (const [l, tau_fa] of counts.fa_grid.entries()) {
-        const { n_reliable, hit } = at(i, j, l);
-        if (n_reliable < minReliable || wilson(hit, n_reliable)[0] < target) continue;
-        const precision = hit / n_reliable;
-        const better =
-          !best ||
-          hit > best.hit ||
-          (hit === best.hit &&
-            (precision > best.precision ||
-              (precision === best.precision && tau_pc + tau_gc + tau_fa > best.tau_pc + best.tau_gc + best.tau_fa)));
-        if (better) best = { tau_pc, tau_gc, tau_fa, hit, precision };
-      }
+  for (const { tau_pc, tau_gc, tau_fa, n_reliable, hit } of gridPoints(counts, d)) {
+    if (n_reliable < minReliable || wilson(hit, n_reliable)[0] < target) continue;
+    const precision = hit / n_reliable;
+    const better =
+      !best ||
+      hit > best.hit ||
+      (hit === best.hit &&
+        (precision > best.precision ||
+          (precision === best.precision && tau_pc + tau_gc + tau_fa > best.tau_pc + best.tau_gc + best.tau_fa)));
+    if (better) best = { tau_pc, tau_gc, tau_fa, hit, precision };
+  }
   return best && { tau_pc: best.tau_pc, tau_gc: best.tau_gc, tau_fa: best.tau_fa };
 }
 
@@ -86,23 +82,29 @@ export function bestPoint(
  * point has `minReliable` paths.
  */
 export function closestPoint(counts: CalibrationCounts, d: DomainCounts, minReliable: number): GridPoint | null {
-  const at = suffixSums(counts, d);
   let best: (GridPoint & { hit: number; lower: number }) | null = null;
+  for (const { tau_pc, tau_gc, tau_fa, n_reliable, hit } of gridPoints(counts, d)) {
+    if (n_reliable < minReliable) continue;
+    const lower = wilson(hit, n_reliable)[0];
+    const better =
+      !best ||
+      lower > best.lower ||
+      (lower === best.lower &&
+        (hit > best.hit || (hit === best.hit && tau_pc + tau_gc + tau_fa > best.tau_pc + best.tau_gc + best.tau_fa)));
+    if (better) best = { tau_pc, tau_gc, tau_fa, hit, lower };
+  }
+  return best && { tau_pc: best.tau_pc, tau_gc: best.tau_gc, tau_fa: best.tau_fa };
+}
+
+/** Every point of the grids (tau_pc, tau_gc and tau_fa in grid order) with a domain's reliable and reliable-correct paths there. */
+function* gridPoints(
+  counts: CalibrationCounts,
+  d: DomainCounts,
+): Generator<GridPoint & { n_reliable: number; hit: number }> {
+  const at = suffixSums(counts, d);
   for (const [i, tau_pc] of counts.grid.entries())
     for (const [j, tau_gc] of counts.grid.entries())
-      for (const [l, tau_fa] of counts.fa_grid.entries()) {
-        const { n_reliable, hit } = at(i, j, l);
-        if (n_reliable < minReliable) continue;
-        const lower = wilson(hit, n_reliable)[0];
-        const better =
-          !best ||
-          lower > best.lower ||
-          (lower === best.lower &&
-            (hit > best.hit ||
-              (hit === best.hit && tau_pc + tau_gc + tau_fa > best.tau_pc + best.tau_gc + best.tau_fa)));
-        if (better) best = { tau_pc, tau_gc, tau_fa, hit, lower };
-      }
-  return best && { tau_pc: best.tau_pc, tau_gc: best.tau_gc, tau_fa: best.tau_fa };
+      for (const [l, tau_fa] of counts.fa_grid.entries()) yield { tau_pc, tau_gc, tau_fa, ...at(i, j, l) };
 }
 
 /** Reliable and reliable-correct paths of a domain at one grid point (which must be on the counts' grids). */
