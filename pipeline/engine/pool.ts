@@ -101,21 +101,17 @@ export class WorkerPool {
    * group's shards left in a worker's heap is gone before the next group fills it.
    */
   async collect(): Promise<void> {
+    // Every worker held at once, so each gets one message.
     const workers = await Promise.all(this.all.map(() => this.acquire()));
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const id = this.next++;
-            this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
-            w.postMessage({ id, release: true });
-          }),
-      ),
-    );
+    await Promise.all(workers.map((w) => this.post(w, { release: true })));
   }
 
   private async send<T>(msg: object): Promise<T> {
-    const w = await this.acquire();
+    return this.post<T>(await this.acquire(), msg);
+  }
+
+  /** Sends a message to a worker it holds; the reply settles the promise and frees the worker. */
+  private post<T>(w: Worker, msg: object): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: never) => void, reject });

@@ -179,17 +179,16 @@ async function segmentIndex(
   return out;
 }
 
-/** Consecutive shards grouped into parts of about `rows` live rows each (a shard is never split). */
-export function partsOf(
-  shards: readonly ShardSegments[],
-  rows: number,
-  bytes = PART_BYTES,
-): (SegmentFiles & { problems: string[]; bytes: number })[] {
-  const parts: (SegmentFiles & { problems: string[]; bytes: number })[] = [];
-  let cur: (SegmentFiles & { problems: string[]; bytes: number }) | null = null;
+/** The segments one published part is written from, the problems they hold and their JSON bytes. */
+type PartSources = SegmentFiles & { problems: string[]; bytes: number };
+
+/** Consecutive shards grouped into parts of about `rows` live rows each, or PART_BYTES of JSON (a shard is never split). */
+export function partsOf(shards: readonly ShardSegments[], rows: number): PartSources[] {
+  const parts: PartSources[] = [];
+  let cur: PartSources | null = null;
   let n = 0;
   for (const s of shards) {
-    if (!cur || n >= rows || cur.bytes >= bytes) {
+    if (!cur || n >= rows || cur.bytes >= PART_BYTES) {
       cur = { full: [], partial: [], problems: [], bytes: 0 };
       parts.push(cur);
       n = 0;

@@ -67,10 +67,10 @@ export interface RunOptions {
 export const SIMULATION_NOTE =
   'SIMULATION: the model endpoint of this run was the bundled tracepipe simulator (tracepipe sim serve), not a model. Its paths and every dataset built from them are synthetic, for demos and tests.';
 
-/** Codes of rejects that are failed requests (not replies the pipeline could not use). */
 /** Input bytes from which a first run starts its worker threads before reading (about a thousand problems). */
 const FIRST_RUN_THREAD_BYTES = 1 << 20;
 
+/** Codes of rejects that are failed requests (not replies the pipeline could not use). */
 const REQUEST_FAILURE = /^(http_\d+|http_error|timeout|connection|malformed_response)$/;
 
 /** Runs (or resumes, or plans) the pipeline for a config. Only `main` handles errors and exits. */

@@ -125,74 +125,43 @@ export class RunState {
    */
   async record(stage: string, shard: string): Promise<ShardRecord | null> {
     const file = this.recordFile(stage, shard);
-    const id = recordId(file);
-    if (id === null) return null;
     const hit = this.parsed.get(file);
-    if (hit?.id === id) return hit.rec;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return null;
-    }
+    // A record in the cache: only the head of its file is read, to tell whether it is still current.
+    if (hit && recordId(file) === hit.id) return hit.rec;
+    let text = readText(file);
     let rec = parseRecord(text);
     // A digest that fails may be a write in progress in another process (a dry run beside a run): once more.
-    if (rec === undefined) rec = parseRecord(readText(file));
+    if (rec === undefined) rec = parseRecord((text = readText(file)));
     if (!rec) return null;
-    if (hit) {
-      this.parsedBytes -= hit.bytes;
-      this.parsed.delete(file);
-    }
-    if (this.parsedBytes + text.length <= RECORD_CACHE_BYTES) {
-      this.parsed.set(file, { id, bytes: text.length, rec });
-      this.parsedBytes += text.length;
-    }
+    const id = text.startsWith(SUM_HEAD) ? text.slice(0, SUM_HEAD.length + SUM_LEN) : recordId(file);
+    if (id !== null) this.remember(file, id, text.length, rec);
     return rec;
   }
 
-  /** Folders this process made (each is made once). */
-  private readonly made = new Set<string>();
-
-  /**
-   * State files are written synchronously: they are small and many, and each asynchronous call is
-   * a round trip through libuv's four threads, which the main thread and both workers share
-   * (measured: most of a worker's time on a re-run was that wait). This one writes a file under a
-   * name nothing reads yet (a new segment), making its folder once.
-   */
-  private writeNew(file: string, text: string): void {
-    const dir = dirname(file);
-    if (!this.made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.made.add(dir);
-    }
-    try {
-      writeFileSync(file, text, { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(file, text, { flag: 'wx' });
-    }
-  }
-
-  /** Writes a record (after its segments) in place, behind the digest that `record` checks. */
-  async writeRecord(rec: ShardRecord): Promise<void> {
-    const file = this.recordFile(rec.stage, rec.shard);
-    const text = recordText(rec);
-    const dir = dirname(file);
-    if (!this.made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.made.add(dir);
-    }
-    overwrite(file, text);
+  /** Keeps a parsed record in the cache (in place of the file's earlier one), while the cache has room. */
+  private remember(file: string, id: string, bytes: number, rec: ShardRecord): void {
     const old = this.parsed.get(file);
     if (old) {
       this.parsedBytes -= old.bytes;
       this.parsed.delete(file);
     }
-    if (this.parsedBytes + text.length <= RECORD_CACHE_BYTES) {
-      this.parsed.set(file, { id: text.slice(0, SUM_HEAD.length + SUM_LEN), bytes: text.length, rec });
-      this.parsedBytes += text.length;
+    if (this.parsedBytes + bytes <= RECORD_CACHE_BYTES) {
+      this.parsed.set(file, { id, bytes, rec });
+      this.parsedBytes += bytes;
     }
+  }
+
+  /**
+   * Writes a record (after its segments) in place, behind the digest that `record` checks. State
+   * files are written synchronously: they are small and many, and each asynchronous call is a
+   * round trip through libuv's four threads, which the main thread and both workers share
+   * (measured: most of a worker's time on a re-run was that wait).
+   */
+  async writeRecord(rec: ShardRecord): Promise<void> {
+    const file = this.recordFile(rec.stage, rec.shard);
+    const text = recordText(rec);
+    inFolder(file, () => overwrite(file, text));
+    this.remember(file, text.slice(0, SUM_HEAD.length + SUM_LEN), text.length, rec);
   }
 
   /** Removes a stage's record of a shard (the shard has no problems any more). */
@@ -211,10 +180,11 @@ export class RunState {
     const problems = [...new Set(rows.map((r) => r.problem_id))];
     const chunks: string[] = [];
     for (const r of rows) chunks.push(JSON.stringify(r));
-    // A fresh name no record lists yet: written in place, without the rename of `writeAtomic`. A
-    // record lists the file only after this returns, and a killed write leaves an unlisted file
-    // that the garbage collection deletes.
-    this.writeNew(join(this.tableDir(table, shard), file), chunks.length ? `${chunks.join('\n')}\n` : '');
+    // A fresh name no record lists yet, written once and never renamed: a record lists the file
+    // only after this returns, and a killed write leaves an unlisted file that the garbage
+    // collection deletes.
+    const path = join(this.tableDir(table, shard), file);
+    inFolder(path, () => writeFileSync(path, chunks.length ? `${chunks.join('\n')}\n` : '', { flag: 'wx' }));
     return {
       file,
       rows: rows.length,
@@ -417,6 +387,17 @@ function recordId(file: string): string | null {
   }
 }
 
+/** Runs a write of `file`; where its folder does not exist yet, makes it and writes again. */
+function inFolder(file: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dirname(file), { recursive: true });
+    write();
+  }
+}
+
 const readText = (file: string): string => {
   try {
     return readFileSync(file, 'utf8');
@@ -436,14 +417,7 @@ function overwrite(file: string, text: string): void {
     fd = openSync(file, 'r+');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    try {
-      fd = openSync(file, 'w');
-    } catch (e2) {
-      // The folder went (a test or a user removed the state while this process knew it).
-      if ((e2 as NodeJS.ErrnoException).code !== 'ENOENT') throw e2;
-      mkdirSync(dirname(file), { recursive: true });
-      fd = openSync(file, 'w');
-    }
+    fd = openSync(file, 'w');
   }
   try {
     for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at, at);

@@ -69,17 +69,20 @@ const threaded = (config: Config, state: RunState, partBytes: number, asked: Rea
     },
   });
 
+/** The test inputs read by one thread into `one`, and an empty state `split` for a threaded read of them. */
+async function twoReads() {
+  const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
+  const config = await inputs(dir);
+  const one = new RunState(join(dir, 'one'));
+  const serial = await readInputs(SOURCE, config, one, nodeFiles(), { runId: 'r', log: quiet });
+  return { dir, config, one, serial, split: new RunState(join(dir, 'split')), asked: [] as ReadRequest[] };
+}
+
 const summary = (r: ReadResult) => ({ rows: r.rows, problems: r.problems, changed: r.changed, rejects: r.rejects });
 
 describe('reading inputs in threads of their own', () => {
   it('writes the rows, order, fingerprints and rejects of one thread reading them all', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
-    const config = await inputs(dir);
-    const files = nodeFiles();
-    const one = new RunState(join(dir, 'one'));
-    const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
-    const asked: ReadRequest[] = [];
-    const split = new RunState(join(dir, 'split'));
+    const { config, one, serial, split, asked } = await twoReads();
     // Parts larger than either input: one task for each (inputs under a quarter of it would be read here).
     const parallel = await threaded(config, split, 20_000, asked);
     // Largest input first.
@@ -99,13 +102,7 @@ describe('reading inputs in threads of their own', () => {
   });
 
   it('reads large inputs in byte ranges on several threads, with the rows, line numbers and default path ids of one reader', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tracepipe-read-'));
-    const config = await inputs(dir);
-    const files = nodeFiles();
-    const one = new RunState(join(dir, 'one'));
-    const serial = await readInputs(SOURCE, config, one, files, { runId: 'r', log: quiet });
-    const asked: ReadRequest[] = [];
-    const split = new RunState(join(dir, 'split'));
+    const { config, one, serial, split, asked } = await twoReads();
     const parallel = await threaded(config, split, 700, asked);
     const parts = asked.map((req) => `${req.only}:${req.part?.index}/${req.part?.of}`);
     // Both inputs in parts (about 700 bytes each).
@@ -124,7 +121,7 @@ describe('reading inputs in threads of their own', () => {
       runId: 'r',
       shard,
       globals: {},
-      files,
+      files: nodeFiles(),
       log: quiet,
     } as never);
     expect((out.rows.imported_paths as { path_id: string }[]).map((p) => p.path_id)).toEqual(['p3/0', 'p3/1', 'p3/2']);
