@@ -22,6 +22,7 @@ import type { RawItem } from '../../schemas/state.ts';
 import type { InputSource } from '../../stages/lib/stage.ts';
 import type { FilePart, FilesPort, Log } from '../../stages/lib/ports.ts';
 import type { RunState, SegmentRef, ShardRecord } from '../io/state.ts';
+import { linesBuffer } from '../io/lines.ts';
 import { READ } from './job.ts';
 import { shardFingerprint, shardIds, shardOf } from './shards.ts';
 
@@ -74,10 +75,10 @@ const blockFor = (shards: number) => Math.max(4096, Math.min(1 << 16, Math.floor
 /** Hands the buffered lines to the stream; waits only when the stream holds four blocks not yet on disk. */
 async function flush(b: Bucket): Promise<void> {
   if (b.buf.length === 0) return;
-  const text = `${b.buf.join('\n')}\n`;
+  const bytes = linesBuffer(b.buf);
   b.buf = [];
   b.bytes = 0;
-  if (!b.out.write(text)) await once(b.out, 'drain');
+  if (!b.out.write(bytes)) await once(b.out, 'drain');
 }
 
 /**

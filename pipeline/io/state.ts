@@ -30,6 +30,7 @@ import { mkdir, readdir, rename, rm, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { hash, randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { linesBuffer } from './lines.ts';
 import { mapLimit } from '../../stages/lib/pool.ts';
 
 /** One segment file of a table on one shard, and the problems whose rows in it are still live. */
@@ -184,7 +185,8 @@ export class RunState {
     // only after this returns, and a killed write leaves an unlisted file that the garbage
     // collection deletes.
     const path = join(this.tableDir(table, shard), file);
-    inFolder(path, () => writeFileSync(path, chunks.length ? `${chunks.join('\n')}\n` : '', { flag: 'wx' }));
+    const bytes = linesBuffer(chunks);
+    inFolder(path, () => writeFileSync(path, bytes, { flag: 'wx' }));
     return {
       file,
       rows: rows.length,
@@ -214,13 +216,15 @@ export class RunState {
     for (const seg of segments) {
       const live = new Set(only ? seg.problems.filter((p) => only.has(p)) : seg.problems);
       if (live.size === 0) continue;
-      const text = readFileSync(this.segmentPath(table, shard, seg), 'utf8');
+      // Lines are cut on the bytes and decoded one by one: one line beyond Latin-1 would make a
+      // decoded whole file a two-byte string, which every later slice and parse pays for.
+      const buf = readFileSync(this.segmentPath(table, shard, seg));
       let at = 0;
-      while (at < text.length) {
-        let end = text.indexOf('\n', at);
-        if (end < 0) end = text.length;
+      while (at < buf.length) {
+        let end = buf.indexOf(0x0a, at);
+        if (end < 0) end = buf.length;
         if (end > at) {
-          const row = JSON.parse(text.slice(at, end)) as T;
+          const row = JSON.parse(buf.toString('utf8', at, end)) as T;
           if (live.has(row.problem_id)) out.push(row);
         }
         at = end + 1;
