@@ -8,7 +8,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynth } from '../../../sim/synth.ts';
-import { allPublishedRows, DATASETS, requireBuilt, serveSim, simRunConfig, tracepipe, type Sim } from './helpers.ts';
+import {
+  allPublishedRows,
+  DATASETS,
+  publishedRows,
+  requireBuilt,
+  serveSim,
+  simRunConfig,
+  tracepipe,
+  type Sim,
+} from './helpers.ts';
 
 let dir: string;
 let sim: Sim;
@@ -18,7 +27,17 @@ beforeAll(async () => {
   requireBuilt();
   dir = await mkdtemp(join(tmpdir(), 'tp-thirds-'));
   await writeSynth(join(dir, 'bank.jsonl'), { n: 90, seed: 8 });
-  lines = (await readFile(join(dir, 'bank.jsonl'), 'utf8')).trim().split('\n');
+  // Every third question carries characters beyond Latin-1 (a curly quote, an astral emoji): the
+  // state files between stages hold them as UTF-8 bytes, and the published rows keep them exactly.
+  lines = (await readFile(join(dir, 'bank.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l, i) => {
+      if (i % 3 !== 0) return l;
+      const p = JSON.parse(l) as { question: string };
+      return JSON.stringify({ ...p, question: `${p.question} (Kim’s note 🙂)` });
+    });
+  await writeFile(join(dir, 'bank.jsonl'), `${lines.join('\n')}\n`);
   sim = await serveSim(['--problems', join(dir, 'bank.jsonl')]);
 }, 60_000);
 afterAll(async () => {
@@ -47,6 +66,20 @@ describe('incremental runs', () => {
     for (const d of DATASETS) {
       expect(a[d]!.length, d).toBeGreaterThan(0);
       expect(b[d], d).toEqual(a[d]);
+    }
+    // The questions beyond Latin-1 come out byte for byte, in both runs.
+    const marked = lines
+      .map((l) => JSON.parse(l) as { problem_id: string; question: string })
+      .filter((_, i) => i % 3 === 0);
+    for (const run of ['one', 'thirds']) {
+      const got = new Map(
+        (await publishedRows(join(dir, 'runs', run, 'latest'), 'process_eval', ['problem_id', 'problem']))
+          .map((r) => JSON.parse(r) as { problem_id: string; problem: string })
+          .map((r) => [r.problem_id, r.problem]),
+      );
+      const seen = marked.filter((p) => got.has(p.problem_id));
+      expect(seen.length, run).toBeGreaterThan(10);
+      for (const p of seen) expect(got.get(p.problem_id), `${run} ${p.problem_id}`).toBe(p.question);
     }
     const calA = JSON.parse(await readFile(join(dir, 'runs', 'one', 'latest', 'calibration.json'), 'utf8'));
     const calB = JSON.parse(await readFile(join(dir, 'runs', 'thirds', 'latest', 'calibration.json'), 'utf8'));
