@@ -81,6 +81,8 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   const lock = await acquireLock(runDir, opts.command ?? 'tracepipe run', log);
   const stateDir = join(runDir, 'state');
   const state = new RunState(stateDir);
+  // This process holds the lock: its cached records are current but for the jobs run elsewhere.
+  if (!opts.dryRun) state.trust();
   const drain = opts.signal ?? new AbortController().signal;
   const abort = opts.abort ?? new AbortController().signal;
   const runId =

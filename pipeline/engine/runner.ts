@@ -266,12 +266,16 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
             io,
           };
           try {
-            for (const r of await o.executor.run(job)) {
+            const rs = await o.executor.run(job);
+            // The job may have run in another thread or process: its records are read again from their files.
+            for (const st of job.stages) o.state.forget(st, shard);
+            for (const r of rs) {
               results.get(r.stage)!.push(r);
               superseded += r.superseded ?? 0;
               gather(r);
             }
           } catch (e) {
+            for (const st of job.stages) o.state.forget(st, shard);
             failure ??= e as Error;
           }
         }

@@ -87,8 +87,26 @@ export class RunState {
    */
   private readonly parsed = new Map<string, { id: string; bytes: number; rec: ShardRecord }>();
   private parsedBytes = 0;
+  /** Whether a cached record counts as current without a look at its file (see `trust`). */
+  private trusting = false;
+  /** Record files a job that ran elsewhere may have rewritten since they were cached (see `forget`). */
+  private readonly doubted = new Set<string>();
 
   constructor(readonly dir: string) {}
+
+  /**
+   * From now on a cached record counts as current without reading its file's head. Only for the
+   * holder of the run's lock: records then change only through this object, or through the jobs
+   * it hands to worker threads and processes, whose records it `forget`s as each job ends.
+   */
+  trust(): void {
+    this.trusting = true;
+  }
+
+  /** A job that ran in another thread or process may have rewritten this record: the next read checks its file. */
+  forget(stage: string, shard: string): void {
+    if (this.trusting) this.doubted.add(this.recordFile(stage, shard));
+  }
 
   private recordFile(stage: string, shard: string): string {
     return join(this.dir, 'records', stage, `${shard}.json`);
@@ -127,8 +145,13 @@ export class RunState {
   async record(stage: string, shard: string): Promise<ShardRecord | null> {
     const file = this.recordFile(stage, shard);
     const hit = this.parsed.get(file);
-    // A record in the cache: only the head of its file is read, to tell whether it is still current.
-    if (hit && recordId(file) === hit.id) return hit.rec;
+    // A record in the cache: current as it is for the lock's holder, unless a job elsewhere may
+    // have written it; else only the head of its file is read, to tell whether it is still current.
+    if (hit && this.trusting && !this.doubted.has(file)) return hit.rec;
+    if (hit && recordId(file) === hit.id) {
+      this.doubted.delete(file);
+      return hit.rec;
+    }
     let text = readText(file);
     let rec = parseRecord(text);
     // A digest that fails may be a write in progress in another process (a dry run beside a run): once more.
@@ -141,6 +164,7 @@ export class RunState {
 
   /** Keeps a parsed record in the cache (in place of the file's earlier one), while the cache has room. */
   private remember(file: string, id: string, bytes: number, rec: ShardRecord): void {
+    this.doubted.delete(file);
     const old = this.parsed.get(file);
     if (old) {
       this.parsedBytes -= old.bytes;
@@ -167,7 +191,14 @@ export class RunState {
 
   /** Removes a stage's record of a shard (the shard has no problems any more). */
   async dropRecord(stage: string, shard: string): Promise<void> {
-    rmSync(this.recordFile(stage, shard), { force: true });
+    const file = this.recordFile(stage, shard);
+    const old = this.parsed.get(file);
+    if (old) {
+      this.parsedBytes -= old.bytes;
+      this.parsed.delete(file);
+    }
+    this.doubted.delete(file);
+    rmSync(file, { force: true });
   }
 
   /** Writes rows as a new segment of `table` on `shard`; the caller lists it in the next record. */

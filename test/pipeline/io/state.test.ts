@@ -45,6 +45,37 @@ describe('RunState.records', () => {
   });
 });
 
+describe('RunState.trust (the holder of the run lock)', () => {
+  it('takes its cached records as current without their files, until it forgets the ones a job elsewhere wrote; drops go from the cache', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
+    const main = new RunState(dir);
+    const worker = new RunState(dir);
+    await main.writeRecord(rec('s00', 'a'));
+    await worker.writeRecord(rec('s01', 'b'));
+    main.trust();
+    expect((await main.record('align', 's01'))?.fingerprint).toBe('b');
+    // A job on a worker thread rewrites both: the trusting state answers from its cache...
+    await worker.writeRecord(rec('s00', 'c'));
+    await worker.writeRecord(rec('s01', 'd'));
+    expect((await main.record('align', 's00'))?.fingerprint).toBe('a');
+    expect((await main.record('align', 's01'))?.fingerprint).toBe('b');
+    // ...until the runner forgets the job's records as it ends: then the files are read again.
+    main.forget('align', 's00');
+    expect((await main.record('align', 's00'))?.fingerprint).toBe('c');
+    expect((await main.record('align', 's01'))?.fingerprint).toBe('b');
+    main.forget('align', 's01');
+    expect([...(await main.records('align')).values()].map((r) => r.fingerprint)).toEqual(['c', 'd']);
+    // Its own writes and drops keep the cache true.
+    await main.writeRecord(rec('s00', 'e'));
+    expect((await main.record('align', 's00'))?.fingerprint).toBe('e');
+    await main.dropRecord('align', 's00');
+    expect(await main.record('align', 's00')).toBeNull();
+    // A state that does not trust (a worker's) sees every write at once, as before.
+    await main.writeRecord(rec('s01', 'f'));
+    expect((await worker.record('align', 's01'))?.fingerprint).toBe('f');
+  });
+});
+
 describe('RunState record files', () => {
   const file = (shard: string) => join(dir, 'records', 'align', `${shard}.json`);
 
