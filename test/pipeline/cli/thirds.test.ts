@@ -44,8 +44,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const config = (name: string, input: string) =>
-  simRunConfig(dir, name, input, sim.url, { generate: { k: 4, seed: 3 }, engine: { shards: 8 } });
+const config = (name: string, input: string, engine: Record<string, unknown> = {}) =>
+  simRunConfig(dir, name, input, sim.url, { generate: { k: 4, seed: 3 }, engine: { shards: 8, ...engine } });
 
 describe('incremental runs', () => {
   it('three runs over the problems in thirds publish the rows of one run over all of them', async () => {
@@ -84,5 +84,21 @@ describe('incremental runs', () => {
     const calA = JSON.parse(await readFile(join(dir, 'runs', 'one', 'latest', 'calibration.json'), 'utf8'));
     const calB = JSON.parse(await readFile(join(dir, 'runs', 'thirds', 'latest', 'calibration.json'), 'utf8'));
     expect(calB).toEqual(calA);
+  }, 300_000);
+
+  it('the same when the re-runs compute on worker threads: records the main thread read before a job rewrote them are read again', async () => {
+    // With one changed problem enough to start the threads, the main thread reads a shard's
+    // records to count the work, then a worker rewrites them; the next stages must see the new ones.
+    const part = join(dir, 'part-threads.jsonl');
+    const cfg = await config('thirds-threads', part, { thread_min_problems: 1, workers: 2 });
+    for (const upTo of [30, 60, 90]) {
+      await writeFile(part, `${lines.slice(0, upTo).join('\n')}\n`);
+      const r = await tracepipe(['run', '--config', cfg]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr, 'the chains ran on worker threads').toMatch(/worker threads start/);
+    }
+    const a = await allPublishedRows(join(dir, 'runs', 'one'));
+    const b = await allPublishedRows(join(dir, 'runs', 'thirds-threads'));
+    for (const d of DATASETS) expect(b[d], d).toEqual(a[d]);
   }, 300_000);
 });
