@@ -266,16 +266,14 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
             io,
           };
           try {
-            const rs = await o.executor.run(job);
             // The job may have run in another thread or process: its records are read again from their files.
-            for (const st of job.stages) o.state.forget(st, shard);
+            const rs = await o.executor.run(job).finally(() => job.stages.forEach((st) => o.state.forget(st, shard)));
             for (const r of rs) {
               results.get(r.stage)!.push(r);
               superseded += r.superseded ?? 0;
               gather(r);
             }
           } catch (e) {
-            for (const st of job.stages) o.state.forget(st, shard);
             failure ??= e as Error;
           }
         }

@@ -164,12 +164,7 @@ export class RunState {
 
   /** Keeps a parsed record in the cache (in place of the file's earlier one), while the cache has room. */
   private remember(file: string, id: string, bytes: number, rec: ShardRecord): void {
-    this.doubted.delete(file);
-    const old = this.parsed.get(file);
-    if (old) {
-      this.parsedBytes -= old.bytes;
-      this.parsed.delete(file);
-    }
+    this.uncache(file);
     if (this.parsedBytes + bytes <= RECORD_CACHE_BYTES) {
       this.parsed.set(file, { id, bytes, rec });
       this.parsedBytes += bytes;
@@ -192,13 +187,18 @@ export class RunState {
   /** Removes a stage's record of a shard (the shard has no problems any more). */
   async dropRecord(stage: string, shard: string): Promise<void> {
     const file = this.recordFile(stage, shard);
+    this.uncache(file);
+    rmSync(file, { force: true });
+  }
+
+  /** Drops a record file's parsed copy, and any doubt about it. */
+  private uncache(file: string): void {
     const old = this.parsed.get(file);
     if (old) {
       this.parsedBytes -= old.bytes;
       this.parsed.delete(file);
     }
     this.doubted.delete(file);
-    rmSync(file, { force: true });
   }
 
   /** Writes rows as a new segment of `table` on `shard`; the caller lists it in the next record. */

@@ -19,11 +19,15 @@ const rec = (shard: string, fingerprint: string): ShardRecord => ({
 let dir = '';
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Two states on one new folder: the main thread's and a worker thread's. */
+const mainAndWorker = () => {
+  dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
+  return { main: new RunState(dir), worker: new RunState(dir) };
+};
+
 describe('RunState.records', () => {
   it('parses each record once, and sees a record rewritten or dropped through another RunState (a worker thread)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
-    const main = new RunState(dir);
-    const worker = new RunState(dir);
+    const { main, worker } = mainAndWorker();
     await worker.writeRecord(rec('s00', 'a'));
     await worker.writeRecord(rec('s01', 'b'));
     const first = await main.records('align');
@@ -47,9 +51,7 @@ describe('RunState.records', () => {
 
 describe('RunState.trust (the holder of the run lock)', () => {
   it('takes its cached records as current without their files, until it forgets the ones a job elsewhere wrote; drops go from the cache', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tp-state-'));
-    const main = new RunState(dir);
-    const worker = new RunState(dir);
+    const { main, worker } = mainAndWorker();
     await main.writeRecord(rec('s00', 'a'));
     await worker.writeRecord(rec('s01', 'b'));
     main.trust();
